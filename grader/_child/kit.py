@@ -1,0 +1,265 @@
+"""What scenario authors use: the ``scenario`` decorator and small instruments.
+
+A scenario is trusted grader code that runs in the child: it calls student functions
+with the inputs the parent chose, watches what they do, and returns plain data. It
+asserts nothing; the parent's test does.
+
+    @scenario("virtual")
+    async def squares_concurrently(mod, xs, delay):
+        calls = Tracker()
+        mod.slow_square = calls.wrap(reference_slow_square)
+        return {"returned": await mod.squares_concurrently(xs, delay), "most": calls.most}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import io
+import re
+import sys
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import looptime
+
+from . import instruments, plain
+
+Clock = str  # "virtual": looptime's loop; "real": a plain loop; "sync": no loop from the harness
+
+
+@dataclass
+class Scenario:
+    fn: Callable[..., Any]
+    clock: Clock
+    idle_timeout: float
+    end: float
+
+
+REGISTRY: dict[str, Scenario] = {}
+
+
+def scenario(clock: Clock = "virtual", *, idle_timeout: float = 2.0, end: float = 3600.0):
+    """Register ``fn(mod, **args)`` as the scenario ``<slug>.<fn name>``.
+
+    ``idle_timeout`` (real seconds) ends a virtual-clock scenario whose loop has
+    nothing left to do but wait forever; ``end`` (loop seconds) ends one that never
+    stops scheduling work.
+    """
+    if clock not in ("virtual", "real", "sync"):
+        raise ValueError(f"unknown clock {clock!r}: use 'virtual', 'real' or 'sync'")
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        slug = fn.__module__.rsplit(".", 1)[-1]
+        REGISTRY[f"{slug}.{fn.__name__}"] = Scenario(fn, clock, idle_timeout, end)
+        return fn
+
+    return register
+
+
+class Tracker:
+    """Counts calls of a wrapped function and how many run at once."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self.calls: list[Any] = []
+        self._lock = threading.Lock()  # calls may come from several threads
+
+    def enter(self, record: Any = None) -> None:
+        self.calls.append(record)
+        self.running += 1
+        self.most = max(self.most, self.running)
+
+    def leave(self) -> None:
+        self.running -= 1
+
+    def wrap_async(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def tracked(*args: Any, **kwargs: Any) -> Any:
+            self.enter(list(args))
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                self.leave()
+
+        # Feedback about a forgotten await then names the student's function, not ours.
+        tracked.__name__ = tracked.__qualname__ = fn.__name__
+        return tracked
+
+    def wrap_sync(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        # Called from worker threads: count under a lock (never taken on the loop's thread,
+        # where waiting for it would be blocking).
+        def tracked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.enter(list(args))
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.leave()
+
+        return tracked
+
+
+def now() -> float:
+    """The running loop's clock: virtual under the "virtual" clock."""
+    return asyncio.get_running_loop().time()
+
+
+class _BoundedText(io.StringIO):
+    LIMIT = 20_000
+
+    def write(self, text: str) -> int:
+        if self.tell() < self.LIMIT:
+            super().write(text[: self.LIMIT - self.tell()])
+        return len(text)
+
+
+class _LoopWatch:
+    """Per-loop hygiene: every task created, every error the loop reports."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.tasks: weakref.WeakKeyDictionary[asyncio.Task[Any], Any] = weakref.WeakKeyDictionary()
+        self.errors: list[dict[str, Any]] = []
+        loop.set_task_factory(self._make_task)
+        loop.set_exception_handler(self._on_error)
+
+    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        self.tasks[task] = instruments.student_location(sys._getframe(1))  # where it was made
+        return task
+
+    def _on_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        self.errors.append({
+            "message": plain.safe_str(context.get("message", ""), 300),
+            "exception": plain.describe_exception(exc) if exc is not None else None,
+            "source": plain.safe_repr(context.get("task") or context.get("handle") or "", 200),
+        })
+
+
+def _task_name(task: asyncio.Task[Any], watch: _LoopWatch) -> str:
+    coro = task.get_coro()
+    name = getattr(coro, "__qualname__", None) or plain.safe_repr(coro, 120)
+    made = watch.tasks.get(task)
+    return f"a task running {name}()" + (
+        f", created at {made['file']}:{made['line']} ({made['code']})" if made else "")
+
+
+def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Future[Any],
+           leaks: dict[str, list[str]]) -> None:
+    """Report and stop what the scenario left on its loop."""
+    pending = [t for t in list(watch.tasks) if not t.done() and t is not main]
+    leaks["tasks"] = [_task_name(t, watch) for t in pending]
+    for task in pending:
+        task.cancel()
+    if pending:
+        try:
+            loop.run_until_complete(asyncio.wait(pending, timeout=1.0))
+        except BaseException:
+            pass
+        leaks["uncancellable"] = [_task_name(t, watch) for t in pending if not t.done()]
+    for task in list(watch.tasks):
+        if task.done() and not task.cancelled() and task.exception() is not None and \
+                getattr(task, "_log_traceback", False):
+            task._log_traceback = False
+            leaks.setdefault("unretrieved", []).append(
+                f"{_task_name(task, watch)} raised {plain.safe_repr(task.exception(), 200)}")
+    timers = [h for h in getattr(loop, "_scheduled", []) if not h.cancelled()]
+    leaks["timers"] = [plain.safe_repr(h, 200) for h in timers]
+    for handle in timers:
+        handle.cancel()
+
+
+_FRAME_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
+
+
+def _never_awaited(caught: list[warnings.WarningMessage]) -> tuple[list[str], list[str]]:
+    never, other = [], []
+    for w in caught:
+        text = plain.safe_str(w.message, 4000)
+        if "was never awaited" not in text:
+            other.append(f"{w.category.__name__}: {text[:600]}")
+            continue
+        first = text.splitlines()[0]
+        sites = [m for m in _FRAME_LINE.finditer(text) if m["file"] in plain.STUDENT_FILES]
+        if sites:
+            site = plain.where(sites[-1]["file"], int(sites[-1]["line"]), sites[-1]["function"])
+            first += f" (created at {site['file']}:{site['line']} in {site['function']}: {site['code']})"
+        never.append(first)
+    return never, other
+
+
+def execute(mod: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run one scenario against the student's module; everything observed, as plain data."""
+    spec = REGISTRY[name]
+    instruments.blocking_events.clear()
+    instruments.stall_events.clear()
+    out, err = _BoundedText(), _BoundedText()
+    obs: dict[str, Any] = {"scenario": name, "value": None, "error": None, "elapsed": None}
+    leaks: dict[str, list[str]] = {}
+    before = instruments.Snapshot()
+    wall0 = time.perf_counter()
+    sys.set_coroutine_origin_tracking_depth(8)
+    with warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        warnings.simplefilter("always")
+        instruments.monitor.active = True
+        try:
+            if spec.clock == "sync":
+                obs.update(_run_sync(spec, mod, args))
+            else:
+                obs.update(_run_on_loop(spec, mod, args, leaks))
+        finally:
+            instruments.monitor.active = False
+            gc.collect()  # finalise forgotten coroutines now, so they count against this scenario
+    sys.set_coroutine_origin_tracking_depth(0)
+    obs["wall"] = round(time.perf_counter() - wall0, 4)
+    leaks.update(before.leftovers())
+    obs["leaks"] = {k: v for k, v in leaks.items() if v}
+    obs["never_awaited"], obs["warnings"] = _never_awaited(caught)
+    obs["blocking"] = list(instruments.blocking_events)
+    obs["stalls"] = list(instruments.stall_events)
+    obs["stdout"], obs["stderr"] = out.getvalue(), err.getvalue()
+    return obs
+
+
+def _result(fn: Callable[[], Any]) -> dict[str, Any]:
+    try:
+        return {"value": plain.plain(fn())}
+    except BaseException as exc:
+        return {"error": plain.describe_exception(exc)}
+
+
+def _run_sync(spec: Scenario, mod: Any, args: dict[str, Any]) -> dict[str, Any]:
+    return _result(lambda: spec.fn(mod, **args))
+
+
+def _run_on_loop(spec: Scenario, mod: Any, args: dict[str, Any],
+                 leaks: dict[str, list[str]]) -> dict[str, Any]:
+    if spec.clock == "virtual":
+        loop = looptime.new_event_loop(end=spec.end, idle_timeout=spec.idle_timeout)
+    else:
+        loop = asyncio.new_event_loop()
+    watch = _LoopWatch(loop)
+    asyncio.set_event_loop(loop)
+    result: dict[str, Any] = {}
+    try:
+        start = loop.time()
+        main = loop.create_task(spec.fn(mod, **args))
+        result = _result(lambda: loop.run_until_complete(main))
+        result["elapsed"] = round(loop.time() - start, 6)
+        _drain(loop, watch, main, leaks)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    result["loop_errors"] = watch.errors
+    return result

@@ -1,0 +1,26 @@
+"""Resource limits for a worker, set after fork and before student code is imported."""
+
+from __future__ import annotations
+
+import resource
+from typing import Any
+
+# name in the manifest -> (rlimit, what it bounds)
+_LIMITS = {
+    "memory_mb": (resource.RLIMIT_AS, 1024 * 1024),
+    "file_size_mb": (resource.RLIMIT_FSIZE, 1024 * 1024),
+    "open_files": (resource.RLIMIT_NOFILE, 1),
+    "processes": (resource.RLIMIT_NPROC, 1),
+}
+
+
+def apply(limits: dict[str, Any]) -> None:
+    for name, value in limits.items():
+        if name not in _LIMITS or value is None:
+            continue
+        which, unit = _LIMITS[name]
+        soft = int(value) * unit
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(which, (soft, soft if hard == resource.RLIM_INFINITY else hard))

@@ -1,0 +1,101 @@
+"""Turn whatever student code returned into plain JSON data.
+
+Only exact built-in types pass as themselves (``type(x) is int``, not
+``isinstance``), so an object that lies in ``__eq__`` or subclasses ``int`` cannot
+pass for a right answer: it arrives in the parent as an opaque repr.
+"""
+
+from __future__ import annotations
+
+import linecache
+import math
+import traceback
+from types import TracebackType
+from typing import Any
+
+MAX_ITEMS = 10_000
+MAX_DEPTH = 20
+MAX_TEXT = 20_000
+
+# Files of the submission; set by the worker before it imports student code.
+STUDENT_FILES: set[str] = set()
+
+
+def safe_repr(value: object, limit: int = 300) -> str:
+    try:
+        text = repr(value)
+    except BaseException as exc:  # a hostile __repr__ must not break the report
+        text = f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
+    if not isinstance(text, str):
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def safe_str(value: object, limit: int = 2000) -> str:
+    try:
+        text = str(value)
+    except BaseException as exc:
+        text = f"<str() raised {type(exc).__name__}>"
+    if not isinstance(text, str):
+        text = "<str() did not return text>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    kind = type(value)
+    if value is None or kind is bool or kind is str and len(value) <= MAX_TEXT:
+        return value
+    if kind is int:
+        return value if abs(value) < 2**53 else {"$int": str(value)}
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if depth >= MAX_DEPTH:
+        return opaque(value)
+    if kind is list and len(value) <= MAX_ITEMS:
+        return [plain(item, depth + 1) for item in value]
+    if kind is tuple and len(value) <= MAX_ITEMS:
+        return {"$tuple": [plain(item, depth + 1) for item in value]}
+    if kind is dict and len(value) <= MAX_ITEMS:
+        if all(type(k) is str and not k.startswith("$") for k in value):
+            return {k: plain(v, depth + 1) for k, v in value.items()}
+        return {"$dict": [[plain(k, depth + 1), plain(v, depth + 1)] for k, v in value.items()]}
+    if kind is bytes and len(value) <= MAX_TEXT:
+        return {"$bytes": value.hex()}
+    if isinstance(value, BaseException):
+        return {"$exception": describe_exception(value, depth + 1)}
+    return opaque(value)
+
+
+def opaque(value: object) -> dict[str, str]:
+    return {"$repr": safe_repr(value), "$type": type_name(type(value))}
+
+
+def type_name(kind: type) -> str:
+    module = getattr(kind, "__module__", "") or ""
+    name = getattr(kind, "__qualname__", None) or kind.__name__
+    return name if module in ("builtins", "") else f"{module}.{name}"
+
+
+def student_frames(tb: TracebackType | None) -> list[traceback.FrameSummary]:
+    return [f for f in traceback.extract_tb(tb) if f.filename in STUDENT_FILES]
+
+
+def where(filename: str, lineno: int | None, function: str) -> dict[str, Any]:
+    line = linecache.getline(filename, lineno or 0).strip() if lineno else ""
+    return {"file": filename.rsplit("/", 1)[-1], "line": lineno, "function": function,
+            "code": line[:200]}
+
+
+def describe_exception(exc: BaseException, depth: int = 0) -> dict[str, Any]:
+    frames = student_frames(exc.__traceback__)
+    info: dict[str, Any] = {
+        "type": type(exc).__name__,
+        "qualname": type_name(type(exc)),
+        "mro": [k.__name__ for k in type(exc).__mro__],
+        "message": safe_str(exc),
+        "where": where(frames[-1].filename, frames[-1].lineno, frames[-1].name) if frames else None,
+        "id": id(exc),
+    }
+    if isinstance(exc, BaseExceptionGroup) and depth < 5:
+        info["exceptions"] = [describe_exception(e, depth + 1) for e in exc.exceptions[:20]]
+    return info

@@ -1,0 +1,79 @@
+"""The child's main loop: import one student module, then run scenarios on request.
+
+Requests and answers are JSON lines on two pipes the parent owns. Student output
+never reaches them: Python-level output is captured per scenario, and file
+descriptors 1 and 2 point to a log file the parent reads only after a crash.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import json
+import os
+import sys
+from typing import Any
+
+from . import instruments, kit, plain
+
+# Nothing of the grader, its tests or the reference code is importable from a submission.
+BLOCKED_IMPORTS = ("grader", "solutions", "exercises", "checks", "tests", "pytest", "_pytest",
+                   "pluggy", "looptime", "blockbuster")
+
+
+class _RefuseGraderImports(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in BLOCKED_IMPORTS:
+            raise ImportError(f"'{name}' is part of the grader and cannot be imported by a submission")
+        return None
+
+
+def hide_grader() -> None:
+    """Drop the grader's modules from the import system before student code runs."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in BLOCKED_IMPORTS:
+            del sys.modules[name]  # the scenario functions keep their own references
+    sys.meta_path.insert(0, _RefuseGraderImports())
+
+
+def load_student_module(slug: str, path: str) -> tuple[Any, dict[str, Any] | None]:
+    plain.STUDENT_FILES.add(path)
+    spec = importlib.util.spec_from_file_location(slug, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[slug] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:  # SyntaxError, SystemExit, anything: report it, never die of it
+        info = plain.describe_exception(exc)
+        if isinstance(exc, SyntaxError):
+            info["where"] = {"file": os.path.basename(path), "line": exc.lineno,
+                             "function": "<module>", "code": (exc.text or "").strip()[:200]}
+        return None, info
+    return module, None
+
+
+def prepare() -> None:
+    """Instruments go in before any student code exists in the process."""
+    import grader.scenarios  # noqa: F401  (registers every scenario)
+
+    instruments.activate_blockbuster()
+    instruments.monitor.install()
+
+
+def serve(slug: str, path: str, requests_fd: int, answers_fd: int) -> None:
+    instruments.monitor.start_watchdog()
+    answers = os.fdopen(answers_fd, "w", encoding="utf-8", buffering=1)
+    requests = os.fdopen(requests_fd, "r", encoding="utf-8")
+    hide_grader()
+    module, import_error = load_student_module(slug, path)
+    answers.write(json.dumps({"ready": True, "import_error": import_error}) + "\n")
+    for line in requests:
+        request = json.loads(line)
+        answer: dict[str, Any]
+        if module is None:
+            answer = {"error": import_error}
+        else:
+            answer = kit.execute(module, f"{slug}.{request['scenario']}", request["args"])
+        answer["id"] = request["id"]
+        answers.write(json.dumps(answer) + "\n")

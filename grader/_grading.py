@@ -1,0 +1,154 @@
+"""Grade one submission: find its modules, copy them aside, run the hidden suites.
+
+The submission folder is read for exactly the expected ``<slug>.py`` files, which
+are copied into a private folder; nothing else in it (``conftest.py``,
+``pytest.ini``, ``.pth`` files, symbolic links) is ever read or run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from . import __version__, _manifest
+from ._plugin import GradingPlugin, suite_path
+from ._report import ExerciseResult, Report, TestResult
+from ._sandbox import Sandbox
+
+MAX_MODULE_BYTES = 256 * 1024
+_INI = Path(__file__).with_name("pytest.ini")
+
+
+class SubmissionError(ValueError):
+    """Bad input to the grader; the message says what was wrong and what to do."""
+
+
+def _exercise_folder(path: Path, slugs: list[str]) -> Path:
+    if not path.exists():
+        raise SubmissionError(f"{path} does not exist. Give the folder that holds the exercise "
+                              "modules (coroutines.py, gathering.py, ...) or a checkout with an "
+                              "exercises/ folder.")
+    if not path.is_dir():
+        raise SubmissionError(f"{path} is not a folder. Give the folder that holds the exercise "
+                              "modules, not a single file.")
+    if not any((path / f"{s}.py").exists() for s in slugs) and (path / "exercises").is_dir():
+        return path / "exercises"
+    return path
+
+
+def _read_module(source: Path) -> tuple[bytes | None, str | None]:
+    """The module's bytes, or why it can't be graded. Never follows a link."""
+    try:
+        info = os.lstat(source)
+    except FileNotFoundError:
+        return None, (f"{source.name} was not found in the submission ({source.parent}). "
+                      f"Start from exercises/{source.name}.")
+    if stat.S_ISLNK(info.st_mode):
+        return None, (f"{source.name} is a symbolic link; the grader refuses links. "
+                      "Submit the file itself.")
+    if not stat.S_ISREG(info.st_mode):
+        return None, f"{source.name} is not a regular file."
+    if info.st_size > MAX_MODULE_BYTES:
+        return None, (f"{source.name} is {info.st_size} bytes; the grader accepts modules up "
+                      f"to {MAX_MODULE_BYTES} bytes.")
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(MAX_MODULE_BYTES + 1), None
+
+
+def grade(path: str | os.PathLike[str], *, only: list[str] | None = None) -> Report:
+    """Grade the submission at ``path`` and return the report.
+
+    Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
+    """
+    started = time.monotonic()
+    exercises = _manifest.load()
+    if only:
+        unknown = sorted(set(only) - {e.slug for e in exercises})
+        if unknown:
+            raise SubmissionError(f"unknown exercise(s) {unknown}; known: "
+                                  f"{', '.join(e.slug for e in exercises)}")
+        exercises = [e for e in exercises if e.slug in only]
+    slugs = [e.slug for e in exercises]
+    folder = _exercise_folder(Path(path), slugs)
+
+    with tempfile.TemporaryDirectory(prefix="aiograde-") as private:
+        modules: dict[str, Path] = {}
+        problems: dict[str, str] = {}
+        for slug in slugs:
+            content, problem = _read_module(folder / f"{slug}.py")
+            if problem:
+                problems[slug] = problem
+                continue
+            copy = Path(private) / f"{slug}.py"
+            copy.write_bytes(content or b"")
+            modules[slug] = copy
+        if not modules and all("was not found" in p for p in problems.values()):
+            raise SubmissionError(f"no exercise module found in {folder}: expected files named "
+                                  f"like {slugs[0]}.py (or a checkout with an exercises/ folder).")
+        sandbox = Sandbox(modules) if modules else None
+        try:
+            if sandbox:
+                sandbox.start(list(modules))
+            plugin = GradingPlugin({e.slug: e for e in exercises}, sandbox, problems)
+            _run_suites(plugin, slugs)
+        finally:
+            if sandbox:
+                sandbox.close()
+
+    return _build_report(str(path), exercises, plugin, problems, time.monotonic() - started)
+
+
+def _run_suites(plugin: GradingPlugin, slugs: list[str]) -> None:
+    args = [str(suite_path(s)) for s in slugs] + [
+        "-c", str(_INI), "--rootdir", str(_INI.parent), "-q", "-s", "--assert=plain",
+        "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:faulthandler",
+    ]
+    # The grader's own configuration only: no plugins or options from the environment.
+    saved = {k: os.environ.pop(k, None) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"the hidden suites could not run (pytest exit {code}):\n"
+                           f"{sink.getvalue()[-3000:]}")
+
+
+def _build_report(submission: str, exercises: list[_manifest.Exercise], plugin: GradingPlugin,
+                  problems: dict[str, str], duration: float) -> Report:
+    results = []
+    for ex in exercises:
+        tests = [
+            TestResult(o.name, o.points if o.passed else 0, o.points,
+                       "passed" if o.passed else "error" if o.internal_error else "failed",
+                       o.message, o.hidden)
+            for o in plugin.outcomes.values() if o.slug == ex.slug
+        ]
+        total = sum(t.max_score for t in tests)
+        # Test points are scaled to the manifest's points, which are the authority.
+        earned = sum(t.score for t in tests)
+        score = round(ex.points * earned / total) if total else 0
+        problem = problems.get(ex.slug, "")
+        import_failed = any("could not be imported" in t.message for t in tests)
+        if problem and "was not found" in problem:
+            status = "missing"
+        elif problem or import_failed:
+            status = "error"
+        else:
+            status = "passed" if score == ex.points else "partial" if score else "failed"
+        results.append(ExerciseResult(ex.slug, ex.title, score, ex.points, status, tests,
+                                      list(ex.hints), ex.docs, problem))
+    return Report(submission, sum(r.score for r in results), sum(r.max_score for r in results),
+                  results, __version__, round(duration, 3))

@@ -1,0 +1,118 @@
+"""The pytest plugin the grader runs its own suites with, in its own process.
+
+It gives each test a ``student`` fixture (a handle on that exercise's sandboxed
+worker) and records every test's outcome with the points and visibility on its
+``aiograde`` mark. Only the verdict's message reaches the report, never a traceback,
+so the hidden suites' source is not shown to students.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._manifest import Exercise
+from ._sandbox import Failure, Sandbox
+from ._values import raised, show
+from .testing import GradingFailure, Observation, fail
+
+
+@dataclass
+class TestOutcome:
+    slug: str
+    name: str
+    points: int
+    hidden: bool
+    passed: bool = True
+    message: str = ""
+    internal_error: bool = False
+
+
+class Student:
+    """The ``student`` fixture: runs scenarios against one exercise's module."""
+
+    def __init__(self, exercise: Exercise, sandbox: Sandbox | None, problem: str | None) -> None:
+        self.exercise, self.sandbox, self.problem = exercise, sandbox, problem
+
+    def run(self, scenario: str, /, call: str | None = None, **args: Any) -> Observation:
+        __tracebackhide__ = True
+        call = call or f"{scenario}({', '.join(show(v, 80) for v in args.values())})"
+        if self.problem:
+            fail(self.problem)
+        assert self.sandbox is not None
+        slug, limit = self.exercise.slug, self.exercise.time_limit
+        worker = self.sandbox.worker(slug)
+        hello = worker.ready(limit)
+        if isinstance(hello, dict) and hello.get("import_error"):
+            err = raised(hello["import_error"])
+            fail(f"{slug}.py could not be imported: {err}. No test of this exercise can run "
+                 "until the module imports without errors.")
+        answer = hello if isinstance(hello, Failure) else worker.run(scenario, args, limit)
+        if isinstance(answer, Failure):
+            fail(self._explain(answer, call))
+        assert isinstance(answer, dict)
+        return Observation.from_answer(call, answer)
+
+    def _explain(self, failure: Failure, call: str) -> str:
+        slug = self.exercise.slug
+        if failure.kind == "timeout":
+            return (f"{call} did not finish within {self.exercise.time_limit:g} s of real time "
+                    "and was stopped. Is something waiting forever, a loop that never ends, or "
+                    "a CancelledError swallowed so that cancelling never ends it?")
+        if failure.kind == "crash":
+            tail = failure.detail.strip().splitlines()[-3:]
+            last = f" Its last output: {' | '.join(tail)}" if tail else ""
+            return (f"The process running {slug}.py ended during {call} instead of answering "
+                    "(it exited or crashed). Does the code call sys.exit() or os._exit(), or "
+                    f"kill its own process?{last}")
+        return f"{call}: {failure.detail}."
+
+
+class GradingPlugin:
+    def __init__(self, exercises: dict[str, Exercise], sandbox: Sandbox | None,
+                 problems: dict[str, str]) -> None:
+        self.exercises, self.sandbox, self.problems = exercises, sandbox, problems
+        self.outcomes: dict[str, TestOutcome] = {}
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "aiograde(points, hidden): points and visibility")
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Student:
+        slug = request.module.SLUG
+        return Student(self.exercises[slug], self.sandbox, self.problems.get(slug))
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            mark = item.get_closest_marker("aiograde")
+            module = getattr(item, "module", None)
+            slug = getattr(module, "SLUG", None)
+            if mark is None or slug not in self.exercises:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: every hidden test needs @case(points=...) and its module "
+                    "a SLUG naming an exercise of the manifest")
+            self.outcomes[item.nodeid] = TestOutcome(
+                slug, item.name, int(mark.kwargs["points"]), bool(mark.kwargs.get("hidden", True)))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is None or not report.failed or not outcome.passed:
+            return report
+        outcome.passed = False
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, GradingFailure):
+            outcome.message = str(exc)
+        else:  # a bug in the grader, not in the submission: say so, don't blame the student
+            outcome.internal_error = True
+            outcome.message = (f"internal grader error in {report.when}: "
+                               f"{type(exc).__name__}: {exc}"[:500])
+        return report
+
+
+def suite_path(slug: str) -> Path:
+    return Path(__file__).parent / "suites" / f"test_{slug}.py"

@@ -1,0 +1,82 @@
+"""The grading report: one data model, rendered as JSON or as a terminal table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class TestResult:
+    name: str
+    score: int
+    max_score: int
+    status: str  # "passed" | "failed" | "error" (the grader's own fault)
+    message: str
+    hidden: bool
+
+
+@dataclass
+class ExerciseResult:
+    slug: str
+    title: str
+    score: int
+    max_score: int
+    status: str  # "passed" | "partial" | "failed" | "missing" | "error"
+    tests: list[TestResult]
+    hints: list[str] = field(default_factory=list)
+    docs: str = ""
+    problem: str = ""
+
+
+@dataclass
+class Report:
+    submission: str
+    score: int
+    max_score: int
+    exercises: list[ExerciseResult]
+    grader_version: str
+    duration: float
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def render_table(report: Report, console: Any = None) -> None:
+    """A readable summary: a table of exercises, then the first failure of each (like exercism)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    colours = {"passed": "green", "partial": "yellow", "failed": "red", "missing": "red",
+               "error": "magenta"}
+    table = Table(title=f"aiograde: {report.submission}", title_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("exercise")
+    table.add_column("score", justify="right")
+    table.add_column("status")
+    for number, ex in enumerate(report.exercises, 1):
+        colour = colours.get(ex.status, "white")
+        table.add_row(str(number), f"{ex.slug} [dim]{ex.title}[/dim]",
+                      f"{ex.score}/{ex.max_score}", f"[{colour}]{ex.status}[/{colour}]")
+    table.add_section()
+    table.add_row("", "[bold]total[/bold]", f"[bold]{report.score}/{report.max_score}[/bold]", "")
+    console.print(table)
+    for ex in report.exercises:
+        failed = [t for t in ex.tests if t.status != "passed"]
+        if not failed:
+            continue
+        first = failed[0]
+        more = f" [dim](and {len(failed) - 1} more failing)[/dim]" if len(failed) > 1 else ""
+        console.print(f"\n[bold]{ex.slug}[/bold] · {first.name}{more}", highlight=False)
+        console.print(f"  {first.message}", markup=False, highlight=False)
+        if ex.hints:
+            console.print(f"  [dim]hint: {ex.hints[0]}[/dim]", highlight=False)
+    console.print(f"\n[dim]{report.duration:.1f} s[/dim]")

@@ -1,0 +1,62 @@
+"""Building blocks that several exercises' scenarios share."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from grader._child.kit import now
+
+# Exceptions a parent may ask a scripted awaitable to raise, by name.
+RAISABLE: dict[str, type[BaseException]] = {
+    "ValueError": ValueError, "KeyError": KeyError, "RuntimeError": RuntimeError,
+    "TimeoutError": TimeoutError, "OSError": OSError, "ZeroDivisionError": ZeroDivisionError,
+}
+
+
+class Script:
+    """An awaitable's behaviour, described by the parent as data.
+
+    ``{"delay": 1.0, "value": 3}`` returns 3 after one second of loop time;
+    ``{"delay": 1.0, "raise": "ValueError", "message": "bad"}`` raises instead.
+    Every run records when it started, finished, or was cancelled, and whether it
+    finished its cleanup.
+    """
+
+    def __init__(self, spec: dict[str, Any], index: int) -> None:
+        self.spec, self.index = spec, index
+        self.started: float | None = None
+        self.ended: float | None = None
+        self.outcome = "not started"
+        self.raised: BaseException | None = None
+        self.calls = 0
+
+    async def run(self) -> Any:
+        self.calls += 1
+        self.started = now()
+        self.outcome = "running"
+        try:
+            await asyncio.sleep(self.spec.get("delay", 0))
+            if "raise" in self.spec:
+                self.raised = RAISABLE[self.spec["raise"]](self.spec.get("message", "scripted failure"))
+                raise self.raised
+            self.outcome = "returned"
+            return self.spec.get("value")
+        except asyncio.CancelledError:
+            self.outcome = "cancelled"
+            raise
+        except Exception:
+            self.outcome = "raised"
+            raise
+        finally:
+            self.ended = now()
+
+    def factory(self):  # noqa: ANN201 - returns a fresh coroutine each call
+        return self.run()
+
+    def report(self, t0: float) -> dict[str, Any]:
+        return {
+            "index": self.index, "outcome": self.outcome, "calls": self.calls,
+            "started": None if self.started is None else round(self.started - t0, 6),
+            "ended": None if self.ended is None else round(self.ended - t0, 6),
+        }

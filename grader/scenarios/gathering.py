@@ -1,0 +1,43 @@
+"""Scenarios for ``gathering``: concurrency counted by an instrumented ``slow_square``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from grader._child.kit import Tracker, now, scenario
+
+from ._common import Script
+
+
+@scenario("virtual")
+async def slow_square(mod: Any, x: int, delay: float) -> dict[str, Any]:
+    return {"returned": await mod.slow_square(x, delay)}
+
+
+@scenario("virtual")
+async def squares_concurrently(mod: Any, xs: list[int], delay: float) -> dict[str, Any]:
+    calls = Tracker()
+
+    async def reference_slow_square(x: int, delay: float) -> int:
+        await asyncio.sleep(delay)
+        return x * x
+
+    mod.slow_square = calls.wrap_async(reference_slow_square)
+    returned = await mod.squares_concurrently(xs, delay)
+    return {"returned": returned, "most_at_once": calls.most, "calls": calls.calls}
+
+
+@scenario("virtual")
+async def gather_settled(mod: Any, scripts: list[dict[str, Any]]) -> dict[str, Any]:
+    runs = [Script(spec, i) for i, spec in enumerate(scripts)]
+    t0 = now()
+    returned = await mod.gather_settled([run.factory for run in runs])
+    same_exception = []
+    if isinstance(returned, list):
+        for run, item in zip(runs, returned, strict=False):
+            same_exception.append(
+                run.raised is not None and isinstance(item, tuple) and len(item) == 2
+                and item[1] is run.raised)
+    return {"returned": returned, "runs": [run.report(t0) for run in runs],
+            "same_exception": same_exception}
