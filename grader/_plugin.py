@@ -44,13 +44,14 @@ class Student:
             fail(self.problem)
         assert self.sandbox is not None
         slug, limit = self.exercise.slug, self.exercise.time_limit
-        worker = self.sandbox.worker(slug)
-        hello = worker.ready(limit)
+        hello = self.sandbox.ready(slug, limit)
         if isinstance(hello, dict) and hello.get("import_error"):
             err = raised(hello["import_error"])
             fail(f"{slug}.py could not be imported: {err}. No test of this exercise can run "
                  "until the module imports without errors.")
-        answer = hello if isinstance(hello, Failure) else worker.run(scenario, args, limit)
+        if isinstance(hello, Failure):
+            fail(f"{slug}.py could not be imported: " + self._explain(hello, "the import"))
+        answer = self.sandbox.worker(slug).run(scenario, args, limit)
         if isinstance(answer, Failure):
             fail(self._explain(answer, call))
         assert isinstance(answer, dict)
@@ -96,6 +97,12 @@ class GradingPlugin:
                     "a SLUG naming an exercise of the manifest")
             self.outcomes[item.nodeid] = TestOutcome(
                 slug, item.name, int(mark.kwargs["points"]), bool(mark.kwargs.get("hidden", True)))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Only now, with every suite loaded, does student code start: fork every worker
+        # at once so the modules import side by side.
+        if self.sandbox is not None:
+            self.sandbox.start(list(self.sandbox.modules))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:

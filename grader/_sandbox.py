@@ -8,10 +8,11 @@ the next request gets a fresh one, so a hang costs one test, never an exercise.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
+import secrets
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -68,7 +69,7 @@ class Zygote:
 
     def close(self) -> None:
         try:
-            self.sock.sendall(json.dumps({"op": "shutdown"}).encode())
+            socket.send_fds(self.sock, [json.dumps({"op": "shutdown"}).encode()], [])
         except OSError:
             pass
         self.sock.close()
@@ -82,15 +83,14 @@ class Zygote:
 class Worker:
     """One sandboxed process holding one student module."""
 
-    _ids = itertools.count(1)
-
     def __init__(self, zygote: Zygote, slug: str, path: Path, limits: dict[str, Any]) -> None:
         self.zygote, self.slug = zygote, slug
         requests_r, requests_w = os.pipe()
         answers_r, answers_w = os.pipe()
         self.log = tempfile.TemporaryFile()
+        scratch = tempfile.mkdtemp(prefix=f"{slug}-", dir=path.parent)
         reply = zygote.order(
-            {"op": "spawn", "slug": slug, "path": str(path), "limits": limits},
+            {"op": "spawn", "slug": slug, "path": str(path), "limits": limits, "scratch": scratch},
             [requests_r, answers_w, self.log.fileno()])
         os.close(requests_r)
         os.close(answers_w)
@@ -112,7 +112,8 @@ class Worker:
         hello = self.ready(time_limit)
         if isinstance(hello, Failure):
             return hello
-        request_id = next(self._ids)
+        # Unguessable, so that code in the child cannot answer a question before it is asked.
+        request_id = secrets.token_hex(8)
         try:
             os.write(self.requests, json.dumps(
                 {"id": request_id, "scenario": scenario, "args": args}).encode() + b"\n")
@@ -173,8 +174,11 @@ class Worker:
             self.alive = False
             try:
                 self.zygote.order({"op": "kill", "pid": self.pid})
-            except (OSError, RuntimeError):
-                pass
+            except (OSError, RuntimeError):  # no fork server to ask: kill its group ourselves
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             for fd in (self.requests, self.answers):
                 try:
                     os.close(fd)
@@ -190,16 +194,34 @@ class Sandbox:
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.zygote = Zygote()
         self.workers: dict[str, Worker] = {}
+        # A module whose import hangs would hang every fresh worker: remember, and fail fast.
+        self.import_hangs: dict[str, Failure] = {}
 
     def start(self, slugs: list[str]) -> None:
         """Fork every worker at once, so student modules import side by side."""
         for slug in slugs:
             self.worker(slug)
 
+    def ready(self, slug: str, time_limit: float) -> dict[str, Any] | Failure:
+        """Whether the slug's module imported in its worker (forking one if needed)."""
+        if slug in self.import_hangs:
+            return self.import_hangs[slug]
+        hello = self.worker(slug).ready(time_limit)
+        if isinstance(hello, Failure) and hello.kind == "timeout":
+            self.import_hangs[slug] = hello
+        return hello
+
     def worker(self, slug: str) -> Worker:
         current = self.workers.get(slug)
         if current is None or not current.alive:
-            current = self.workers[slug] = Worker(self.zygote, slug, self.modules[slug], self.limits)
+            try:
+                current = Worker(self.zygote, slug, self.modules[slug], self.limits)
+            except (OSError, RuntimeError):
+                # Student code found and killed the fork server: start another one, go on.
+                self.zygote.close()
+                self.zygote = Zygote()
+                current = Worker(self.zygote, slug, self.modules[slug], self.limits)
+            self.workers[slug] = current
         return current
 
     def close(self) -> None:

@@ -38,7 +38,7 @@ def fail(message: str) -> None:
     raise GradingFailure(message)
 
 
-def case(points: int, hidden: bool = True):  # noqa: ANN201 - a pytest mark
+def case(points: int, hidden: bool = True):
     """Points and visibility of one hidden-suite test (like Otter's ``test_case``)."""
     if not isinstance(points, int) or points < 0:
         raise ValueError("points must be a whole number >= 0")

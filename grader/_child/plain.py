@@ -43,7 +43,7 @@ def safe_str(value: object, limit: int = 2000) -> str:
 
 def plain(value: Any, depth: int = 0) -> Any:
     kind = type(value)
-    if value is None or kind is bool or kind is str and len(value) <= MAX_TEXT:
+    if value is None or kind is bool or (kind is str and len(value) <= MAX_TEXT):
         return value
     if kind is int:
         return value if abs(value) < 2**53 else {"$int": str(value)}

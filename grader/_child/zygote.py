@@ -73,6 +73,7 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
         os.close(log_fd)
         from . import limits, worker
 
+        _enter_scratch(order["scratch"])
         limits.apply(order.get("limits", {}))
         worker.serve(order["slug"], order["path"], requests_fd, answers_fd)
     except BaseException:
@@ -81,6 +82,13 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
         traceback.print_exc()
     finally:
         os._exit(0)
+
+
+def _enter_scratch(scratch: str) -> None:
+    """Work in a private, empty folder: relative paths lead nowhere of the grader's."""
+    os.makedirs(scratch, mode=0o700, exist_ok=True)
+    os.chdir(scratch)
+    os.environ.update({"HOME": scratch, "TMPDIR": scratch})
 
 
 def main(fd: int) -> None:

@@ -51,7 +51,7 @@ class Script:
         finally:
             self.ended = now()
 
-    def factory(self):  # noqa: ANN201 - returns a fresh coroutine each call
+    def factory(self):
         return self.run()
 
     def report(self, t0: float) -> dict[str, Any]:

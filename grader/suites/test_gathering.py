@@ -28,6 +28,7 @@ def test_slow_square_waits_the_delay(student):
 def test_slow_square_does_not_block(student):
     obs = student.run("slow_square", x=2, delay=0.25)
     obs.expect_not_blocking()
+    expect_equal(obs.returned(), 4, obs.call)
     obs.expect_clean()
 
 

@@ -1,0 +1,46 @@
+"""Shared helpers: the grader is always exercised as users run it, through its command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def run_grader(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def grade_json(path: str | Path, *only: str) -> dict[str, Any]:
+    args: list[str | Path] = ["grade", path, "--format", "json"]
+    for slug in only:
+        args += ["--only", slug]
+    done = run_grader(*args)
+    assert done.returncode == 0, f"grader exited {done.returncode}: {done.stderr[-3000:]}"
+    return json.loads(done.stdout)
+
+
+def failures(exercise: dict[str, Any]) -> str:
+    return "\n".join(f"  {t['name']}: {t['message']}" for t in exercise["tests"]
+                     if t["status"] != "passed")
+
+
+@pytest.fixture
+def submission(tmp_path: Path):
+    """A fresh submission folder; call it with {slug: source or Path}."""
+
+    def make(modules: dict[str, str | Path]) -> Path:
+        for slug, source in modules.items():
+            text = source.read_text() if isinstance(source, Path) else source
+            (tmp_path / f"{slug}.py").write_text(text)
+        return tmp_path
+
+    return make

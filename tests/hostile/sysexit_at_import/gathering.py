@@ -1,0 +1,4 @@
+"""HOSTILE: raises SystemExit(0) at import."""
+import sys
+
+sys.exit(0)

@@ -1,0 +1,53 @@
+"""Every sample submission under tests/samples/<slug>/ graded as a student's would be.
+
+``correct_*.py`` must keep full marks. ``wrong_*.py`` must lose points, and its
+docstring's ``Fails:`` line names the hidden tests that must catch the mistake.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, failures, grade_json
+
+from grader._manifest import load
+
+SLUGS = [e.slug for e in load()]
+
+
+def _samples() -> list:
+    found = []
+    for slug in SLUGS:
+        for path in sorted((SAMPLES / slug).glob("*.py")):
+            found.append(pytest.param(slug, path, id=f"{slug}/{path.stem}"))
+    return found
+
+
+def expected_failures(path: Path) -> set[str]:
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    match = re.search(r"^Fails:\s*(.+)$", doc, re.MULTILINE)
+    return {name.strip() for name in match.group(1).split(",")} if match else set()
+
+
+@pytest.mark.parametrize(("slug", "path"), _samples())
+def test_sample_is_graded_as_it_deserves(slug: str, path: Path, submission) -> None:
+    report = grade_json(submission({slug: path}), slug)
+    (exercise,) = report["exercises"]
+    if path.name.startswith("correct_"):
+        assert exercise["score"] == exercise["max_score"], (
+            f"a correct solution lost points:\n{failures(exercise)}")
+        return
+    assert path.name.startswith("wrong_"), "samples are named correct_* or wrong_*"
+    expected = expected_failures(path)
+    assert expected, f"{path.name}: its docstring needs a 'Fails: test_a, test_b' line"
+    failed = {t["name"]: t["message"] for t in exercise["tests"] if t["status"] == "failed"}
+    assert exercise["score"] < exercise["max_score"]
+    missing = expected - set(failed)
+    assert not missing, (f"{path.name}: expected {sorted(missing)} to fail; "
+                         f"failures were:\n{failures(exercise)}")
+    for name in expected:
+        assert len(failed[name]) > 40, f"{name}: feedback too thin to teach: {failed[name]!r}"
+    assert not [t for t in exercise["tests"] if t["status"] == "error"], failures(exercise)
