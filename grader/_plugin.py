@@ -8,12 +8,14 @@ so the hidden suites' source is not shown to students.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ._child import STUCK_MARK
 from ._manifest import Exercise
 from ._sandbox import Failure, Sandbox
 from ._values import raised, show
@@ -60,6 +62,12 @@ class Student:
     def _explain(self, failure: Failure, call: str) -> str:
         slug = self.exercise.slug
         if failure.kind == "timeout":
+            stuck = _stuck_at(failure.detail)
+            if stuck:
+                return (f"{call} did not finish within {self.exercise.time_limit:g} s of real "
+                        f"time and was stopped: the event loop was stuck{stuck}. A blocking "
+                        "call or a thread lock waited on the loop's thread blocks every task, "
+                        "and here, forever: await an asyncio primitive instead.")
             return (f"{call} did not finish within {self.exercise.time_limit:g} s of real time "
                     "and was stopped. Is something waiting forever, a loop that never ends, or "
                     "a CancelledError swallowed so that cancelling never ends it?")
@@ -70,6 +78,21 @@ class Student:
                     "(it exited or crashed). Does the code call sys.exit() or os._exit(), or "
                     f"kill its own process?{last}")
         return f"{call}: {failure.detail}."
+
+
+def _stuck_at(log: str) -> str:
+    """Where the child's watchdog last saw the loop stuck, from the worker's log."""
+    for line in reversed(log.splitlines()):
+        if line.startswith(STUCK_MARK):
+            try:
+                where = json.loads(line[len(STUCK_MARK):])
+            except ValueError:
+                return ""
+            if isinstance(where, dict):
+                return (f" at {where.get('file')}:{where.get('line')} in {where.get('function')}"
+                        f" ({str(where.get('code'))[:120]})")
+            return ""
+    return ""
 
 
 class GradingPlugin:

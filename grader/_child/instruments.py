@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -20,11 +21,13 @@ from typing import Any
 import blockbuster.blockbuster as bbmod
 import psutil
 
-from . import plain
+from . import STUCK_MARK, plain
 
 STALL_CPU_SECONDS = 0.1  # honest loop steps take microseconds; busy loops take far more
 STALL_WALL_SECONDS = 1.0  # a step that long without CPU sat in a call nobody patched
 WATCHDOG_THREAD = "aiograde-watchdog"
+STUCK_SECONDS = 2.0
+
 
 blocking_events: list[dict[str, Any]] = []
 stall_events: list[dict[str, Any]] = []
@@ -69,7 +72,7 @@ class StepMonitor:
 
     def __init__(self) -> None:
         self.active = False
-        # thread id -> [wall start, sampled student location or None]
+        # thread id -> [wall start, sampled student location or None, stuck already said]
         self.running: dict[int, list[Any]] = {}
         self._original_run = events.Handle._run
         self._watchdog: threading.Thread | None = None
@@ -83,7 +86,7 @@ class StepMonitor:
                 return original(handle)
             ident = threading.get_ident()
             cpu0, wall0 = time.thread_time(), time.perf_counter()
-            slot = [wall0, None]
+            slot = [wall0, None, False]
             monitor.running[ident] = slot
             try:
                 return original(handle)
@@ -116,6 +119,11 @@ class StepMonitor:
                     found = student_location(frames[ident])
                     if found is not None:
                         slot[1] = found
+                if now - slot[0] > STUCK_SECONDS and not slot[2]:
+                    # A step that may never end (a deadlock): say where, for the parent to
+                    # read in the log if it has to stop this process.
+                    slot[2] = True
+                    print(STUCK_MARK + json.dumps(slot[1]), file=sys.__stderr__, flush=True)
             del frames
 
 
