@@ -20,6 +20,17 @@ class TestResult:
 
 
 @dataclass
+class Finding:
+    """Something a submission did that no honest answer needs (the tamper report)."""
+
+    kind: str  # e.g. "imports-grader", "patches-stdlib", "os-exit", "writes-outside"
+    message: str
+    file: str
+    line: int | None
+    origin: str  # "static" (read in the source) | "runtime" (seen by the audit hook)
+
+
+@dataclass
 class ExerciseResult:
     slug: str
     title: str
@@ -30,6 +41,7 @@ class ExerciseResult:
     hints: list[str] = field(default_factory=list)
     docs: str = ""
     problem: str = ""
+    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass
@@ -41,6 +53,8 @@ class Report:
     grader_version: str
     duration: float
     schema_version: int = SCHEMA_VERSION
+    # True when any exercise has findings: the submission needs an instructor's review.
+    flagged: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -25,7 +25,9 @@ from typing import Any
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 LOG_TAIL_BYTES = 2000
-DEFAULT_LIMITS = {"memory_mb": 2048, "file_size_mb": 16, "open_files": 512}
+DEFAULT_LIMITS = {"memory_mb": 2048, "file_size_mb": 16, "open_files": 512, "cpu_seconds": 120}
+_PROJECT = Path(__file__).resolve().parent.parent
+HIDDEN_FROM_STUDENTS = [_PROJECT / "solutions", _PROJECT / "tests", _PROJECT / "grader" / "suites"]
 
 
 @dataclass
@@ -83,14 +85,16 @@ class Zygote:
 class Worker:
     """One sandboxed process holding one student module."""
 
-    def __init__(self, zygote: Zygote, slug: str, path: Path, limits: dict[str, Any]) -> None:
+    def __init__(self, zygote: Zygote, slug: str, path: Path, limits: dict[str, Any],
+                 confinement: dict[str, Any]) -> None:
         self.zygote, self.slug = zygote, slug
         requests_r, requests_w = os.pipe()
         answers_r, answers_w = os.pipe()
         self.log = tempfile.TemporaryFile()
         scratch = tempfile.mkdtemp(prefix=f"{slug}-", dir=path.parent)
         reply = zygote.order(
-            {"op": "spawn", "slug": slug, "path": str(path), "limits": limits, "scratch": scratch},
+            {"op": "spawn", "slug": slug, "path": str(path), "limits": limits, "scratch": scratch,
+             **confinement},
             [requests_r, answers_w, self.log.fileno()])
         os.close(requests_r)
         os.close(answers_w)
@@ -189,9 +193,13 @@ class Worker:
 class Sandbox:
     """All workers for one submission. A dead or killed worker is replaced on next use."""
 
-    def __init__(self, modules: dict[str, Path], limits: dict[str, Any] | None = None) -> None:
+    def __init__(self, modules: dict[str, Path], limits: dict[str, Any] | None = None, *,
+                 confine: bool = True, hide: list[Path] | None = None) -> None:
         self.modules = modules
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        # What the child must not read: the solutions, the hidden suites, the project's tests.
+        hidden = [*(hide or []), *HIDDEN_FROM_STUDENTS]
+        self.confinement = {"confine": confine, "hide": sorted({str(p) for p in hidden})}
         self.zygote = Zygote()
         self.workers: dict[str, Worker] = {}
         # A module whose import hangs would hang every fresh worker: remember, and fail fast.
@@ -215,12 +223,14 @@ class Sandbox:
         current = self.workers.get(slug)
         if current is None or not current.alive:
             try:
-                current = Worker(self.zygote, slug, self.modules[slug], self.limits)
+                current = Worker(self.zygote, slug, self.modules[slug], self.limits,
+                                 self.confinement)
             except (OSError, RuntimeError):
                 # Student code found and killed the fork server: start another one, go on.
                 self.zygote.close()
                 self.zygote = Zygote()
-                current = Worker(self.zygote, slug, self.modules[slug], self.limits)
+                current = Worker(self.zygote, slug, self.modules[slug], self.limits,
+                                 self.confinement)
             self.workers[slug] = current
         return current
 

@@ -10,7 +10,7 @@ _LIMITS = {
     "memory_mb": (resource.RLIMIT_AS, 1024 * 1024),
     "file_size_mb": (resource.RLIMIT_FSIZE, 1024 * 1024),
     "open_files": (resource.RLIMIT_NOFILE, 1),
-    "processes": (resource.RLIMIT_NPROC, 1),
+    "cpu_seconds": (resource.RLIMIT_CPU, 1),
 }
 
 

@@ -61,13 +61,15 @@ def prepare() -> None:
     instruments.monitor.install()
 
 
-def serve(slug: str, path: str, requests_fd: int, answers_fd: int) -> None:
+def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
+          confinement: dict[str, Any] | None = None) -> None:
     instruments.monitor.start_watchdog()
     answers = os.fdopen(answers_fd, "w", encoding="utf-8", buffering=1)
     requests = os.fdopen(requests_fd, "r", encoding="utf-8")
     hide_grader()
     module, import_error = load_student_module(slug, path)
-    answers.write(json.dumps({"ready": True, "import_error": import_error}) + "\n")
+    answers.write(json.dumps({"ready": True, "import_error": import_error,
+                              "confinement": confinement}) + "\n")
     for line in requests:
         request = json.loads(line)
         answer: dict[str, Any]

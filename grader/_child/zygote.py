@@ -71,11 +71,19 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
         os.dup2(log_fd, 2)
         os.close(devnull)
         os.close(log_fd)
-        from . import limits, worker
+        from . import confine, limits, worker
 
+        done: list[str] = []
+        missing: list[str] = []
+        if order.get("confine"):
+            confine.join_cgroup(order.get("cgroup"), done, missing)
+            if confine.enter_namespaces(done, missing):
+                _become_pid_one(requests_fd, answers_fd)
+            confine.lock_down_files(order["scratch"], order.get("hide", []), True, done, missing)
         _enter_scratch(order["scratch"])
         limits.apply(order.get("limits", {}))
-        worker.serve(order["slug"], order["path"], requests_fd, answers_fd)
+        worker.serve(order["slug"], order["path"], requests_fd, answers_fd,
+                     confine.report(done, missing))
     except BaseException:
         import traceback
 
@@ -84,11 +92,90 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
         os._exit(0)
 
 
+def _become_pid_one(*fds: int) -> None:
+    """Fork into the new PID namespace; this process stays outside only to mirror its end."""
+    child = os.fork()
+    if child == 0:
+        from . import confine
+
+        confine.die_with_parent(signal.SIGKILL)
+        return
+    for fd in fds:
+        os.close(fd)
+    _, status = os.waitpid(child, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 def _enter_scratch(scratch: str) -> None:
     """Work in a private, empty folder: relative paths lead nowhere of the grader's."""
     os.makedirs(scratch, mode=0o700, exist_ok=True)
     os.chdir(scratch)
     os.environ.update({"HOME": scratch, "TMPDIR": scratch})
+
+
+class _ProcessLimit:
+    """A pids cgroup per worker when root (cgroup v1 or v2); None where there is none."""
+
+    def __init__(self, max_pids: int) -> None:
+        self.max_pids = max_pids
+        self.base = self._find_base()
+
+    @staticmethod
+    def _find_base() -> str | None:
+        if os.geteuid() != 0:
+            return None
+        for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+            try:
+                if base == "/sys/fs/cgroup":
+                    with open(f"{base}/cgroup.subtree_control", "w") as f:
+                        f.write("+pids")
+                path = f"{base}/aiograde-{os.getpid()}"
+                os.makedirs(path, exist_ok=True)
+                return path
+            except OSError:
+                continue
+        return None
+
+    def make(self, name: str) -> str | None:
+        if self.base is None:
+            return None
+        path = f"{self.base}/{name}"
+        try:
+            os.makedirs(path, exist_ok=True)
+            with open(f"{path}/pids.max", "w") as f:
+                f.write(str(self.max_pids))
+            return path
+        except OSError:
+            return None
+
+    def remove(self, path: str | None) -> None:
+        if path is None:
+            return
+        for _ in range(50):
+            try:
+                with open(f"{path}/cgroup.procs") as f:
+                    pids = [int(p) for p in f.read().split()]
+            except OSError:
+                return
+            _kill(pids)
+            try:
+                os.rmdir(path)
+                return
+            except OSError:
+                _reap()
+                import time
+
+                time.sleep(0.01)
+
+    def close(self) -> None:
+        if self.base is not None:
+            for name in os.listdir(self.base):
+                if os.path.isdir(f"{self.base}/{name}"):
+                    self.remove(f"{self.base}/{name}")
+            try:
+                os.rmdir(self.base)
+            except OSError:
+                pass
 
 
 def main(fd: int) -> None:
@@ -99,6 +186,8 @@ def main(fd: int) -> None:
 
     worker.prepare()
     workers: set[int] = set()
+    cgroups: dict[int, str | None] = {}
+    process_limit: _ProcessLimit | None = None
     while True:
         message, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
         if not message:
@@ -106,8 +195,13 @@ def main(fd: int) -> None:
         order = json.loads(message)
         _reap()
         if order["op"] == "spawn":
+            cgroup = None
+            if order.get("confine"):
+                process_limit = process_limit or _ProcessLimit(order.get("max_pids", 256))
+                cgroup = order["cgroup"] = process_limit.make(f"w{len(cgroups)}")
             pid = _start_worker(order, fds, sock)
             workers.add(pid)
+            cgroups[pid] = cgroup
             reply: dict[str, Any] = {"pid": pid}
         elif order["op"] == "kill":
             pid = order["pid"]
@@ -118,6 +212,8 @@ def main(fd: int) -> None:
                 pass
             _kill(doomed)
             workers.discard(pid)
+            if process_limit is not None:
+                process_limit.remove(cgroups.pop(pid, None))
             # Orphans of any worker were adopted by this subreaper; only workers may stay.
             _kill([p for p in _descendants_of(os.getpid()) if p not in workers])
             reply = {"killed": pid}
@@ -127,4 +223,6 @@ def main(fd: int) -> None:
         sock.sendall(json.dumps(reply).encode() + b"\n")
     _kill(_descendants_of(os.getpid()))
     _reap()
+    if process_limit is not None:
+        process_limit.close()
     sys.exit(0)

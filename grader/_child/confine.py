@@ -1,0 +1,160 @@
+"""Confine a worker with what Linux offers, without root and without Docker.
+
+Each mechanism is tried on its own; what is unavailable is reported back (the parent
+prints one warning), never silently assumed:
+
+- namespaces: a user namespace when not root (so the rest needs no privilege), a
+  mount namespace, a network namespace holding only a loopback interface that is up
+  (the streams exercise needs 127.0.0.1, nothing else), an IPC namespace, and a PID
+  namespace whose first process runs the student's code: when it dies, the kernel
+  kills every process it left behind, daemonised or not, and no process outside is
+  visible to signal;
+- a file system view: every mount read-only, the solutions, the hidden suites, the
+  project's tests and the submissions folder hidden under empty read-only tmpfs, and
+  one private scratch folder writable;
+- a cgroup with a process limit when root (``RLIMIT_NPROC`` does not bind root).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import socket
+import struct
+from typing import Any
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+CLONE_NEWPID, CLONE_NEWIPC = 0x20000000, 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
+_LOCKED_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
+                 "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME,
+                 "strictatime": MS_STRICTATIME}
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+PR_SET_PDEATHSIG = 1
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    enc = (lambda s: s.encode() if s is not None else None)
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {target}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
+
+
+def _mounts() -> list[tuple[str, int]]:
+    """Mount points with the flags a remount must keep (the kernel locks them in a user ns)."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            point = fields[4].replace("\\040", " ")
+            flags = 0
+            for option in fields[5].split(","):
+                flags |= _LOCKED_FLAGS.get(option, 0)
+            found.append((point, flags))
+    return sorted(found, key=lambda m: m[0].count("/"))
+
+
+def join_cgroup(cgroup: str | None, done: list[str], missing: list[str]) -> None:
+    if not cgroup:
+        return
+    try:
+        _write(os.path.join(cgroup, "cgroup.procs"), str(os.getpid()))
+        done.append("process limit (cgroup pids.max)")
+    except OSError as exc:
+        missing.append(f"process limit (cgroup: {exc.strerror})")
+
+
+def enter_namespaces(done: list[str], missing: list[str]) -> bool:
+    """Unshare what we can; True when a new PID namespace awaits the next fork."""
+    root = os.geteuid() == 0
+    uid, gid = os.getuid(), os.getgid()
+    base = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC
+    try:
+        _unshare(base | CLONE_NEWPID | (0 if root else CLONE_NEWUSER))
+    except OSError as exc:
+        missing.append(f"namespaces ({exc.strerror}): no network or file system isolation, "
+                       "no PID namespace")
+        return False
+    if not root:
+        try:
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"{uid} {uid} 1")
+            _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        except OSError as exc:
+            missing.append(f"user namespace mapping ({exc.strerror})")
+    try:
+        _loopback_up()
+        done.append("network: loopback only")
+    except OSError as exc:
+        missing.append(f"loopback in the network namespace ({exc.strerror}): no network at all")
+    try:
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    except OSError as exc:
+        missing.append(f"private mounts ({exc.strerror})")
+    done.append("PID namespace")
+    return True
+
+
+def lock_down_files(scratch: str, hide: list[str], pid_namespace: bool,
+                    done: list[str], missing: list[str]) -> None:
+    """Run in the PID namespace's first process, before student code is imported."""
+    if pid_namespace:
+        try:
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except OSError as exc:
+            missing.append(f"a private /proc ({exc.strerror})")
+    try:
+        _mount(scratch, scratch, None, MS_BIND)  # its own mount, left writable below
+        for point, flags in _mounts():
+            if point == "/proc" or point.startswith("/proc/") or point == scratch:
+                continue
+            try:
+                _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
+            except OSError:
+                if point == "/":
+                    raise
+        hidden = 0
+        for path in hide:
+            if os.path.isdir(path):
+                _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "size=4k,mode=000")
+                hidden += 1
+        done.append(f"file system read-only but a scratch folder; {hidden} folders hidden")
+    except OSError as exc:
+        missing.append(f"read-only file system view ({exc.strerror}): the submission can write "
+                       "wherever its user can")
+
+
+def die_with_parent(signal_number: int) -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, signal_number, 0, 0, 0)
+
+
+def report(done: list[str], missing: list[str]) -> dict[str, Any]:
+    return {"applied": done, "missing": missing}
