@@ -20,8 +20,9 @@ import pytest
 from . import __version__, _manifest
 from ._inprocess import InProcessSandbox
 from ._plugin import GradingPlugin, suite_path
-from ._report import ExerciseResult, Report, TestResult
+from ._report import ExerciseResult, Finding, Report, TestResult
 from ._sandbox import Sandbox
+from ._tamper import scan
 
 MAX_MODULE_BYTES = 256 * 1024
 _INI = Path(__file__).with_name("pytest.ini")
@@ -64,15 +65,22 @@ def _read_module(source: Path) -> tuple[bytes | None, str | None]:
         return f.read(MAX_MODULE_BYTES + 1), None
 
 
+TAMPER_POLICIES = ("flag", "zero")
+
+
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
-          isolation: str = "sandbox") -> Report:
+          isolation: str = "sandbox", tamper: str = "flag") -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``isolation="none"`` imports student code into this process: only for measuring
-    what the sandbox costs (``bench/``), never for untrusted code.
+    what the sandbox costs (``bench/``), never for untrusted code. ``tamper`` is the
+    policy for submissions the tamper report flags: ``"flag"`` them for review (the
+    default: a false alarm must not cost an honest student), or ``"zero"`` the exercise.
     Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
     """
     started = time.monotonic()
+    if tamper not in TAMPER_POLICIES:
+        raise SubmissionError(f"unknown tamper policy {tamper!r}; use one of {TAMPER_POLICIES}")
     exercises = _manifest.load()
     if only:
         unknown = sorted(set(only) - {e.slug for e in exercises})
@@ -86,6 +94,7 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
     with tempfile.TemporaryDirectory(prefix="aiograde-") as private:
         modules: dict[str, Path] = {}
         problems: dict[str, str] = {}
+        findings: dict[str, list[Finding]] = {}
         for slug in slugs:
             content, problem = _read_module(folder / f"{slug}.py")
             if problem:
@@ -93,6 +102,7 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                 continue
             copy = Path(private) / f"{slug}.py"
             copy.write_bytes(content or b"")
+            findings[slug] = scan(copy.name, content or b"")
             copy.chmod(0o444)  # readable by the unprivileged worker, writable by nobody
             modules[slug] = copy
         os.chmod(private, 0o711)  # workers may open the files they are told of, not list them
@@ -109,7 +119,13 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
             if sandbox:
                 sandbox.close()
 
-    return _build_report(str(path), exercises, plugin, problems, time.monotonic() - started)
+    for slug, found in plugin.seen.findings.items():
+        findings.setdefault(slug, []).extend(found)
+    report = _build_report(str(path), exercises, plugin, problems, findings, tamper,
+                           time.monotonic() - started)
+    report.sandbox = {"applied": sorted(plugin.seen.sandbox_applied),
+                      "missing": sorted(plugin.seen.sandbox_missing)}
+    return report
 
 
 def _run_suites(plugin: GradingPlugin, slugs: list[str]) -> None:
@@ -132,8 +148,17 @@ def _run_suites(plugin: GradingPlugin, slugs: list[str]) -> None:
                            f"{sink.getvalue()[-3000:]}")
 
 
+def _unique(found: list[Finding]) -> list[Finding]:
+    seen: dict[tuple[str, str, int | str | None], Finding] = {}
+    for finding in found:
+        line = finding.line if finding.line is not None else finding.message
+        seen.setdefault((finding.kind, finding.file, line), finding)
+    return list(seen.values())
+
+
 def _build_report(submission: str, exercises: list[_manifest.Exercise], plugin: GradingPlugin,
-                  problems: dict[str, str], duration: float) -> Report:
+                  problems: dict[str, str], findings: dict[str, list[Finding]], tamper: str,
+                  duration: float) -> Report:
     results = []
     for ex in exercises:
         tests = [
@@ -154,7 +179,13 @@ def _build_report(submission: str, exercises: list[_manifest.Exercise], plugin: 
             status = "error"
         else:
             status = "passed" if score == ex.points else "partial" if score else "failed"
+        flags = _unique(findings.get(ex.slug, []))
+        if flags and tamper == "zero" and score:
+            score, status = 0, "failed"
+            problem = problem or ("scored 0: the tamper report flagged this exercise and the "
+                                  "instructor's policy is to zero flagged exercises")
         results.append(ExerciseResult(ex.slug, ex.title, score, ex.points, status, tests,
-                                      list(ex.hints), ex.docs, problem))
+                                      list(ex.hints), ex.docs, problem, flags))
     return Report(submission, sum(r.score for r in results), sum(r.max_score for r in results),
-                  results, __version__, round(duration, 3))
+                  results, __version__, round(duration, 3),
+                  flagged=any(r.findings for r in results), tamper_policy=tamper)

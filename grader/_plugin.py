@@ -17,6 +17,7 @@ import pytest
 
 from ._child import STUCK_MARK
 from ._manifest import Exercise
+from ._report import Finding
 from ._sandbox import Failure, Sandbox
 from ._values import raised, show
 from .testing import GradingFailure, Observation, fail
@@ -36,8 +37,9 @@ class TestOutcome:
 class Student:
     """The ``student`` fixture: runs scenarios against one exercise's module."""
 
-    def __init__(self, exercise: Exercise, sandbox: Sandbox | None, problem: str | None) -> None:
-        self.exercise, self.sandbox, self.problem = exercise, sandbox, problem
+    def __init__(self, exercise: Exercise, sandbox: Sandbox | None, problem: str | None,
+                 seen: Seen) -> None:
+        self.exercise, self.sandbox, self.problem, self.seen = exercise, sandbox, problem, seen
 
     def run(self, scenario: str, /, call: str | None = None, **args: Any) -> Observation:
         __tracebackhide__ = True
@@ -47,6 +49,8 @@ class Student:
         assert self.sandbox is not None
         slug, limit = self.exercise.slug, self.exercise.time_limit
         hello = self.sandbox.ready(slug, limit)
+        if isinstance(hello, dict):
+            self.seen.note(slug, hello)
         if isinstance(hello, dict) and hello.get("import_error"):
             err = raised(hello["import_error"])
             fail(f"{slug}.py could not be imported: {err}. No test of this exercise can run "
@@ -57,6 +61,7 @@ class Student:
         if isinstance(answer, Failure):
             fail(self._explain(answer, call))
         assert isinstance(answer, dict)
+        self.seen.note(slug, answer)
         return Observation.from_answer(call, answer)
 
     def _explain(self, failure: Failure, call: str) -> str:
@@ -80,6 +85,28 @@ class Student:
         return f"{call}: {failure.detail}."
 
 
+class Seen:
+    """What the workers said besides answers: tamper findings and how they were confined."""
+
+    def __init__(self) -> None:
+        self.findings: dict[str, list[Finding]] = {}
+        self.sandbox_missing: set[str] = set()
+        self.sandbox_applied: set[str] = set()
+
+    def note(self, slug: str, message: dict[str, Any]) -> None:
+        for item in message.get("findings") or []:
+            if isinstance(item, dict):
+                line = item.get("line")
+                self.findings.setdefault(slug, []).append(Finding(
+                    str(item.get("kind", "?"))[:40], str(item.get("message", ""))[:300],
+                    str(item.get("file", ""))[:100], line if isinstance(line, int) else None,
+                    "runtime"))
+        confinement = message.get("confinement")
+        if isinstance(confinement, dict):
+            self.sandbox_applied.update(str(x) for x in confinement.get("applied") or [])
+            self.sandbox_missing.update(str(x) for x in confinement.get("missing") or [])
+
+
 def _stuck_at(log: str) -> str:
     """Where the child's watchdog last saw the loop stuck, from the worker's log."""
     for line in reversed(log.splitlines()):
@@ -100,6 +127,7 @@ class GradingPlugin:
                  problems: dict[str, str]) -> None:
         self.exercises, self.sandbox, self.problems = exercises, sandbox, problems
         self.outcomes: dict[str, TestOutcome] = {}
+        self.seen = Seen()
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "aiograde(points, hidden): points and visibility")
@@ -107,7 +135,7 @@ class GradingPlugin:
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Student:
         slug = request.module.SLUG
-        return Student(self.exercises[slug], self.sandbox, self.problems.get(slug))
+        return Student(self.exercises[slug], self.sandbox, self.problems.get(slug), self.seen)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:

@@ -55,6 +55,9 @@ class Report:
     schema_version: int = SCHEMA_VERSION
     # True when any exercise has findings: the submission needs an instructor's review.
     flagged: bool = False
+    tamper_policy: str = "flag"
+    # How the child was confined: mechanisms applied, and those unavailable on this machine.
+    sandbox: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from . import instruments, kit, plain
+from . import instruments, kit, plain, tamper
 
 # Nothing of the grader, its tests or the reference code is importable from a submission.
 BLOCKED_IMPORTS = ("grader", "solutions", "exercises", "checks", "tests", "pytest", "_pytest",
@@ -59,6 +59,8 @@ def prepare() -> None:
 
     instruments.activate_blockbuster()
     instruments.monitor.install()
+    tamper.snapshot_stdlib()
+    tamper.install_audit_hook()
 
 
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
@@ -67,9 +69,10 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
     answers = os.fdopen(answers_fd, "w", encoding="utf-8", buffering=1)
     requests = os.fdopen(requests_fd, "r", encoding="utf-8")
     hide_grader()
+    tamper.SCRATCH.append(os.getcwd())
     module, import_error = load_student_module(slug, path)
     answers.write(json.dumps({"ready": True, "import_error": import_error,
-                              "confinement": confinement}) + "\n")
+                              "confinement": confinement, "findings": tamper.drain()}) + "\n")
     for line in requests:
         request = json.loads(line)
         answer: dict[str, Any]
@@ -77,5 +80,6 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
             answer = {"error": import_error}
         else:
             answer = kit.execute(module, f"{slug}.{request['scenario']}", request["args"])
+        answer["findings"] = tamper.drain()
         answer["id"] = request["id"]
         answers.write(json.dumps(answer) + "\n")

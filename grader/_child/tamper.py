@@ -1,0 +1,149 @@
+"""What a submission does at run time that no honest answer needs (the tamper report's
+run-time half; the static half reads the source in the parent: ``grader._tamper``).
+
+An audit hook (PEP 578), installed before student code exists and impossible to
+remove, sees frame and object-graph introspection, ctypes, tracing, writes outside the
+scratch folder and sockets to anything but loopback, when the student's own code makes
+the call. A snapshot of the standard library's asyncio, time, threading and socket
+functions tells, after each scenario, whether any of them was replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.base_events
+import asyncio.events
+import asyncio.tasks
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from . import plain
+
+findings: list[dict[str, Any]] = []
+_seen: set[tuple[str, str, int | str | None]] = set()
+_inside = threading.local()
+SCRATCH: list[str] = []  # the one folder a worker may write to, set by the worker
+
+_INTROSPECTION = {
+    "sys._getframe": "reads the call stack's frames (sys._getframe / inspect.currentframe)",
+    "sys._current_frames": "reads other threads' frames",
+    "gc.get_objects": "walks every object in the process (gc.get_objects)",
+    "gc.get_referrers": "walks the object graph (gc.get_referrers)",
+    "gc.get_referents": "walks the object graph (gc.get_referents)",
+    "ctypes.dlopen": "loads native code through ctypes",
+    "ctypes.dlsym": "looks up native symbols through ctypes",
+    "ctypes.addressof": "takes raw memory addresses through ctypes",
+    "sys.settrace": "installs a trace function (sys.settrace)",
+    "sys.setprofile": "installs a profile function (sys.setprofile)",
+    "sys.addaudithook": "installs an audit hook",
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg"}
+
+
+def record(kind: str, message: str, where: dict[str, Any] | None) -> None:
+    line = (where or {}).get("line")
+    key = (kind, (where or {}).get("file", ""), line if line is not None else message)
+    if key in _seen or len(findings) > 100:
+        return
+    _seen.add(key)
+    findings.append({"kind": kind, "message": message, "file": key[1], "line": line})
+
+
+def _caller_is_student() -> dict[str, Any] | None:
+    frame = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the audited call
+    if frame is not None and frame.f_code.co_filename in plain.STUDENT_FILES:
+        return plain.where(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+    return None
+
+
+def _is_loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else address
+    if isinstance(host, str) and host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except (ValueError, TypeError):
+        return isinstance(host, (str, bytes)) and not isinstance(address, tuple)  # AF_UNIX path
+
+
+def _writes_outside(args: tuple[Any, ...]) -> bool:
+    path, mode, flags = [*args, None, None, None][:3]
+    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+        (isinstance(flags, int) and flags & _WRITE_FLAGS)
+    if not writing or not isinstance(path, (str, bytes)):
+        return False
+    # Plain string work: os.path.realpath/abspath are wrapped by blockbuster on the loop.
+    full = os.path.normpath(os.path.join(SCRATCH[0] if SCRATCH else "/", os.fsdecode(path)))
+    return not any(full == s or full.startswith(s + os.sep) for s in SCRATCH) and \
+        not full.startswith("/dev/")
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if event not in _WATCHED or getattr(_inside, "busy", False):
+        return
+    _inside.busy = True
+    try:
+        where = _caller_is_student()
+        if where is None:
+            return
+        if event in _INTROSPECTION:
+            record("introspection", f"{_INTROSPECTION[event]}", where)
+        elif event == "open" and _writes_outside(args):
+            record("writes-outside", f"opens {str(args[0])[:120]!r} for writing, outside its "
+                   "scratch folder", where)
+        elif event in ("socket.connect", "socket.sendto") and not _is_loopback(args[-1]):
+            record("network", f"connects to {str(args[-1])[:80]}, not a loopback address", where)
+        elif event in ("os.kill", "os.killpg"):
+            record("signals", f"sends a signal with {event} to process {args[0]}", where)
+    finally:
+        _inside.busy = False
+
+
+def install_audit_hook() -> None:
+    sys.addaudithook(_hook)
+
+
+# -- the standard library, unpatched -----------------------------------------------------
+
+_GUARDED: dict[str, Any] = {
+    "asyncio": asyncio, "asyncio.tasks": asyncio.tasks, "asyncio.events": asyncio.events,
+    "time": time, "threading": threading, "socket": socket, "subprocess": subprocess,
+    "asyncio.BaseEventLoop": asyncio.base_events.BaseEventLoop,
+    "asyncio.AbstractEventLoop": asyncio.events.AbstractEventLoop,
+    "asyncio.Future": asyncio.Future, "asyncio.Task": asyncio.Task,
+}
+_original: dict[tuple[str, str], int] = {}
+
+
+def _members(owner: Any) -> dict[str, Any]:
+    return {n: v for n, v in vars(owner).items() if callable(v) and not n.startswith("__")}
+
+
+def snapshot_stdlib() -> None:
+    for name, owner in _GUARDED.items():
+        for attr, value in _members(owner).items():
+            _original[(name, attr)] = id(value)
+
+
+def check_stdlib() -> None:
+    """Record every standard-library function replaced since the snapshot."""
+    for name, owner in _GUARDED.items():
+        members = _members(owner)
+        for (owner_name, attr), ident in _original.items():
+            if owner_name == name and id(members.get(attr)) != ident:
+                record("patches-stdlib", f"replaced {name}.{attr}: the grader measures with the "
+                       "standard library as it is", {"file": "", "line": None})
+
+
+def drain() -> list[dict[str, Any]]:
+    check_stdlib()
+    found = list(findings)
+    findings.clear()
+    return found

@@ -1,0 +1,144 @@
+"""The tamper report's static half: what a submission's source does that no honest
+answer needs, read from its syntax tree (nothing is run). The run-time half is the
+child's audit hook (``grader._child.tamper``).
+
+A finding flags the submission for an instructor's review; whether it also costs the
+exercise is the instructor's policy (``--tamper flag|zero``).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ._report import Finding
+
+GRADER_MODULES = {"pytest", "_pytest", "pluggy", "grader", "solutions", "exercises", "checks",
+                  "tests", "looptime", "blockbuster", "forbiddenfruit"}
+SUSPICIOUS_MODULES = {"ctypes": "loads ctypes (raw memory and native code)",
+                      "gc": "imports gc (walks the interpreter's objects)"}
+# Modules whose functions a submission has no reason to replace.
+STDLIB_PATCH_TARGETS = {"asyncio", "time", "threading", "socket", "selectors", "subprocess", "os",
+                        "sys", "builtins", "signal", "concurrent", "functools", "inspect"}
+CALLS = {
+    "os._exit": ("process-control", "ends the process with os._exit"),
+    "sys.exit": ("process-control", "calls sys.exit"),
+    "os.kill": ("signals", "sends signals with os.kill"),
+    "os.killpg": ("signals", "sends signals with os.killpg"),
+    "os.abort": ("process-control", "aborts the process"),
+    "signal.signal": ("signals", "changes signal handlers"),
+    "signal.setitimer": ("signals", "arms or disarms interval timers"),
+    "signal.alarm": ("signals", "arms or disarms SIGALRM"),
+    "sys._getframe": ("introspection", "reads the call stack's frames"),
+    "sys._current_frames": ("introspection", "reads other threads' frames"),
+    "inspect.currentframe": ("introspection", "reads the call stack's frames"),
+    "inspect.stack": ("introspection", "reads the call stack"),
+    "gc.get_objects": ("introspection", "walks every object in the process"),
+    "gc.get_referrers": ("introspection", "walks the object graph"),
+    "sys.settrace": ("introspection", "installs a trace function"),
+    "sys.setprofile": ("introspection", "installs a profile function"),
+    "sys.addaudithook": ("introspection", "installs an audit hook"),
+    "setattr": ("patches-stdlib", "sets attributes with setattr (check its target)"),
+}
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.found: list[Finding] = []
+        self.aliases: dict[str, str] = {}  # local name -> module it stands for
+
+    def add(self, node: ast.AST, kind: str, message: str) -> None:
+        self.found.append(Finding(kind, message, self.filename, getattr(node, "lineno", None),
+                                  "static"))
+
+    def _module(self, node: ast.AST, name: str) -> None:
+        top = name.split(".")[0]
+        if top in GRADER_MODULES:
+            self.add(node, "imports-grader", f"imports {name}, part of the grader or its test "
+                     "framework")
+        elif top in SUSPICIOUS_MODULES:
+            self.add(node, "introspection", SUSPICIOUS_MODULES[top])
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._module(node, alias.name)
+            self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name.split(".")[0] \
+                if not alias.asname else alias.name
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module and node.level == 0:
+            self._module(node, node.module)
+            for alias in node.names:
+                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        self.generic_visit(node)
+
+    def _resolve(self, dotted: str) -> str:
+        head, _, rest = dotted.partition(".")
+        full = self.aliases.get(head, head)
+        return f"{full}.{rest}" if rest else full
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self._resolve(_dotted(node.func))
+        if name in CALLS and not (name == "setattr" and not self._targets_stdlib(node)):
+            kind, message = CALLS[name]
+            self.add(node, kind, message)
+        self.generic_visit(node)
+
+    def _targets_stdlib(self, node: ast.Call) -> bool:
+        return bool(node.args) and self._resolve(_dotted(node.args[0])).split(".")[0] in \
+            STDLIB_PATCH_TARGETS
+
+    def _assigned(self, target: ast.AST) -> None:
+        if isinstance(target, ast.Attribute):
+            owner = self._resolve(_dotted(target.value))
+            if owner.split(".")[0] in STDLIB_PATCH_TARGETS:
+                self.add(target, "patches-stdlib", f"replaces {owner}.{target.attr}")
+        elif isinstance(target, ast.Subscript) and self._resolve(_dotted(target.value)) in (
+                "sys.modules", "builtins.__dict__"):
+            self.add(target, "patches-stdlib", f"writes into {_dotted(target.value)}")
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._assigned(element)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._assigned(target)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._assigned(node.target)
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id == "__builtins__":
+            self.add(node, "patches-stdlib", "touches __builtins__")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if self._resolve(_dotted(node)) == "sys.modules":
+            self.add(node, "patches-stdlib", "reaches into sys.modules")
+        self.generic_visit(node)
+
+
+def scan(filename: str, source: bytes) -> list[Finding]:
+    try:
+        tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError):
+        return []  # the import will fail and say why; nothing to flag
+    scanner = _Scanner(filename)
+    scanner.visit(tree)
+    unique: dict[tuple[str, int | None], Finding] = {}
+    for finding in scanner.found:
+        unique.setdefault((finding.kind, finding.line), finding)
+    return list(unique.values())
