@@ -62,6 +62,19 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """The inverse of ``to_dict`` (a report read back from JSON or a gradebook)."""
+        exercises = [
+            ExerciseResult(**{
+                **ex,
+                "tests": [TestResult(**t) for t in ex.get("tests", [])],
+                "findings": [Finding(**f) for f in ex.get("findings", [])],
+            })
+            for ex in data.get("exercises", [])
+        ]
+        return cls(**{**data, "exercises": exercises})
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 

@@ -22,7 +22,7 @@ def run_grader(*args: str | Path, timeout: float = 600) -> subprocess.CompletedP
 
 
 def grade_json(path: str | Path, *only: str) -> dict[str, Any]:
-    args: list[str | Path] = ["grade", path, "--format", "json"]
+    args: list[str | Path] = ["grade", path, "--format", "json", "--no-gradebook"]
     for slug in only:
         args += ["--only", slug]
     done = run_grader(*args)
