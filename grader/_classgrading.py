@@ -57,7 +57,7 @@ def _grade_one(student: Path, only: list[str] | None, tamper: str,
                running: dict[str, subprocess.Popen[str]]) -> Report | str:
     """The report, or why there is none."""
     command = [sys.executable, "-m", "grader", "grade", str(student), "--format", "json",
-               "--no-gradebook", "--tamper", tamper]
+               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent)]
     for slug in only or []:
         command += ["--only", slug]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

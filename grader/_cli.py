@@ -21,10 +21,8 @@ DEFAULT_GRADEBOOK = "aiograde.sqlite3"
 
 
 def _formats() -> dict:
-    try:  # TODO(integration): _formats lands with the report-formats work
-        from ._formats import FORMATS
-    except ImportError:
-        return {"json": Report.to_json}
+    from ._formats import FORMATS
+
     return FORMATS
 
 
@@ -58,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --class: submissions graded at once (default: one per core)")
     g.add_argument("--force", action="store_true",
                    help="with --class: regrade submissions the gradebook already has")
+    # Set by --class for each student's grading: the class folder, hidden from the child.
+    g.add_argument("--hide", action="append", default=[], help=argparse.SUPPRESS)
     # The baseline for bench/: the suites with student code in the grader's own process.
     g.add_argument("--unsafe-in-process", action="store_true", help=argparse.SUPPRESS)
 
@@ -98,7 +98,8 @@ def _grade(args: argparse.Namespace) -> int:
     if args.whole_class:
         return _grade_class(args)
     report = grade(args.path, only=args.only, tamper=args.tamper,
-                   isolation="none" if args.unsafe_in_process else "sandbox")
+                   isolation="none" if args.unsafe_in_process else "sandbox",
+                   hide=[Path(p).resolve() for p in args.hide])
     _warn_about_sandbox(report)
     if not args.no_gradebook:
         from ._gradebook import Gradebook, content_hash

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
-from ._report import SCHEMA_VERSION, ExerciseResult, Finding, Report, TestResult
+from ._report import Report
 
 USER_VERSION = 1
 BUSY_TIMEOUT = 60.0  # seconds a writer waits for another one before giving up
@@ -101,24 +101,6 @@ def _stored_time(moment: datetime) -> str:
 
 def _parse_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def _report_from_dict(data: dict[str, Any]) -> Report:
-    """A Report back from its ``to_dict()`` form (older reports lack findings and flagged)."""
-    exercises = []
-    for ex in data["exercises"]:
-        tests = [TestResult(t["name"], t["score"], t["max_score"], t["status"], t["message"],
-                            t["hidden"]) for t in ex["tests"]]
-        findings = [Finding(f["kind"], f["message"], f["file"], f.get("line"), f["origin"])
-                    for f in ex.get("findings", [])]
-        exercises.append(ExerciseResult(
-            ex["slug"], ex["title"], ex["score"], ex["max_score"], ex["status"], tests,
-            hints=list(ex.get("hints", [])), docs=ex.get("docs", ""), problem=ex.get("problem", ""),
-            findings=findings))
-    return Report(data["submission"], data["score"], data["max_score"], exercises,
-                  data["grader_version"], data["duration"],
-                  schema_version=data.get("schema_version", SCHEMA_VERSION),
-                  flagged=bool(data.get("flagged", False)))
 
 
 def _text(value: str) -> str:
@@ -254,7 +236,7 @@ class Gradebook:
             "SELECT report_json FROM gradings WHERE student = ? AND content_hash = ? "
             "AND grader_version = ? ORDER BY graded_at DESC, id DESC LIMIT 1",
             (_text(student), _text(content_hash), _text(grader_version))).fetchone()
-        return None if row is None else _report_from_dict(json.loads(row[0]))
+        return None if row is None else Report.from_dict(json.loads(row[0]))
 
     def _latest_rows(self) -> list[tuple[Any, ...]]:
         return self.db.execute(
@@ -266,12 +248,12 @@ class Gradebook:
 
     def latest(self) -> list[tuple[str, Report, datetime]]:
         """The newest grading of each student, ordered by student name."""
-        return [(student, _report_from_dict(json.loads(report)), _parse_time(at))
+        return [(student, Report.from_dict(json.loads(report)), _parse_time(at))
                 for student, report, at, _, _ in self._latest_rows()]
 
     def export_csv(self, out: TextIO) -> None:
         """One row per student (their latest grading), exercise columns in manifest order."""
-        rows = [(student, _report_from_dict(json.loads(report)), _parse_time(at), digest, version)
+        rows = [(student, Report.from_dict(json.loads(report)), _parse_time(at), digest, version)
                 for student, report, at, digest, version in self._latest_rows()]
         slugs = exercise_order(report for _, report, _, _, _ in rows)
         writer = csv.writer(out, lineterminator="\n")

@@ -69,13 +69,16 @@ TAMPER_POLICIES = ("flag", "zero")
 
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
-          isolation: str = "sandbox", tamper: str = "flag") -> Report:
+          isolation: str = "sandbox", tamper: str = "flag",
+          hide: list[Path] | None = None) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``isolation="none"`` imports student code into this process: only for measuring
     what the sandbox costs (``bench/``), never for untrusted code. ``tamper`` is the
     policy for submissions the tamper report flags: ``"flag"`` them for review (the
     default: a false alarm must not cost an honest student), or ``"zero"`` the exercise.
+    ``hide`` names folders the child must not see besides the submission's own (a class
+    grading hides the whole class, so no student reads another's work).
     Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
     """
     started = time.monotonic()
@@ -111,7 +114,10 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                                   f"like {slugs[0]}.py (or a checkout with an exercises/ folder).")
         sandbox: Sandbox | InProcessSandbox | None = None
         if modules:
-            sandbox = Sandbox(modules) if isolation == "sandbox" else InProcessSandbox(modules)
+            others = [p.stem for p in folder.glob("*.py") if p.stem.isidentifier()]
+            hidden = [folder.resolve(), *(hide or [])]
+            sandbox = (Sandbox(modules, hide=hidden, submitted=others)
+                       if isolation == "sandbox" else InProcessSandbox(modules))
         try:
             plugin = GradingPlugin({e.slug: e for e in exercises}, sandbox, problems)
             _run_suites(plugin, slugs)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -63,20 +64,32 @@ class Report:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
-        """The inverse of ``to_dict`` (a report read back from JSON or a gradebook)."""
-        exercises = [
-            ExerciseResult(**{
-                **ex,
-                "tests": [TestResult(**t) for t in ex.get("tests", [])],
-                "findings": [Finding(**f) for f in ex.get("findings", [])],
-            })
-            for ex in data.get("exercises", [])
-        ]
-        return cls(**{**data, "exercises": exercises})
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """The report a JSON report (``to_dict()``) was made from.
+
+        Unknown keys are ignored, so a newer report with added fields still loads; a
+        different ``schema_version`` is refused.
+        """
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"report schema_version {version!r} is not supported "
+                             f"(this grader reads version {SCHEMA_VERSION})")
+        exercises = []
+        for raw in data["exercises"]:
+            values = _known(ExerciseResult, raw)
+            values["tests"] = [TestResult(**_known(TestResult, t)) for t in raw.get("tests", [])]
+            values["hints"] = list(raw.get("hints", []))
+            values["findings"] = [Finding(**_known(Finding, f)) for f in raw.get("findings", [])]
+            exercises.append(ExerciseResult(**values))
+        return cls(**{**_known(cls, data), "exercises": exercises})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def _known(kind: type, raw: Mapping[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(kind)}
+    return {k: v for k, v in raw.items() if k in names}
 
 
 def render_table(report: Report, console: Any = None) -> None:

@@ -194,12 +194,15 @@ class Sandbox:
     """All workers for one submission. A dead or killed worker is replaced on next use."""
 
     def __init__(self, modules: dict[str, Path], limits: dict[str, Any] | None = None, *,
-                 confine: bool = True, hide: list[Path] | None = None) -> None:
+                 confine: bool = True, hide: list[Path] | None = None,
+                 submitted: list[str] | None = None) -> None:
         self.modules = modules
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         # What the child must not read: the solutions, the hidden suites, the project's tests.
         hidden = [*(hide or []), *HIDDEN_FROM_STUDENTS]
-        self.confinement = {"confine": confine, "hide": sorted({str(p) for p in hidden})}
+        self.confinement = {"confine": confine, "hide": sorted({str(p) for p in hidden}),
+                            # module names of the submission's other files, refused by name
+                            "submitted": sorted(submitted or [])}
         self.zygote = Zygote()
         self.workers: dict[str, Worker] = {}
         # A module whose import hangs would hang every fresh worker: remember, and fail fast.

@@ -21,19 +21,26 @@ BLOCKED_IMPORTS = ("grader", "solutions", "exercises", "checks", "tests", "pytes
                    "pluggy", "looptime", "blockbuster")
 
 
-class _RefuseGraderImports(importlib.abc.MetaPathFinder):
+class _RefuseImports(importlib.abc.MetaPathFinder):
+    def __init__(self, slug: str, submitted: list[str]) -> None:
+        self.slug, self.submitted = slug, set(submitted)
+
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.split(".")[0] in BLOCKED_IMPORTS:
+        top = name.split(".")[0]
+        if top in BLOCKED_IMPORTS:
             raise ImportError(f"'{name}' is part of the grader and cannot be imported by a submission")
+        if top in self.submitted:
+            raise ImportError(f"'{top}.py' is not graded: only the exercise modules are, each on its "
+                              f"own. Keep the code {self.slug}.py needs inside {self.slug}.py.")
         return None
 
 
-def hide_grader() -> None:
+def hide_grader(slug: str, submitted: list[str]) -> None:
     """Drop the grader's modules from the import system before student code runs."""
     for name in list(sys.modules):
         if name.split(".")[0] in BLOCKED_IMPORTS:
             del sys.modules[name]  # the scenario functions keep their own references
-    sys.meta_path.insert(0, _RefuseGraderImports())
+    sys.meta_path.insert(0, _RefuseImports(slug, submitted))
 
 
 def load_student_module(slug: str, path: str) -> tuple[Any, dict[str, Any] | None]:
@@ -64,11 +71,11 @@ def prepare() -> None:
 
 
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
-          confinement: dict[str, Any] | None = None) -> None:
+          confinement: dict[str, Any] | None = None, submitted: list[str] | None = None) -> None:
     instruments.monitor.start_watchdog()
     answers = os.fdopen(answers_fd, "w", encoding="utf-8", buffering=1)
     requests = os.fdopen(requests_fd, "r", encoding="utf-8")
-    hide_grader()
+    hide_grader(slug, submitted or [])
     tamper.SCRATCH.append(os.getcwd())
     module, import_error = load_student_module(slug, path)
     answers.write(json.dumps({"ready": True, "import_error": import_error,
