@@ -37,6 +37,9 @@ class Raised:
         text = f"{self.type}: {self.message}" if self.message else self.type
         return text + self.location
 
+    def __repr__(self) -> str:  # as the exception's own repr would read, for feedback
+        return f"{self.type}({self.message!r})"
+
 
 @dataclass(frozen=True)
 class Opaque:

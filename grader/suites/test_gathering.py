@@ -15,7 +15,7 @@ def test_slow_square_returns_the_square(student):
     expect_equal(obs.returned(), 49, obs.call)
 
 
-@case(points=1, hidden=False)
+@case(points=1)
 def test_slow_square_waits_the_delay(student):
     obs = student.run("slow_square", x=3, delay=2.0)
     obs.expect_not_blocking()
@@ -99,7 +99,7 @@ def test_settled_results_in_order(student):
     _expect_settled(obs, obs.returned())
 
 
-@case(points=1)
+@case(points=2)
 def test_settled_failure_cancels_nothing(student):
     obs = student.run("gather_settled", scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")

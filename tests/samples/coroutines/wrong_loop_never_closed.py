@@ -4,6 +4,7 @@ Violates: "runs `async_double(x)` on a new event loop, which is closed before it
 A good grader says: a loop you create is a resource you must close (its selector holds file
 descriptors, and Python warns "unclosed event loop"); close it in a `finally`, or let
 asyncio.run() create, run and close the loop for you.
+Fails: test_run_double_closes_its_new_loop
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Violates: "`interval <= 0` raises `ValueError`". A good grader says: validate the arguments
 the contract names before scheduling anything; a zero or negative interval would fire every
 message at once instead of being rejected.
+Fails: test_sequence_rejects_a_bad_interval
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Violates: "`messages[i]` is appended to `log` `(i + 1) * interval` seconds after the call".
 A good grader says: every message arrives one interval too early (the first with no delay at
 all); count the first wait: message i is due after (i + 1) intervals.
+Fails: test_sequence_is_spaced_by_interval
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Violates: "`pending` (read-only property): `True` while a call is scheduled and has not run".
 A good grader says: a TimerHandle cannot tell you that it has run, only that it was cancelled;
 record it yourself when the call runs (clear the handle in a wrapper callback).
+Fails: test_debouncer_pending
 """
 
 from __future__ import annotations

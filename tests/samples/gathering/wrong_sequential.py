@@ -4,6 +4,7 @@ Violates: "computed by `slow_square(x, delay)` calls that run concurrently: it t
 `delay` seconds whatever `len(xs)` is". A good grader says: each `await` waits for its call to
 finish before the next one starts, so n calls take n * delay; start them all (gather, TaskGroup)
 and then wait for all of them.
+Fails: test_squares_run_concurrently
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "One failure neither cancels nor delays the others" and "returns ... (
 A good grader says: a TaskGroup cancels its other tasks as soon as one fails and raises an
 ExceptionGroup; catch each failure inside its own task (or gather with return_exceptions=True)
 so that every awaitable gets to finish and reports its own outcome.
+Fails: test_settled_results_in_order, test_settled_failure_cancels_nothing
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Violates: "After failed attempt number `i` (counting from 0) ... it waits `backoff * 2 ** i`
 seconds". A good grader says: the second attempt starts at once (too fast) and the waits grow
 linearly (0, 2b, 4b, 6b...) instead of doubling (b, 2b, 4b, 8b...): `*` is not `**`.
+Fails: test_retry_backs_off_exponentially
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "the work behind `aw` is cancelled and has finished (it has seen `Canc
 before `with_timeout` returns". A good grader says: task.cancel() only *requests* cancellation;
 the task sees CancelledError on its next turn, after you have already returned; await it (or
 asyncio.wait for it) so its cleanup has run before you go on.
+Fails: test_timed_out_work_has_finished_before_return
 """
 
 from __future__ import annotations

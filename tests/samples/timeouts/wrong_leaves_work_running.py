@@ -4,6 +4,7 @@ Violates: "On timeout, the work behind `aw` is cancelled and has finished ... be
 `with_timeout` returns" (and: no exercise may leave tasks running). A good grader says:
 asyncio.wait(..., timeout=...) only stops *waiting*; the task runs on in the background and
 finishes whenever it likes: cancel it, and wait until it has finished.
+Fails: test_timed_out_work_has_finished_before_return, test_with_timeout_leaves_nothing_behind
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "Any exception `aw` raises before the deadline, its own `TimeoutError`
 propagates unchanged: only the expiry of `timeout` gives `default`". A good grader says: a
 TimeoutError raised by the work itself is an error to report, not a timeout of yours; tell the
 two apart (asyncio.timeout(...) has .expired()) and re-raise the work's own.
+Fails: test_the_works_own_exceptions_propagate
 """
 
 from __future__ import annotations

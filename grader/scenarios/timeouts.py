@@ -1,0 +1,157 @@
+"""Scenarios for ``timeouts``: scripted work whose every start, cancellation, cleanup and end
+is noted with its loop time, so the parent can tell "cancelled and finished before
+with_timeout returned" from "cancelled too late", and read retry's schedule off the clock.
+
+What the student's function raised comes back as data with the work's state at that moment:
+``raised`` (with the attempt that raised it) when it is the very exception the work raised,
+so the parent can check it propagated *unchanged*, else ``other_error``. Only "not
+implemented" and blocking calls propagate to the harness, which words them itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from grader._child.instruments import RecordingBlockingError
+from grader._child.kit import scenario
+
+from ._common import RAISABLE
+
+
+class Work:
+    """One run of scripted work: ``{"delay": 1.0, "value": 3}`` returns 3 after a second;
+    ``"raise": "ValueError"`` raises instead; ``"cleanup": 0.5`` spends half a second of loop
+    time cleaning up when cancelled, then lets the cancellation go on."""
+
+    def __init__(self, spec: dict[str, Any], loop: asyncio.AbstractEventLoop, t0: float) -> None:
+        self.spec, self._loop, self._t0 = spec, loop, t0
+        self.started: float | None = None
+        self.saw_cancel: float | None = None
+        self.ended: float | None = None
+        self.outcome = "not started"
+        self.raised: BaseException | None = None
+
+    def _now(self) -> float:
+        return round(self._loop.time() - self._t0, 6)
+
+    async def run(self) -> Any:
+        self.started = self._now()
+        self.outcome = "running"
+        try:
+            await asyncio.sleep(self.spec.get("delay", 0))
+            if "raise" in self.spec:
+                self.raised = RAISABLE[self.spec["raise"]](self.spec.get("message", "scripted failure"))
+                self.outcome = "raised"
+                raise self.raised
+            self.outcome = "returned"
+            return self.spec.get("value")
+        except asyncio.CancelledError:
+            self.saw_cancel = self._now()
+            self.outcome = "cleaning up"
+            if self.spec.get("cleanup"):
+                await asyncio.sleep(self.spec["cleanup"])
+            self.outcome = "cancelled"
+            raise
+        finally:
+            self.ended = self._now()
+
+    def report(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "started": self.started, "saw_cancel": self.saw_cancel,
+                "ended": self.ended}
+
+
+async def _outcome(coro: Any, works: list[Work], loop: asyncio.AbstractEventLoop,
+                   t0: float) -> dict[str, Any]:
+    try:
+        returned = await coro
+    except (NotImplementedError, RecordingBlockingError):
+        raise
+    except Exception as exc:
+        # The work's state at the very moment it came back, before anything else runs.
+        by = next((i for i, w in enumerate(works) if w.raised is exc), None)
+        if by is None:  # not the work's own exception (asyncio's TimeoutError, a ValueError...)
+            return {"other_error": exc, "at": round(loop.time() - t0, 6),
+                    "works": [w.report() for w in works]}
+        return {"raised": exc, "raised_by": by, "at": round(loop.time() - t0, 6),
+                "works": [w.report() for w in works]}
+    return {"returned": returned, "at": round(loop.time() - t0, 6),
+            "works": [w.report() for w in works]}
+
+
+@scenario("virtual")
+async def with_timeout(mod: Any, work: dict[str, Any], time_limit: float,
+                       default: Any) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    job = Work(work, loop, t0)
+    coro = job.run()
+    try:
+        return await _outcome(mod.with_timeout(coro, time_limit, default), [job], loop, t0)
+    finally:
+        if job.started is None:
+            coro.close()  # never started by the student: the parent says so, no extra warning
+
+
+class Op:
+    """``op`` for retry: attempt i runs ``plan[min(i, len(plan) - 1)]``."""
+
+    def __init__(self, plan: list[dict[str, Any]], loop: asyncio.AbstractEventLoop, t0: float) -> None:
+        self.plan, self.loop, self.t0 = plan, loop, t0
+        self.works: list[Work] = []
+
+    def __call__(self) -> Any:
+        work = Work(self.plan[min(len(self.works), len(self.plan) - 1)], self.loop, self.t0)
+        self.works.append(work)
+        return work.run()
+
+    def report(self) -> list[dict[str, Any]]:
+        return [w.report() for w in self.works]
+
+
+@scenario("virtual")
+async def retry(mod: Any, plan: list[dict[str, Any]], attempts: int,
+                time_limit: float, backoff: float) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    op = Op(plan, loop, t0)
+    return await _outcome(mod.retry(op, attempts, time_limit, backoff), op.works, loop, t0)
+
+
+@scenario("virtual")
+async def retry_cancelled(mod: Any, plan: list[dict[str, Any]], attempts: int,
+                          time_limit: float,
+                          backoff: float, cancel_at: float) -> dict[str, Any]:
+    """retry runs as a task that its caller cancels at ``cancel_at``."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    op = Op(plan, loop, t0)
+    ended: list[float] = []
+    task = asyncio.ensure_future(mod.retry(op, attempts, time_limit, backoff))
+    task.add_done_callback(lambda _: ended.append(round(loop.time() - t0, 6)))
+    await asyncio.sleep(cancel_at)
+    was_done = task.done()
+    task.cancel()
+    await asyncio.wait({task}, timeout=600.0)  # bounded: retry may ignore the cancellation
+    still_running = not task.done()
+    if still_running:  # it swallowed the cancellation: stop it for good
+        for _ in range(5):
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+            if task.done():
+                break
+    outcome: dict[str, Any] = {"done_before_cancel": was_done, "ignored_cancel": still_running,
+                               "ended": ended[0] if ended else None, "works": op.report()}
+    if task.done():
+        if task.cancelled():
+            outcome["result"] = "cancelled"
+        elif task.exception() is not None:
+            exc = task.exception()
+            if isinstance(exc, (NotImplementedError, RecordingBlockingError)):
+                raise exc
+            outcome["result"] = "raised"
+            outcome["raised"] = exc
+        else:
+            outcome["result"] = "returned"
+            outcome["returned"] = task.result()
+    return outcome
