@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,16 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).parent / "samples"
 
 
-def run_grader(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_grader(*args: str | Path, timeout: float = 600,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
 
 
-def grade_json(path: str | Path, *only: str) -> dict[str, Any]:
+def grade_json(path: str | Path, *only: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     args: list[str | Path] = ["grade", path, "--format", "json", "--no-gradebook"]
     for slug in only:
         args += ["--only", slug]
-    done = run_grader(*args)
+    done = run_grader(*args, env=env)
     assert done.returncode == 0, f"grader exited {done.returncode}: {done.stderr[-3000:]}"
     return json.loads(done.stdout)
 

@@ -3,25 +3,60 @@ crash the grader, and never cost points in another exercise."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, grade_json
+from conftest import ROOT, grade_json, run_grader
+
+from grader._manifest import load
 
 HOSTILE = Path(__file__).parent / "hostile"
 
 
+SLUGS = {e.slug for e in load()}
+
+
 def graded(case: str, tmp_path: Path, *, beside: tuple[str, ...] = ("coroutines",)) -> dict:
     """Grade a hostile case with good modules of other exercises beside it."""
+    return graded_report(case, tmp_path, beside=beside)["by_slug"]
+
+
+def graded_report(case: str, tmp_path: Path, *, beside: tuple[str, ...] = ("coroutines",)) -> dict:
     folder = tmp_path / case
     shutil.copytree(HOSTILE / case, folder, symlinks=True)
     for slug in beside:
         shutil.copy(ROOT / "solutions" / f"{slug}.py", folder / f"{slug}.py")
-    slugs = sorted({p.stem for p in (HOSTILE / case).glob("*.py") if p.stem != "conftest"} | set(beside))
-    report = grade_json(folder, *slugs)
-    return {e["slug"]: e for e in report["exercises"]}
+    slugs = sorted({p.stem for p in (HOSTILE / case).glob("*.py")} & SLUGS | set(beside))
+    # The grader's private folders go under tmp_path, so what it leaves behind can be found.
+    private = tmp_path / "grader-tmp"
+    private.mkdir()
+    report = grade_json(folder, *slugs, env={"TMPDIR": str(private)})
+    report["by_slug"] = {e["slug"]: e for e in report["exercises"]}
+    report["private"] = private
+    return report
+
+
+def processes_left_in(folder: Path) -> list[str]:
+    """Processes whose working folder is (or was) under ``folder``."""
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if cwd.startswith(str(folder)):
+            left.append(f"{pid} in {cwd}")
+    return left
+
+
+def confined(report: dict) -> None:
+    missing = report["sandbox"].get("missing")
+    if missing:
+        pytest.skip(f"the sandbox is degraded on this machine: {missing}")
 
 
 def assert_untouched_neighbours(exercises: dict, beside: tuple[str, ...] = ("coroutines",)) -> None:
@@ -32,7 +67,7 @@ def assert_untouched_neighbours(exercises: dict, beside: tuple[str, ...] = ("cor
 @pytest.mark.parametrize(("case", "says"), [
     ("exit_at_import", "could not be imported: The process running gathering.py ended"),
     ("sysexit_at_import", "could not be imported: SystemExit"),
-    ("patches_pytest", "'_pytest.python' is part of the grader and cannot be imported"),
+    ("patches_pytest", "'_pytest' is part of the grader and cannot be imported"),
     ("imports_solutions", "'solutions' is part of the grader and cannot be imported"),
 ])
 def test_import_time_attacks_score_nothing(case: str, says: str, tmp_path: Path) -> None:
@@ -84,3 +119,77 @@ def test_faking_the_clocks_does_not_make_sequential_code_concurrent(tmp_path: Pa
     failed = {t["name"]: t["message"] for t in gathering["tests"] if t["status"] == "failed"}
     assert "test_squares_run_concurrently" in failed
     assert "awaited one after another" in failed["test_squares_run_concurrently"]
+
+
+def test_nothing_outside_the_scratch_folder_is_writable(tmp_path: Path) -> None:
+    suite = ROOT / "grader" / "suites" / "test_gathering.py"
+    before = suite.read_bytes()
+    report = graded_report("writes_outside", tmp_path)
+    confined(report)
+    gathering = report["by_slug"]["gathering"]
+    assert gathering["score"] == 0
+    assert suite.read_bytes() == before
+    assert not Path("/tmp/pwned-by-writes-outside").exists()
+    assert "writes-outside" in {f["kind"] for f in gathering["findings"]}
+    assert report["flagged"]
+
+
+def test_the_solutions_cannot_be_read(tmp_path: Path) -> None:
+    report = graded_report("reads_solutions", tmp_path)
+    confined(report)
+    assert report["by_slug"]["gathering"]["score"] == 0
+
+
+def test_the_grader_cannot_be_killed(tmp_path: Path) -> None:
+    report = graded_report("kills_grader", tmp_path, beside=("coroutines", "tasks"))
+    confined(report)
+    assert report["by_slug"]["gathering"]["score"] == 0
+    assert_untouched_neighbours(report["by_slug"], ("coroutines", "tasks"))
+
+
+@pytest.mark.parametrize("case", ["fork_bomb", "daemonizes"])
+def test_every_process_a_submission_starts_is_gone_afterwards(case: str, tmp_path: Path) -> None:
+    report = graded_report(case, tmp_path)
+    confined(report)
+    assert_untouched_neighbours(report["by_slug"])
+    assert processes_left_in(report["private"]) == []
+
+
+def test_the_network_is_loopback_only(tmp_path: Path) -> None:
+    report = graded_report("network_probe", tmp_path)
+    confined(report)
+    first = report["by_slug"]["gathering"]["tests"][0]
+    assert "returned ['lo']" in first["message"], first["message"]
+
+
+@pytest.mark.parametrize(("case", "says"), [
+    ("memory_bomb", "MemoryError"),
+    ("output_flood", "File too large"),
+    ("imports_helper", "'helper.py' is not graded: only the exercise modules are"),
+])
+def test_resource_abuse_and_stray_modules_cost_only_their_exercise(case: str, says: str,
+                                                                   tmp_path: Path) -> None:
+    report = graded_report(case, tmp_path)
+    gathering = report["by_slug"]["gathering"]
+    assert (gathering["score"], gathering["status"]) == (0, "error"), gathering["tests"][0]
+    assert says in gathering["tests"][0]["message"], gathering["tests"][0]["message"]
+    assert_untouched_neighbours(report["by_slug"])
+
+
+def test_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "gathering.py").symlink_to(ROOT / "solutions" / "gathering.py")
+    gathering = grade_json(folder, "gathering")["exercises"][0]
+    assert (gathering["score"], gathering["status"]) == (0, "error")
+    assert "symbolic link" in gathering["tests"][0]["message"]
+
+
+def test_flagged_exercises_are_zeroed_when_the_policy_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "sub"
+    shutil.copytree(HOSTILE / "fake_clock", folder)
+    done = run_grader("grade", folder, "--only", "gathering", "--format", "json",
+                      "--no-gradebook", "--tamper", "zero")
+    gathering = json.loads(done.stdout)["exercises"][0]
+    assert gathering["findings"] and gathering["score"] == 0
+    assert "policy" in gathering["problem"]

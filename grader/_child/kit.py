@@ -257,7 +257,10 @@ def _run_on_loop(spec: Scenario, mod: Any, args: dict[str, Any],
         result["elapsed"] = round(loop.time() - start, 6)
         _drain(loop, watch, main, leaks)
         loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(loop.shutdown_default_executor())
+        try:  # a thread that never returns must not hang the scenario: it is reported instead
+            loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), 2.0))
+        except TimeoutError:
+            pass
     finally:
         asyncio.set_event_loop(None)
         loop.close()

@@ -9,6 +9,7 @@ subreaper, so whatever a worker's processes leave behind is adopted by it and ki
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
 import os
 import signal
@@ -27,11 +28,11 @@ def _prctl(option: int, value: int) -> None:
         pass
 
 
-def _descendants_of(pid: int) -> list[int]:
+def _descendants_of(pid: int, recursive: bool = True) -> list[int]:
     import psutil
 
     try:
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+        return [p.pid for p in psutil.Process(pid).children(recursive=recursive)]
     except psutil.Error:
         return []
 
@@ -187,6 +188,7 @@ def main(fd: int) -> None:
     worker.prepare()
     workers: set[int] = set()
     cgroups: dict[int, str | None] = {}
+    numbers = itertools.count()  # cgroup names are never reused: a live worker may hold one
     process_limit: _ProcessLimit | None = None
     while True:
         message, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
@@ -198,7 +200,7 @@ def main(fd: int) -> None:
             cgroup = None
             if order.get("confine"):
                 process_limit = process_limit or _ProcessLimit(order.get("max_pids", 256))
-                cgroup = order["cgroup"] = process_limit.make(f"w{len(cgroups)}")
+                cgroup = order["cgroup"] = process_limit.make(f"w{next(numbers)}")
             pid = _start_worker(order, fds, sock)
             workers.add(pid)
             cgroups[pid] = cgroup
@@ -214,8 +216,9 @@ def main(fd: int) -> None:
             workers.discard(pid)
             if process_limit is not None:
                 process_limit.remove(cgroups.pop(pid, None))
-            # Orphans of any worker were adopted by this subreaper; only workers may stay.
-            _kill([p for p in _descendants_of(os.getpid()) if p not in workers])
+            # Orphans of any worker were adopted by this subreaper, as its own children;
+            # of those, only workers may stay.
+            _kill([p for p in _descendants_of(os.getpid(), recursive=False) if p not in workers])
             reply = {"killed": pid}
         else:
             break

@@ -1,0 +1,68 @@
+"""Scenarios for ``queues``: ``process_all`` driven by scripted calls of ``handle``.
+
+Each call of ``handle`` plays a :class:`Script` (wait, then return or raise) and records
+the task it runs in; what ``process_all`` returned or raised is recorded together with
+every call's outcome at that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from grader._child.kit import Tracker, now, scenario
+
+from ._common import Script
+
+HANG_AFTER = 1000.0  # loop seconds; every scripted call is done within 20
+
+# Errors that are not an outcome of the student's function but of the harness: let them through.
+_HARNESS_ERRORS = {"NotImplementedError", "BlockingError", "IdleTimeoutError", "LoopTimeoutError"}
+
+
+def _passes_through(exc: BaseException) -> bool:
+    return any(k.__name__ in _HARNESS_ERRORS for k in type(exc).__mro__)
+
+
+@scenario("virtual")
+async def process_all(mod: Any, scripts: list[dict[str, Any]], workers: int) -> dict[str, Any]:
+    """``process_all([0, 1, ...], handle, workers)`` where ``handle(i)`` plays ``scripts[i]``."""
+    runs = [Script(spec, i) for i, spec in enumerate(scripts)]
+    calls = Tracker()
+    tasks: dict[int, asyncio.Task[Any] | None] = {}
+
+    async def handle(item: int) -> Any:
+        tasks[item] = asyncio.current_task()
+        return await runs[item].run()
+
+    t0 = now()
+    out: dict[str, Any] = {"returned": None, "raised": None, "hung": False}
+    try:
+        async with asyncio.timeout(HANG_AFTER) as deadline:
+            out["returned"] = await mod.process_all(list(range(len(runs))),
+                                                    calls.wrap_async(handle), workers)
+    except Exception as exc:
+        if deadline.expired():
+            out["hung"] = True
+        elif _passes_through(exc):
+            raise
+        else:
+            out["raised"] = exc
+            out["same_exception"] = any(exc is run.raised for run in runs)
+            out["is_group"] = isinstance(exc, BaseExceptionGroup)
+            if isinstance(exc, BaseExceptionGroup):
+                out["group_holds_it"] = any(e is run.raised for e in exc.exceptions for run in runs)
+    out["at"] = round(now() - t0, 6)
+    out["runs"] = [run.report(t0) for run in runs]
+    out["cancel_requested"] = [i for i, run in enumerate(runs) if run.outcome == "running"
+                               and tasks.get(i) is not None and tasks[i].cancelling() > 0]
+    distinct = {id(t) for t in tasks.values() if t is not None}
+    out["tasks_running_handle"] = len(distinct)
+    out["most_at_once"] = calls.most
+    out["calls"] = len(calls.calls)
+    # Tasks of this loop still not done when it returned (its workers, if left running).
+    me = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+    out["tasks_left"] = len(left)
+    out["tasks_left_cancelling"] = sum(1 for t in left if t.cancelling() > 0)
+    return out

@@ -1,0 +1,182 @@
+"""Scenarios for ``synchronization``: deposits that race across ``await``, and a bounded map.
+
+Contended deposits run on a virtual-clock loop of their own, in a helper thread: a
+``threading.Lock`` held across ``await`` deadlocks the loop's thread for good (blockbuster
+does not see ``with lock:``), and the helper thread lets the scenario report that after
+a moment instead of hanging until the parent's time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import looptime
+
+from grader._child.kit import Tracker, now, scenario
+
+from ._common import Script
+
+STUCK_AFTER = 2.0  # real seconds; honest deposits on a virtual clock take milliseconds
+HANG_AFTER = 1000.0  # loop seconds; every scripted call is done within 20
+
+# Errors that are not an outcome of the student's function but of the harness: let them through.
+_HARNESS_ERRORS = {"NotImplementedError", "BlockingError", "IdleTimeoutError", "LoopTimeoutError"}
+
+
+def _passes_through(exc: BaseException) -> bool:
+    return any(k.__name__ in _HARNESS_ERRORS for k in type(exc).__mro__)
+
+
+def _on_own_loop(make_main: Callable[[], Coroutine[Any, Any, Any]]) -> dict[str, Any]:
+    """Run ``make_main()`` on a new virtual-clock loop in a helper thread.
+
+    Returns ``{"stuck": True}`` if that loop's thread is still busy after STUCK_AFTER
+    real seconds (it is then left behind, a daemon, and reported as a leftover thread);
+    otherwise ``{"stuck": False, "value": ..., "elapsed": ...}``. An exception of the
+    main coroutine is re-raised here, so the harness reports it with its student line.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        loop = looptime.new_event_loop(end=3600.0, idle_timeout=1.0)
+        try:
+            t0 = loop.time()
+            try:
+                box["value"] = loop.run_until_complete(make_main())
+            except BaseException as exc:  # handed to the scenario's thread
+                box["error"] = exc
+            box["elapsed"] = round(loop.time() - t0, 6)
+            left = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in left:
+                task.cancel()
+            if left:
+                loop.run_until_complete(asyncio.wait(left, timeout=10))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=target, name="aiograde-account-loop", daemon=True)
+    thread.start()
+    thread.join(STUCK_AFTER)
+    if thread.is_alive():
+        return {"stuck": True}
+    if "error" in box:
+        raise box["error"]
+    return {"stuck": False, "value": box.get("value"), "elapsed": box.get("elapsed")}
+
+
+def _instrument(account: Any, sync_delay: float, tracker: Tracker, seen: list[Any]) -> None:
+    """Replace the account's ``_sync`` (stands for I/O) with a counted, timed twin."""
+
+    async def _sync() -> None:
+        seen.append(account.balance)
+        await asyncio.sleep(sync_delay)
+
+    account._sync = tracker.wrap_async(_sync)
+
+
+# -- deposits ------------------------------------------------------------------------------
+
+
+@scenario("virtual")
+async def deposit_one_by_one(mod: Any, start: int, amounts: list[int]) -> dict[str, Any]:
+    account = mod.Account(start)
+    syncs, seen = Tracker(), []
+    _instrument(account, 0.0, syncs, seen)
+    returned = []
+    for amount in amounts:
+        returned.append(await account.deposit(amount))
+    return {"returned": returned, "balance": account.balance, "sync_calls": len(syncs.calls),
+            "balance_seen_by_sync": seen}
+
+
+@scenario("virtual")
+async def deposit_rejected(mod: Any, start: int, amounts: list[int]) -> dict[str, Any]:
+    account = mod.Account(start)
+    outcomes: list[Any] = []
+    for amount in amounts:
+        try:
+            outcomes.append({"returned": await account.deposit(amount)})
+        except ValueError as exc:
+            outcomes.append({"raised": exc})
+    return {"outcomes": outcomes, "balance": account.balance}
+
+
+@scenario("sync")
+def deposit_concurrently(mod: Any, start: int, amounts: list[int],
+                         sync_delay: float = 0.0) -> dict[str, Any]:
+    async def main() -> dict[str, Any]:
+        account = mod.Account(start)
+        syncs, seen = Tracker(), []
+        _instrument(account, sync_delay, syncs, seen)
+        returned = await asyncio.gather(*(account.deposit(a) for a in amounts))
+        return {"returned": list(returned), "balance": account.balance,
+                "sync_calls": len(syncs.calls)}
+
+    return _on_own_loop(main)
+
+
+@scenario("sync")
+def accounts_side_by_side(mod: Any, starts: list[int], deposits_each: int, amount: int,
+                          sync_delay: float) -> dict[str, Any]:
+    """Several accounts, each with several concurrent deposits, all at the same time."""
+
+    async def main() -> dict[str, Any]:
+        accounts = [mod.Account(s) for s in starts]
+        syncs = Tracker()
+        for account in accounts:
+            _instrument(account, sync_delay, syncs, [])
+        await asyncio.gather(*(account.deposit(amount) for account in accounts
+                               for _ in range(deposits_each)))
+        return {"balances": [a.balance for a in accounts], "syncs_at_once": syncs.most}
+
+    return _on_own_loop(main)
+
+
+# -- bounded_map ---------------------------------------------------------------------------
+
+
+@scenario("virtual")
+async def bounded_map(mod: Any, scripts: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """``bounded_map(fn, [0, 1, ...], limit)`` where ``fn(i)`` plays ``scripts[i]``.
+
+    What it returned or raised is recorded together with every call's outcome at that
+    moment (so "still running when it raised" can be told from "cancelled and finished").
+    """
+    runs = [Script(spec, i) for i, spec in enumerate(scripts)]
+    calls = Tracker()
+
+    tasks: dict[int, asyncio.Task[Any] | None] = {}
+
+    async def fn(item: int) -> Any:
+        tasks[item] = asyncio.current_task()
+        return await runs[item].run()
+
+    t0 = now()
+    out: dict[str, Any] = {"returned": None, "raised": None, "hung": False}
+    try:
+        async with asyncio.timeout(HANG_AFTER) as deadline:
+            out["returned"] = await mod.bounded_map(calls.wrap_async(fn), list(range(len(runs))),
+                                                    limit)
+    except Exception as exc:
+        if deadline.expired():
+            out["hung"] = True
+        elif _passes_through(exc):
+            raise
+        else:
+            out["raised"] = exc
+            out["same_exception"] = any(exc is run.raised for run in runs)
+            out["is_group"] = isinstance(exc, BaseExceptionGroup)
+            if isinstance(exc, BaseExceptionGroup):
+                out["group_holds_it"] = any(e is run.raised for e in exc.exceptions for run in runs)
+    out["at"] = round(now() - t0, 6)
+    out["runs"] = [run.report(t0) for run in runs]
+    # Still running, but asked to stop: cancel() without waiting for the end.
+    out["cancel_requested"] = [i for i, run in enumerate(runs) if run.outcome == "running"
+                               and tasks.get(i) is not None and tasks[i].cancelling() > 0]
+    out["most_at_once"] = calls.most
+    out["calls"] = len(calls.calls)
+    return out
