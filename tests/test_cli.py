@@ -45,3 +45,47 @@ def test_bad_input_is_refused_with_what_to_do(tmp_path: Path) -> None:
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert says in done.stderr, done.stderr
         assert done.stdout == ""
+
+
+def test_every_format_from_one_grading(submission, tmp_path: Path) -> None:
+    folder = submission({"gathering": ROOT / "exercises" / "gathering.py"})
+    out = tmp_path / "out"
+    out.mkdir()
+    writes = [f"{name}={out / name}" for name in ("json", "markdown", "junit", "gradescope",
+                                                   "exercism")]
+    done = run_grader("grade", folder, "--only", "gathering", "--no-gradebook", "--format",
+                      "markdown", *[arg for w in writes for arg in ("--write", w)])
+    assert done.returncode == 0, done.stderr
+    assert "gathering" in done.stdout and "0/10" in done.stdout  # markdown on stdout
+    assert json.loads((out / "json").read_text())["score"] == 0
+    assert (out / "junit").read_text().startswith("<?xml")
+    assert json.loads((out / "gradescope").read_text())["score"] == 0
+    assert json.loads((out / "exercism").read_text())["version"] == 3
+    assert (out / "markdown").read_text().strip() == done.stdout.strip()
+
+
+def test_every_grading_lands_in_the_gradebook(submission, tmp_path: Path) -> None:
+    folder = submission({"gathering": ROOT / "solutions" / "gathering.py"})
+    book = tmp_path / "book.sqlite3"
+    for _ in range(2):
+        done = run_grader("grade", folder, "--only", "gathering", "--gradebook", book,
+                          "--student", "ada", "--format", "json")
+        assert done.returncode == 0, done.stderr
+    csv = run_grader("gradebook", "csv", "--gradebook", book)
+    lines = csv.stdout.splitlines()
+    assert lines[0].startswith("student,score,max_score") and len(lines) == 2
+    assert lines[1].startswith("ada,10,10")
+    html = tmp_path / "class.html"
+    assert run_grader("gradebook", "html", "--gradebook", book, "-o", html).returncode == 0
+    assert "pass-rates" in html.read_text()
+    missing = run_grader("gradebook", "csv", "--gradebook", tmp_path / "nothing.sqlite3")
+    assert missing.returncode == 2 and "no gradebook at" in missing.stderr
+
+
+def test_unknown_formats_are_refused(submission) -> None:
+    folder = submission({"gathering": ROOT / "solutions" / "gathering.py"})
+    for args, says in [(["--format", "pdf"], "unknown format 'pdf'"),
+                       (["--write", "junit"], "--write takes FORMAT=PATH"),
+                       (["--write", "pdf=x.pdf"], "unknown format 'pdf' in --write")]:
+        done = run_grader("grade", folder, "--no-gradebook", *args)
+        assert done.returncode == 2 and says in done.stderr, done.stderr
