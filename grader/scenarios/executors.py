@@ -1,0 +1,185 @@
+"""Scenarios for ``executors``: real threads, so the real clock.
+
+``blocking_checksum`` is replaced by a thread-safe twin that really sleeps (it stands for
+blocking work), returns ``zlib.crc32`` like the original, counts the calls running at
+once (``Tracker``) and records which thread ran each call and when. Concurrency is
+proven by those counts, not by timing: the twin may hold each call back (bounded) until
+the number of calls the contract asks for are running together, so that a slow machine
+cannot hide them. A ticker task on the loop measures the longest time the loop went
+without running anything, which stays tiny unless the loop is blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from grader._child.kit import Tracker, scenario
+
+TICK = 0.005  # the ticker's sleep: real seconds
+BOUND = 3.0  # real seconds a call may take before the scenario gives up on it
+
+
+class Ticker:
+    """A task on the loop that notes the longest gap between two of its turns, counting
+    from its creation to the moment ``stop()`` is called (so a loop blocked before the
+    ticker's first turn, or after its last one, is seen too)."""
+
+    def __init__(self) -> None:
+        self.max_gap = 0.0
+        self.ticks = 0
+        self.last = time.perf_counter()
+
+    def _turn(self) -> None:
+        t = time.perf_counter()
+        self.max_gap = max(self.max_gap, t - self.last)
+        self.last = t
+
+    async def run(self) -> None:
+        self._turn()
+        while True:
+            await asyncio.sleep(TICK)
+            self.ticks += 1
+            self._turn()
+
+    def stop(self) -> None:
+        self._turn()
+
+
+class ChecksumTwin:
+    """Stands in for ``blocking_checksum``: same result, plus a record of every call.
+
+    ``holds[i]`` is how long (real seconds) the call for chunk ``i`` sleeps. With
+    ``together`` set, each call first waits until ``together`` calls are running, or every
+    call has started, or ``patience`` has run out since the scenario began (so every wait
+    is bounded)."""
+
+    def __init__(self, chunks: list[bytes], holds: list[float], together: int | None,
+                 patience: float) -> None:
+        self.index = {chunk: i for i, chunk in enumerate(chunks)}
+        self.holds, self.together, self.total = holds, together, len(chunks)
+        self.loop_thread = threading.get_ident()
+        self.t0 = time.perf_counter()
+        self.deadline = time.monotonic() + patience
+        self.tracker = Tracker()
+        self.cond = threading.Condition()
+        self.records: list[dict[str, Any]] = []
+        self.threads: dict[int, threading.Thread] = {}  # every thread that ran a call
+        # The pools those threads belong to, kept alive: a pool nobody shuts down then
+        # keeps its threads, instead of their ending whenever the garbage collector
+        # happens to collect the pool.
+        self.pools: dict[int, ThreadPoolExecutor] = {}
+        self.fn = self.tracker.wrap_sync(self._checksum)
+        self.fn.__name__ = self.fn.__qualname__ = "blocking_checksum"
+
+    def _note_thread(self) -> None:
+        thread = threading.current_thread()
+        self.threads[thread.ident or 0] = thread
+        args = getattr(thread, "_args", ())  # a ThreadPoolExecutor worker: (weakref to pool, ...)
+        if args and isinstance(args[0], weakref.ref):
+            pool = args[0]()
+            if isinstance(pool, ThreadPoolExecutor):
+                self.pools[id(pool)] = pool
+
+    def left_running(self, loop: asyncio.AbstractEventLoop) -> list[str]:
+        """Threads that ran a call and are still alive, except the loop's default pool's."""
+        default = getattr(loop, "_default_executor", None)
+        owned = set(getattr(default, "_threads", ()))
+        return sorted(t.name for t in self.threads.values() if t.is_alive() and t not in owned)
+
+    async def release_pools(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Shut down (off the loop) the pools kept alive, except the loop's default one."""
+        default = getattr(loop, "_default_executor", None)
+        for pool in list(self.pools.values()):
+            if pool is not default:
+                await asyncio.wait_for(
+                    asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True), BOUND)
+        self.pools.clear()
+
+    def _checksum(self, data: bytes) -> int:
+        i = self.index.get(data)
+        record = {"chunk": i, "thread": threading.current_thread().name,
+                  "on_loop": threading.get_ident() == self.loop_thread,
+                  "start": round(time.perf_counter() - self.t0, 4), "end": None}
+        self.records.append(record)
+        hold = self.holds[i] if i is not None else 0.05
+        if not record["on_loop"]:
+            self._note_thread()
+        if record["on_loop"]:
+            # Called on the loop's thread: blocking. Blockbuster turns this sleep into a
+            # BlockingError at the student's call; no barrier here, it would block too.
+            time.sleep(hold)
+        else:
+            with self.cond:
+                self.cond.notify_all()
+                if self.together:
+                    self.cond.wait_for(
+                        lambda: self.tracker.running >= self.together  # type: ignore[operator]
+                        or len(self.tracker.calls) >= self.total,
+                        timeout=max(0.0, self.deadline - time.monotonic()))
+            time.sleep(hold)
+        record["end"] = round(time.perf_counter() - self.t0, 4)
+        return zlib.crc32(data)
+
+
+async def _watched(call: Any, twin: ChecksumTwin) -> dict[str, Any]:
+    """Await the student's call with a ticker running beside it; bounded."""
+    loop = asyncio.get_running_loop()
+    ticker = Ticker()
+    tick_task = asyncio.create_task(ticker.run())
+    t0 = time.perf_counter()
+    left: list[str] = []
+    try:
+        async with asyncio.timeout(BOUND) as deadline:
+            returned = await call
+            left = twin.left_running(loop)  # at once: before the loop runs anything else
+            ticker.stop()
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # the student's own TimeoutError: theirs to explain
+        return {"hung": True, "took": round(time.perf_counter() - t0, 3)}
+    finally:
+        tick_task.cancel()
+        await asyncio.wait({tick_task}, timeout=1.0)
+        await twin.release_pools(loop)
+    return {"hung": False, "returned": returned, "took": round(time.perf_counter() - t0, 3),
+            "max_gap": round(ticker.max_gap, 4), "ticks": ticker.ticks,
+            "left_running": left}
+
+
+def _chunks(n: int) -> list[bytes]:
+    return [f"chunk {i};".encode() * (i + 1) for i in range(n)]
+
+
+def _report(twin: ChecksumTwin) -> dict[str, Any]:
+    return {"calls": len(twin.records), "most_at_once": twin.tracker.most,
+            "records": twin.records,
+            "threads": sorted({r["thread"] for r in twin.records}),
+            "on_loop": any(r["on_loop"] for r in twin.records)}
+
+
+@scenario("real")
+async def checksum_async(mod: Any, text: str, hold: float = 0.05) -> dict[str, Any]:
+    data = text.encode()
+    twin = ChecksumTwin([data], [hold], None, 0.0)
+    mod.blocking_checksum = twin.fn
+    out = await _watched(mod.checksum_async(data), twin)
+    out.update(_report(twin), expected=zlib.crc32(data))
+    return out
+
+
+@scenario("real")
+async def checksums(mod: Any, n: int, max_workers: int, hold: float | list[float] = 0.05,
+                    together: int | None = None, patience: float = 0.8) -> dict[str, Any]:
+    chunks = _chunks(n)
+    holds = hold if isinstance(hold, list) else [hold] * n
+    twin = ChecksumTwin(chunks, holds, together, patience)
+    mod.blocking_checksum = twin.fn
+    out = await _watched(mod.checksums(chunks, max_workers), twin)
+    out.update(_report(twin), expected=[zlib.crc32(c) for c in chunks])
+    return out

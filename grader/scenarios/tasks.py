@@ -1,0 +1,136 @@
+"""Scenarios for ``tasks``: work whose cancellation and cleanup are recorded, on the
+virtual clock, and a heartbeat whose every log entry is time-stamped."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from grader._child.kit import now, scenario
+
+from ._common import RAISABLE
+
+
+class Work:
+    """An awaitable's behaviour, described by the parent as data.
+
+    ``{"delay": 1.0, "value": 3}`` returns 3 after one second of loop time;
+    ``{"delay": 1.0, "raise": "ValueError", "message": "bad"}`` raises instead;
+    ``"cleanup": 0.5`` makes a cancelled run spend half a second cleaning up (awaiting)
+    before its cancellation propagates. Every run records when it started, was
+    cancelled, finished its cleanup, and ended.
+    """
+
+    def __init__(self, spec: dict[str, Any], index: int = 0) -> None:
+        self.spec, self.index = spec, index
+        self.calls = 0
+        self.outcome = "not started"
+        self.started: float | None = None
+        self.cancelled_at: float | None = None
+        self.cleaned_at: float | None = None
+        self.ended: float | None = None
+
+    async def run(self) -> Any:
+        self.calls += 1
+        self.started = now()
+        self.outcome = "running"
+        try:
+            await asyncio.sleep(self.spec.get("delay", 0))
+            if "raise" in self.spec:
+                raise RAISABLE[self.spec["raise"]](self.spec.get("message", "scripted failure"))
+            self.outcome = "returned"
+            return self.spec.get("value")
+        except asyncio.CancelledError:
+            self.outcome = "cancelled"
+            self.cancelled_at = now()
+            if self.spec.get("cleanup"):
+                await asyncio.sleep(self.spec["cleanup"])  # e.g. closing a connection
+            self.cleaned_at = now()
+            raise
+        except Exception:
+            self.outcome = "raised"
+            raise
+        finally:
+            self.ended = now()
+
+    def report(self, t0: float) -> dict[str, Any]:
+        def rel(t: float | None) -> float | None:
+            return None if t is None else round(t - t0, 6)
+
+        return {"index": self.index, "calls": self.calls, "outcome": self.outcome,
+                "started": rel(self.started), "cancelled": rel(self.cancelled_at),
+                "cleaned": rel(self.cleaned_at), "ended": rel(self.ended)}
+
+
+@scenario("virtual")
+async def cancel_after(mod: Any, work: dict[str, Any], delay: float) -> dict[str, Any]:
+    job = Work(work)
+    t0 = now()
+    returned = await mod.cancel_after(job.run(), delay)
+    # Taken the moment cancel_after returned: was the work finished by then?
+    return {"returned": returned, "returned_at": round(now() - t0, 6), "work": job.report(t0)}
+
+
+class TimedLog(list):
+    """A list that remembers the loop time of every entry added to it."""
+
+    def __init__(self, t0: float) -> None:
+        super().__init__()
+        self.t0 = t0
+        self.times: list[list[Any]] = []
+
+    def _stamp(self, items: list[Any]) -> None:
+        at = round(now() - self.t0, 6)
+        self.times.extend([item, at] for item in items)
+
+    def append(self, item: Any) -> None:
+        self._stamp([item])
+        super().append(item)
+
+    def extend(self, items: Any) -> None:
+        items = list(items)
+        self._stamp(items)
+        super().extend(items)
+
+    def __iadd__(self, items: Any) -> TimedLog:
+        self.extend(items)
+        return self
+
+    def insert(self, index: Any, item: Any) -> None:
+        self._stamp([item])
+        super().insert(index, item)
+
+
+@scenario("virtual")
+async def heartbeat(mod: Any, interval: float, cancel_at: float, grace: float) -> dict[str, Any]:
+    """Runs ``heartbeat`` as a task, cancels it ``cancel_at`` seconds later, and waits at
+    most ``grace`` seconds for it to end."""
+    t0 = now()
+    log = TimedLog(t0)
+    task = asyncio.create_task(mod.heartbeat(interval, log))
+    await asyncio.wait({task}, timeout=cancel_at)
+    if task.done():  # heartbeat must run until cancelled: show why it ended
+        await task  # re-raises what it raised (e.g. NotImplementedError)
+        return {"ended_by_itself": True, "log": list(log), "times": log.times,
+                "ended_at": round(now() - t0, 6)}
+    before_cancel = list(log)
+    task.cancel()
+    await asyncio.wait({task}, timeout=grace)  # bounded: a task may swallow its cancellation
+    out: dict[str, Any] = {
+        "ended_by_itself": False, "before_cancel": before_cancel, "log": list(log),
+        "times": log.times, "finished": task.done(), "cancelled": task.cancelled(),
+        "ended_at": round(now() - t0, 6), "raised": None,
+    }
+    if task.done() and not task.cancelled():
+        out["raised"] = task.exception()  # retrieves it: the verdict is the parent's
+    return out
+
+
+@scenario("virtual")
+async def first_completed(mod: Any, works: list[dict[str, Any]]) -> dict[str, Any]:
+    jobs = [Work(spec, i) for i, spec in enumerate(works)]
+    t0 = now()
+    returned = await mod.first_completed([job.run for job in jobs])
+    # Taken the moment first_completed returned: were the others finished by then?
+    return {"returned": returned, "returned_at": round(now() - t0, 6),
+            "works": [job.report(t0) for job in jobs]}

@@ -1,0 +1,72 @@
+"""WRONG: heartbeat appends the first "beat" immediately, before the first wait.
+
+Violates: "the k-th beat `k * interval` seconds after the call" (the first beat is due
+after one interval, not at time 0). A good grader says: your beats are one interval
+early (an off-by-one): wait first, then beat.
+
+Fails: test_heartbeat_beats_on_schedule, test_heartbeat_appends_stopped_when_cancelled, test_heartbeat_cancelled_before_the_first_beat
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def cancel_after(aw: Awaitable[object], delay: float) -> bool:
+    task = asyncio.ensure_future(aw)
+    try:
+        # wait() only reports: unlike wait_for() it neither cancels the task on
+        # timeout nor raises the task's exception, so we stay in control.
+        done, _ = await asyncio.wait({task}, timeout=delay)
+    except asyncio.CancelledError:
+        task.cancel()  # we are being cancelled ourselves: don't leave the work running
+        raise
+    if task in done:
+        task.result()  # re-raises the exception of `aw`, if it failed
+        return False
+    # cancel() only *requests* cancellation: the task sees CancelledError at its
+    # next await and may run cleanup, so wait until it has really finished.
+    task.cancel()
+    await asyncio.wait({task})
+    return True
+
+
+async def heartbeat(interval: float, log: list[str]) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    beats = 0
+    try:
+        while True:
+            log.append("beat")
+            beats += 1
+            # Sleep until an absolute deadline, not for `interval`: the time spent
+            # between sleeps would otherwise add up and make the beats drift.
+            await asyncio.sleep(start + beats * interval - loop.time())
+    except asyncio.CancelledError:
+        log.append("stopped")
+        raise  # swallowing it would make the task look as if it finished normally
+
+
+async def first_completed(factories: list[Callable[[], Awaitable[T]]]) -> T:
+    if not factories:
+        raise ValueError("first_completed() needs at least one factory")
+    tasks = [asyncio.ensure_future(factory()) for factory in factories]
+    try:
+        errors: list[Exception] = []
+        # as_completed() hands the outcomes over in the order they finish.
+        for next_done in asyncio.as_completed(tasks):
+            try:
+                return await next_done
+            except Exception as exc:
+                errors.append(exc)
+        raise errors[-1]
+    finally:
+        for task in tasks:
+            task.cancel()
+        # Wait for the losers' cleanup; return_exceptions=True also marks their
+        # errors as retrieved, so none is logged as "never retrieved".
+        await asyncio.gather(*tasks, return_exceptions=True)
