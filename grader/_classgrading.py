@@ -57,7 +57,9 @@ def _grade_one(student: Path, only: list[str] | None, tamper: str,
                running: dict[str, subprocess.Popen[str]]) -> Report | str:
     """The report, or why there is none."""
     command = [sys.executable, "-m", "grader", "grade", str(student), "--format", "json",
-               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent)]
+               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent),
+               # Submissions already run side by side: one grader process each is enough.
+               "--parallel", "1"]
     for slug in only or []:
         command += ["--only", slug]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -104,7 +106,8 @@ def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force
         progress.update(task, advance=len(students) - len(todo))
     running: dict[str, subprocess.Popen[str]] = {}
     lock = threading.Lock()
-    pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2)
+    # Much of a grading waits on real-clock scenarios, so two per core keep the cores busy.
+    pool = ThreadPoolExecutor(max_workers=jobs or 2 * (os.cpu_count() or 1))
     try:
         futures = {pool.submit(_grade_one, s, only, tamper, running): (s, d) for s, d in todo}
         for future in as_completed(futures):

@@ -53,9 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--class", dest="whole_class", action="store_true",
                    help="PATH holds one sub-folder per student: grade them all")
     g.add_argument("--jobs", type=int, default=None,
-                   help="with --class: submissions graded at once (default: one per core)")
+                   help="with --class: submissions graded at once (default: two per core)")
     g.add_argument("--force", action="store_true",
                    help="with --class: regrade submissions the gradebook already has")
+    g.add_argument("--parallel", type=int, default=3, metavar="N",
+                   help="grader processes sharing one submission's exercises (default 3)")
     # Set by --class for each student's grading: the class folder, hidden from the child.
     g.add_argument("--hide", action="append", default=[], help=argparse.SUPPRESS)
     # The baseline for bench/: the suites with student code in the grader's own process.
@@ -99,7 +101,7 @@ def _grade(args: argparse.Namespace) -> int:
         return _grade_class(args)
     report = grade(args.path, only=args.only, tamper=args.tamper,
                    isolation="none" if args.unsafe_in_process else "sandbox",
-                   hide=[Path(p).resolve() for p in args.hide])
+                   hide=[Path(p).resolve() for p in args.hide], parallel=args.parallel)
     _warn_about_sandbox(report)
     if not args.no_gradebook:
         from ._gradebook import Gradebook, content_hash

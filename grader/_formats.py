@@ -264,7 +264,7 @@ def render_junit(report: Report, *, timestamp: datetime | None = None) -> str:
             "failures": str(sum(t.status not in ("passed", "error") for t in cases)),
             "errors": str(sum(t.status == "error" for t in cases)),
             "skipped": "0",
-            "time": "0",  # the report keeps no per-exercise time
+            "time": f"{sum(t.seconds for t in ex.tests):.3f}",
         })
         properties = ET.SubElement(suite, "properties")
         for name, value in [("score", ex.score), ("max_score", ex.max_score),
@@ -274,7 +274,8 @@ def render_junit(report: Report, *, timestamp: datetime | None = None) -> str:
             ET.SubElement(properties, "property", {"name": name, "value": _xml(str(value))})
         for test in cases:
             case = ET.SubElement(suite, "testcase", {
-                "classname": f"aiograde.{ex.slug}", "name": _xml(test.name), "time": "0"})
+                "classname": f"aiograde.{ex.slug}", "name": _xml(test.name),
+                "time": f"{test.seconds:.3f}"})
             if test.status == "passed":
                 continue
             message = _xml(bound(test.message))

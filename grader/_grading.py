@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import stat
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from . import __version__, _manifest
 from ._inprocess import InProcessSandbox
-from ._plugin import GradingPlugin, suite_path
+from ._plugin import GradingPlugin, Seen, TestOutcome, suite_path
 from ._report import ExerciseResult, Finding, Report, TestResult
 from ._sandbox import Sandbox
 from ._tamper import scan
@@ -70,7 +72,7 @@ TAMPER_POLICIES = ("flag", "zero")
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
           isolation: str = "sandbox", tamper: str = "flag",
-          hide: list[Path] | None = None) -> Report:
+          hide: list[Path] | None = None, parallel: int = 3) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``isolation="none"`` imports student code into this process: only for measuring
@@ -78,7 +80,8 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
     policy for submissions the tamper report flags: ``"flag"`` them for review (the
     default: a false alarm must not cost an honest student), or ``"zero"`` the exercise.
     ``hide`` names folders the child must not see besides the submission's own (a class
-    grading hides the whole class, so no student reads another's work).
+    grading hides the whole class, so no student reads another's work). ``parallel``
+    grader processes share the exercises out (the real-clock suites mostly wait).
     Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
     """
     started = time.monotonic()
@@ -112,26 +115,81 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
         if not modules and all("was not found" in p for p in problems.values()):
             raise SubmissionError(f"no exercise module found in {folder}: expected files named "
                                   f"like {slugs[0]}.py (or a checkout with an exercises/ folder).")
+        others = [p.stem for p in folder.glob("*.py") if p.stem.isidentifier()]
+        group = _Group({e.slug: e for e in exercises}, modules, problems, isolation,
+                       hide=[folder.resolve(), *(hide or [])], submitted=others)
+        outcomes, seen = group.run_in_parallel(slugs, parallel)
+
+    for slug, found in seen.findings.items():
+        findings.setdefault(slug, []).extend(found)
+    report = _build_report(str(path), exercises, outcomes, problems, findings, tamper,
+                           time.monotonic() - started)
+    report.sandbox = {"applied": sorted(seen.sandbox_applied),
+                      "missing": sorted(seen.sandbox_missing)}
+    return report
+
+
+class _Group:
+    """Runs the suites of some exercises against one submission; several side by side."""
+
+    def __init__(self, exercises: dict[str, _manifest.Exercise], modules: dict[str, Path],
+                 problems: dict[str, str], isolation: str, *, hide: list[Path],
+                 submitted: list[str]) -> None:
+        self.exercises, self.modules, self.problems = exercises, modules, problems
+        self.isolation, self.hide, self.submitted = isolation, hide, submitted
+
+    def run(self, slugs: list[str]) -> tuple[list[TestOutcome], Seen]:
+        modules = {s: p for s, p in self.modules.items() if s in slugs}
         sandbox: Sandbox | InProcessSandbox | None = None
         if modules:
-            others = [p.stem for p in folder.glob("*.py") if p.stem.isidentifier()]
-            hidden = [folder.resolve(), *(hide or [])]
-            sandbox = (Sandbox(modules, hide=hidden, submitted=others)
-                       if isolation == "sandbox" else InProcessSandbox(modules))
+            sandbox = (Sandbox(modules, hide=self.hide, submitted=self.submitted)
+                       if self.isolation == "sandbox" else InProcessSandbox(modules))
+        plugin = GradingPlugin(self.exercises, sandbox, self.problems)
         try:
-            plugin = GradingPlugin({e.slug: e for e in exercises}, sandbox, problems)
             _run_suites(plugin, slugs)
         finally:
             if sandbox:
                 sandbox.close()
+        return list(plugin.outcomes.values()), plugin.seen
 
-    for slug, found in plugin.seen.findings.items():
-        findings.setdefault(slug, []).extend(found)
-    report = _build_report(str(path), exercises, plugin, problems, findings, tamper,
-                           time.monotonic() - started)
-    report.sandbox = {"applied": sorted(plugin.seen.sandbox_applied),
-                      "missing": sorted(plugin.seen.sandbox_missing)}
-    return report
+    def run_in_parallel(self, slugs: list[str], parallel: int) -> tuple[list[TestOutcome], Seen]:
+        """Fork grader processes (trusted: no student code runs in them) for groups of
+        exercises; each sends back its outcomes as JSON."""
+        groups = [g for g in (slugs[i::parallel] for i in range(max(1, parallel))) if g]
+        if len(groups) == 1 or self.isolation != "sandbox":
+            return self.run(slugs)
+        children = []
+        for group in groups:
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the forked grader process
+                os.close(read_end)
+                try:
+                    outcomes, seen = self.run(group)
+                    payload = {"outcomes": [asdict(o) for o in outcomes], "seen": seen.to_dict()}
+                except BaseException as exc:
+                    payload = {"error": f"{type(exc).__name__}: {exc}"}
+                with os.fdopen(write_end, "w") as pipe:
+                    json.dump(payload, pipe)
+                os._exit(0)
+            os.close(write_end)
+            children.append((pid, read_end))
+        outcomes: list[TestOutcome] = []
+        seen = Seen()
+        errors = []
+        for pid, read_end in children:
+            with os.fdopen(read_end) as pipe:
+                text = pipe.read()
+            os.waitpid(pid, 0)
+            payload = json.loads(text) if text else {"error": "a grader process died"}
+            if "error" in payload:
+                errors.append(payload["error"])
+                continue
+            outcomes += [TestOutcome(**o) for o in payload["outcomes"]]
+            seen.merge(payload["seen"])
+        if errors:
+            raise RuntimeError("; ".join(errors))
+        return outcomes, seen
 
 
 def _run_suites(plugin: GradingPlugin, slugs: list[str]) -> None:
@@ -162,16 +220,17 @@ def _unique(found: list[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
-def _build_report(submission: str, exercises: list[_manifest.Exercise], plugin: GradingPlugin,
-                  problems: dict[str, str], findings: dict[str, list[Finding]], tamper: str,
+def _build_report(submission: str, exercises: list[_manifest.Exercise],
+                  outcomes: list[TestOutcome], problems: dict[str, str],
+                  findings: dict[str, list[Finding]], tamper: str,
                   duration: float) -> Report:
     results = []
     for ex in exercises:
         tests = [
             TestResult(o.name, o.points if o.passed else 0, o.points,
                        "passed" if o.passed else "error" if o.internal_error else "failed",
-                       o.message, o.hidden)
-            for o in plugin.outcomes.values() if o.slug == ex.slug
+                       o.message, o.hidden, round(o.seconds, 3))
+            for o in outcomes if o.slug == ex.slug
         ]
         total = sum(t.max_score for t in tests)
         # Test points are scaled to the manifest's points, which are the authority.

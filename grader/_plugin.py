@@ -9,7 +9,7 @@ so the hidden suites' source is not shown to students.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class TestOutcome:
     passed: bool = True
     message: str = ""
     internal_error: bool = False
+    seconds: float = 0.0
 
 
 class Student:
@@ -106,6 +107,17 @@ class Seen:
             self.sandbox_applied.update(str(x) for x in confinement.get("applied") or [])
             self.sandbox_missing.update(str(x) for x in confinement.get("missing") or [])
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"findings": {k: [asdict(f) for f in v] for k, v in self.findings.items()},
+                "applied": sorted(self.sandbox_applied), "missing": sorted(self.sandbox_missing)}
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add what another grader process saw (its ``to_dict``)."""
+        for slug, found in data["findings"].items():
+            self.findings.setdefault(slug, []).extend(Finding(**f) for f in found)
+        self.sandbox_applied.update(data["applied"])
+        self.sandbox_missing.update(data["missing"])
+
 
 def _stuck_at(log: str) -> str:
     """Where the child's watchdog last saw the loop stuck, from the worker's log."""
@@ -159,6 +171,8 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
         outcome = self.outcomes.get(item.nodeid)
+        if outcome is not None:
+            outcome.seconds += report.duration
         if outcome is None or not report.failed or not outcome.passed:
             return report
         outcome.passed = False

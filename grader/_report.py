@@ -18,6 +18,7 @@ class TestResult:
     status: str  # "passed" | "failed" | "error" (the grader's own fault)
     message: str
     hidden: bool
+    seconds: float = 0.0  # wall-clock time the test took, sandbox included
 
 
 @dataclass
