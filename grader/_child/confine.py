@@ -84,14 +84,37 @@ def _mounts() -> list[tuple[str, int]]:
     return sorted(found, key=lambda m: m[0].count("/"))
 
 
-def join_cgroup(cgroup: str | None, done: list[str], missing: list[str]) -> None:
+def limit_processes(cgroup: str | None, max_pids: int, done: list[str],
+                    missing: list[str]) -> None:
+    """Root: a pids cgroup (RLIMIT_NPROC does not bind root). Others: RLIMIT_NPROC, which
+    counts every process of the user, so it is set above what the user runs already."""
+    if os.geteuid() != 0:
+        import resource
+
+        mine = sum(1 for pid in os.listdir("/proc") if pid.isdigit() and _owned(pid))
+        _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        soft = mine + max_pids if hard == resource.RLIM_INFINITY else min(mine + max_pids, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (soft, hard))
+            done.append("process limit (RLIMIT_NPROC)")
+        except (ValueError, OSError) as exc:
+            missing.append(f"process limit ({exc})")
+        return
     if not cgroup:
+        missing.append("process limit (no pids cgroup available to root)")
         return
     try:
         _write(os.path.join(cgroup, "cgroup.procs"), str(os.getpid()))
         done.append("process limit (cgroup pids.max)")
     except OSError as exc:
         missing.append(f"process limit (cgroup: {exc.strerror})")
+
+
+def _owned(pid: str) -> bool:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def enter_namespaces(done: list[str], missing: list[str]) -> bool:

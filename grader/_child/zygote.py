@@ -77,7 +77,7 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
         done: list[str] = []
         missing: list[str] = []
         if order.get("confine"):
-            confine.join_cgroup(order.get("cgroup"), done, missing)
+            confine.limit_processes(order.get("cgroup"), order.get("max_pids", 256), done, missing)
             if confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
             confine.lock_down_files(order["scratch"], order.get("hide", []), True, done, missing)
