@@ -181,16 +181,21 @@ class Observation:
         if leaks.get("timers"):
             fail(f"After {self.call}, a delayed call was still scheduled: {leaks['timers'][0]}. "
                  "Cancel the handles you no longer need." + extra)
-        if leaks.get("threads"):
-            fail(f"After {self.call}, a thread was still running: {leaks['threads'][0]}. Shut "
-                 "private pools down (`await asyncio.to_thread(pool.shutdown)`)." + extra)
         if leaks.get("processes"):
             fail(f"After {self.call}, a child process was left behind: {leaks['processes'][0]}. "
                  "Wait for every process you start (`await proc.wait()`), also after killing "
                  "it." + extra)
+        if leaks.get("threads"):
+            fail(f"After {self.call}, a thread was still running: {leaks['threads'][0]}. Shut "
+                 "private pools down (`await asyncio.to_thread(pool.shutdown)`)." + extra)
         if leaks.get("sockets"):
             fail(f"After {self.call}, {len(leaks['sockets'])} socket(s) were still open. Close "
                  "what you open: `writer.close(); await writer.wait_closed()`." + extra)
+        unclosed = [w for w in self.warnings if w.startswith("ResourceWarning: unclosed")]
+        if unclosed:
+            fail(f"During {self.call}, something was left for the garbage collector to close: "
+                 f"{unclosed[0][:200]}. Close what you open yourself (`writer.close(); await "
+                 "writer.wait_closed()`, `transport.close()`, `with open(...)`)." + extra)
         for error in self.loop_errors:
             exc = raised(error.get("exception"))
             fail(f"During {self.call} the event loop reported: {error.get('message')}"

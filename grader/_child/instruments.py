@@ -172,21 +172,25 @@ class Snapshot:
         self.sockets = socket_fds()
 
     def leftovers(self, grace: float = 1.0) -> dict[str, list[str]]:
-        deadline = time.monotonic() + grace
-        threads = [t for t in threading.enumerate() if t.ident not in self.threads]
-        for thread in threads:  # a pool shutting down may need a moment to let its threads go
-            thread.join(max(0.0, deadline - time.monotonic()))
-        threads = [t for t in threads if t.is_alive() and t.name != WATCHDOG_THREAD]
+        # Processes first: killing and reaping them also ends the threads that wait on them
+        # (asyncio's waitpid threads), which must not be blamed as leaks of their own.
         processes = [p for pid, p in child_processes().items() if pid not in self.processes]
-        leaks = {
-            "threads": [describe_thread(t) for t in threads],
-            "processes": [describe_process(p) for p in processes],
-            "sockets": sorted(socket_fds() - self.sockets),
-        }
+        described = [describe_process(p) for p in processes]
         for proc in processes:  # never let one test's leftovers run into the next
             try:
                 proc.kill()
                 proc.wait(1)
             except psutil.Error:
                 pass
-        return leaks
+        deadline = time.monotonic() + grace
+        threads = [t for t in threading.enumerate() if t.ident not in self.threads]
+        for thread in threads:  # a pool shutting down may need a moment to let its threads go
+            thread.join(max(0.0, deadline - time.monotonic()))
+        threads = [t for t in threads if t.is_alive() and t.name != WATCHDOG_THREAD]
+        if processes:
+            threads = [t for t in threads if not t.name.startswith("asyncio-waitpid")]
+        return {
+            "threads": [describe_thread(t) for t in threads],
+            "processes": described,
+            "sockets": sorted(socket_fds() - self.sockets),
+        }

@@ -1,0 +1,377 @@
+"""Scenarios for ``subprocesses``, on the real clock (real programs take real time).
+
+Every program is this Python (``sys.executable -I -S -c ...``, started directly, never
+through a shell, so that a kill reaches it) or ``cat``. The loop's ``subprocess_exec``
+and ``subprocess_shell`` are wrapped on the scenario's own loop, so that the scenario can
+tell whether a process the student started had been reaped (its return code collected)
+by the time ``run`` returned or raised; child processes (alive or zombie) are also
+listed, from a worker thread. A heartbeat task counts how often the loop got to run.
+
+``run_all``'s concurrency is measured structurally: each command writes a start mark
+and an end mark to a log in a folder made here, and "held" commands wait, between the
+two, until the scenario lets them go. Released one at a time, they show how many run at
+once and whether a free slot is filled while commands are still waiting. No assertion
+rests on a wall-clock bound; the bounds here only stop mistakes from hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+import psutil
+
+from grader._child.kit import scenario
+
+PY = [sys.executable, "-I", "-S", "-c"]
+PATIENCE = 2.5  # real seconds for run_all to end, far more than a correct one needs
+GRACE = 1.5  # real seconds after its timeout by which run must have returned or raised
+FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.05 s needed)
+SETTLE = 0.25  # real seconds to watch for commands beyond the limit
+BIG = 1024 * 1024  # bytes: sixteen times what a pipe holds
+
+PROGRAMS = {
+    "out_err_exit": "import sys; sys.stdout.write('to out\\n'); "
+                    "sys.stderr.write('to err\\n'); sys.exit(3)",
+    "argv": "import sys, json; sys.stdout.write(json.dumps(sys.argv[1:]))",
+    "stdin_len": "import sys; sys.stdout.write(str(len(sys.stdin.buffer.read())))",
+    "big_both": "import sys\n"
+                "o, e = sys.stdout.buffer, sys.stderr.buffer\n"
+                "for _ in range(16):\n"
+                "    e.write(b'e' * 65536); e.flush()\n"
+                "    o.write(b'o' * 65536); o.flush()\n",
+    "sleep": "import time; time.sleep(30)",
+    "nap": "import sys, time; time.sleep(0.3); sys.stdout.write('rested')",
+    # argv: seconds, exit code, bytes to write on each of stdout and stderr
+    "exit_after": "import sys, time\n"
+                  "n = int(sys.argv[3])\n"
+                  "if n:\n"
+                  "    sys.stdout.buffer.write(b'o' * n); sys.stdout.flush()\n"
+                  "    sys.stderr.buffer.write(b'e' * n); sys.stderr.flush()\n"
+                  "time.sleep(float(sys.argv[1]))\n"
+                  "sys.exit(int(sys.argv[2]))\n",
+    # argv: log, name, "hold" (wait for <name>.go next to the log) or "quick", exit code
+    "mark": "import os, sys, time\n"
+            "log, name, mode, code = sys.argv[1:5]\n"
+            "fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)\n"
+            "os.write(fd, ('+' + name + '\\n').encode())\n"
+            "if mode == 'hold':\n"
+            "    go = os.path.join(os.path.dirname(log), name + '.go')\n"
+            "    end = time.monotonic() + 8\n"
+            "    while not os.path.exists(go) and time.monotonic() < end:\n"
+            "        time.sleep(0.003)\n"
+            "os.write(fd, ('-' + name + '\\n').encode())\n"
+            "os.close(fd)\n"
+            "sys.exit(int(code))\n",
+}
+
+
+def _program(name: str, *args: str) -> list[str]:
+    if name == "cat":
+        return ["cat", *args]
+    return [*PY, PROGRAMS[name], *args]
+
+
+def _children() -> list[dict[str, Any]]:
+    """This process's child processes, alive or zombie (call it from a worker thread)."""
+    found = []
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return found
+    for child in children:
+        try:
+            found.append({"pid": child.pid, "status": child.status(),
+                          "cmd": " ".join(child.cmdline())[-120:]})
+        except psutil.Error:
+            pass
+    return found
+
+
+class Watch:
+    """Processes the loop starts during a scenario, and a heartbeat on the loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.transports: list[asyncio.SubprocessTransport] = []
+        self.beats = 0
+        self._beating: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Watch:
+        loop, original_exec, original_shell = self.loop, self.loop.subprocess_exec, \
+            self.loop.subprocess_shell
+
+        async def tracked_exec(*args: Any, **kwargs: Any) -> Any:
+            transport, protocol = await original_exec(*args, **kwargs)
+            self.transports.append(transport)
+            return transport, protocol
+
+        async def tracked_shell(*args: Any, **kwargs: Any) -> Any:
+            transport, protocol = await original_shell(*args, **kwargs)
+            self.transports.append(transport)
+            return transport, protocol
+
+        loop.subprocess_exec = tracked_exec  # type: ignore[method-assign]
+        loop.subprocess_shell = tracked_shell  # type: ignore[method-assign]
+        self._beating = asyncio.create_task(self._heartbeat())
+        return self
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.beats += 1
+
+    def returncodes(self) -> list[int | None]:
+        return [t.get_returncode() for t in self.transports]
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self._beating is not None
+        self._beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._beating
+        del self.loop.subprocess_exec
+        del self.loop.subprocess_shell
+        self.cleanup = await self._reap_leftovers()
+
+    async def _reap_leftovers(self) -> dict[str, list[Any]]:
+        """Give processes the student killed a moment to be reaped; kill and reap the ones
+        still running. What was found is part of the observation."""
+        out: dict[str, list[Any]] = {"ended_later": [], "killed_here": []}
+        pending = [t for t in self.transports if t.get_returncode() is None]
+        for _ in range(50):  # at most half a second
+            if not any(t.get_returncode() is None for t in pending):
+                break
+            await asyncio.sleep(0.01)
+        for t in pending:
+            code = t.get_returncode()
+            if code is not None:
+                out["ended_later"].append(code)
+                continue
+            out["killed_here"].append(t.get_pid())
+            with contextlib.suppress(ProcessLookupError, OSError):
+                t.kill()
+            for _ in range(50):
+                if t.get_returncode() is not None:
+                    break
+                await asyncio.sleep(0.01)
+        for t in self.transports:
+            t.close()
+        await asyncio.sleep(0)
+        return out
+
+
+def _summary(result: Any, expect_out: bytes | None, expect_err: bytes | None) -> Any:
+    """A large result as plain facts: (returncode, len(out), len(err), out ok, err ok)."""
+    if type(result) is not tuple or len(result) != 3:
+        return result
+    code, out, err = result
+    if type(out) is not bytes or type(err) is not bytes:
+        return result
+    return {"returncode": code, "out_len": len(out), "err_len": len(err),
+            "out_ok": expect_out is None or out == expect_out,
+            "err_ok": expect_err is None or err == expect_err}
+
+
+@contextlib.contextmanager
+def _stdin_that_never_ends(active: bool) -> Any:
+    """While active, this process's standard input is a pipe that stays open and empty:
+    a program that inherits it (instead of getting an empty or closed stdin) waits for
+    ever, as it would on a terminal."""
+    if not active:
+        yield
+        return
+    read_end, write_end = os.pipe()
+    saved = os.dup(0)
+    os.dup2(read_end, 0)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 0)
+        for fd in (saved, read_end, write_end):
+            os.close(fd)
+
+
+@scenario("real")
+async def run(mod: Any, program: str, args: list[str] | None = None,
+              input_text: str | None = None, input_size: int | None = None,
+              pass_input: bool = True, timeout: float = 3.0,
+              summarize: bool = False, stdin_trap: bool = False) -> dict[str, Any]:
+    """``run(<program> *args, input=..., timeout=...)``. ``input_text`` is sent as UTF-8;
+    ``input_size`` sends that many bytes of a pattern; with neither, ``input=None`` is
+    passed (or, with ``pass_input=False``, not passed at all). ``stdin_trap``: see
+    ``_stdin_that_never_ends``."""
+    argv = _program(program, *(args or []))
+    kwargs: dict[str, Any] = {"timeout": timeout}
+    data: bytes | None = None
+    if input_text is not None:
+        data = input_text.encode()
+    elif input_size is not None:
+        data = (bytes(range(256)) * (input_size // 256 + 1))[:input_size]
+    if data is not None or pass_input:
+        kwargs["input"] = data
+    loop = asyncio.get_running_loop()
+    returned: Any = None
+    caught: BaseException | None = None
+    hung = False
+    async with Watch() as watch:
+        t0 = loop.time()
+        try:
+            with _stdin_that_never_ends(stdin_trap):
+                async with asyncio.timeout(timeout + GRACE) as bound:
+                    returned = await mod.run(*argv, **kwargs)
+        except TimeoutError as exc:
+            if bound.expired():
+                hung = True
+            else:
+                caught = exc
+        took = loop.time() - t0
+        codes_at_return = watch.returncodes()
+        left_at_return = await asyncio.to_thread(_children)
+    if summarize and program == "big_both":
+        returned = _summary(returned, b"o" * BIG, b"e" * BIG)
+    elif summarize and program == "cat":
+        returned = _summary(returned, data, b"")
+    return {
+        "returned": returned, "raised": caught, "hung": hung, "took": round(took, 3),
+        "beats": watch.beats, "started": len(watch.transports),
+        "codes_at_return": codes_at_return, "left_at_return": left_at_return,
+        "cleanup": watch.cleanup,
+    }
+
+
+# -- run_all -----------------------------------------------------------------------------
+
+async def _workdir() -> str:
+    return await asyncio.to_thread(lambda: tempfile.mkdtemp(prefix="run_all-", dir=os.getcwd()))
+
+
+def _read_marks(log: str) -> list[str]:
+    try:
+        with open(log) as f:
+            return f.read().split()
+    except FileNotFoundError:
+        return []
+
+
+def _release(folder: str, name: str) -> None:
+    with open(os.path.join(folder, name + ".go"), "w"):
+        pass
+
+
+async def _finish(task: asyncio.Task[Any]) -> tuple[Any, bool]:
+    """The student's run_all result, waited for (bounded); hung if it never came."""
+    done, _ = await asyncio.wait({task}, timeout=PATIENCE)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            async with asyncio.timeout(1.0):
+                await task
+        return None, True
+    return task.result(), False  # the student's exception, if any, propagates
+
+
+@scenario("real")
+async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = False) -> dict[str, Any]:
+    """``run_all`` of ``count`` held commands (exit codes 10, 11, ...). The scenario waits
+    until ``min(limit, commands not ended)`` have started (at most FILL_PATIENCE; after a
+    first shortfall it stops waiting), then lets the oldest running one go and waits for
+    it to end; and so on. ``settle_first``: before the first release, watch SETTLE more
+    seconds for commands beyond the limit."""
+    folder = await _workdir()
+    log = os.path.join(folder, "log")
+    names = [f"p{i}" for i in range(count)]
+    commands = [_program("mark", log, name, "hold", str(10 + i)) for i, name in enumerate(names)]
+    loop = asyncio.get_running_loop()
+    most = 0
+    shortfalls: list[dict[str, int]] = []
+    released: list[str] = []
+    lenient = False
+    marks: list[str] = []
+
+    async def look() -> tuple[list[str], set[str]]:
+        nonlocal marks, most
+        marks = await asyncio.to_thread(_read_marks, log)
+        started = [m[1:] for m in marks if m.startswith("+")]
+        ended = {m[1:] for m in marks if m.startswith("-")}
+        running = [n for n in started if n not in ended]
+        most = max(most, len(running))
+        return running, ended
+
+    returned: Any = None
+    hung = False
+    async with Watch() as watch:
+        task = asyncio.create_task(mod.run_all(commands, limit))
+        try:
+            first = True
+            while True:
+                running, ended = await look()
+                if len(ended) == count or task.done():
+                    break
+                want = min(limit, count - len(ended))
+                waited_from = loop.time()
+                while len(running) < want and not task.done():
+                    if lenient or loop.time() - waited_from > FILL_PATIENCE:
+                        shortfalls.append({"running": len(running), "want": want,
+                                           "ended": len(ended)})
+                        lenient = True
+                        break
+                    await asyncio.sleep(0.01)
+                    running, ended = await look()
+                if first and settle_first:
+                    settle_until = loop.time() + SETTLE
+                    while loop.time() < settle_until and not task.done():
+                        await asyncio.sleep(0.02)
+                        running, ended = await look()
+                first = False
+                waiting = [n for n in running if n not in released]
+                if not waiting:
+                    if task.done():
+                        break
+                    await asyncio.sleep(0.01)
+                    continue
+                name = waiting[0]
+                released.append(name)
+                await asyncio.to_thread(_release, folder, name)
+                gone_by = loop.time() + PATIENCE
+                while name not in ended and loop.time() < gone_by and not task.done():
+                    await asyncio.sleep(0.005)
+                    running, ended = await look()
+        finally:
+            # Whatever happened, let every command go, so that nothing waits for ever.
+            for name in names:
+                await asyncio.to_thread(_release, folder, name)
+            try:
+                returned, hung = await _finish(task)
+            finally:
+                await look()
+                await asyncio.to_thread(shutil.rmtree, folder, True)
+    return {"returned": returned, "hung": hung, "most": most, "shortfalls": shortfalls,
+            "marks": marks, "cleanup": watch.cleanup}
+
+
+@scenario("real")
+async def run_all_codes(mod: Any, specs: list[list[Any]], limit: int) -> dict[str, Any]:
+    """``run_all`` of commands that each wait ``specs[i][0]`` seconds, then exit with code
+    ``specs[i][1]``, after writing ``specs[i][2]`` bytes (if given) to stdout and stderr."""
+    commands = [_program("exit_after", str(s[0]), str(s[1]), str(s[2] if len(s) > 2 else 0))
+                for s in specs]
+    async with Watch() as watch:
+        task = asyncio.create_task(mod.run_all(commands, limit))
+        returned, hung = await _finish(task)
+    return {"returned": returned, "hung": hung, "started": len(watch.transports),
+            "cleanup": watch.cleanup}
+
+
+@scenario("real")
+async def run_all_refused(mod: Any, limit: int) -> dict[str, Any]:
+    """``run_all`` with a bad ``limit``: the student's exception propagates."""
+    commands = [_program("exit_after", "0", "0", "0")]
+    async with Watch() as watch:
+        async with asyncio.timeout(PATIENCE):
+            returned = await mod.run_all(commands, limit)
+    return {"returned": returned, "started": len(watch.transports)}

@@ -1,0 +1,55 @@
+"""CORRECT: pipes fed and read by hand in a TaskGroup, and a sliding window of tasks with asyncio.wait()."""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio.subprocess import PIPE
+
+
+async def run(*argv: str, input: bytes | None = None, timeout: float) -> tuple[int, bytes, bytes]:
+    process = await asyncio.create_subprocess_exec(*argv, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+    assert process.stdin and process.stdout and process.stderr
+
+    async def feed() -> None:
+        # With no input, stdin is closed at once: the program reads end-of-file.
+        try:
+            if input:
+                process.stdin.write(input)
+                await process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # The program ended without reading everything: that is its business.
+        process.stdin.close()
+
+    try:
+        async with asyncio.timeout(timeout), asyncio.TaskGroup() as group:
+            group.create_task(feed())
+            stdout = group.create_task(process.stdout.read())
+            stderr = group.create_task(process.stderr.read())
+            returncode = group.create_task(process.wait())
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    return returncode.result(), stdout.result(), stderr.result()
+
+
+async def exit_status(argv: list[str]) -> int:
+    process = await asyncio.create_subprocess_exec(*argv, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+    await process.communicate()
+    return process.returncode
+
+
+async def run_all(commands: list[list[str]], limit: int) -> list[int]:
+    if limit < 1:
+        raise ValueError(f"limit={limit}: at least one command must be able to run")
+    codes: list[int] = [0] * len(commands)
+    running: dict[asyncio.Task[int], int] = {}
+    waiting = list(enumerate(commands))[::-1]
+    while waiting or running:
+        while waiting and len(running) < limit:
+            index, argv = waiting.pop()
+            running[asyncio.create_task(exit_status(argv))] = index
+        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            codes[running.pop(task)] = task.result()
+    return codes

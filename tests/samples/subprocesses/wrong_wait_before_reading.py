@@ -1,0 +1,65 @@
+"""WRONG: run() waits for the program to end before reading its pipes.
+
+Violates: returning the program's output (and "If it has not ended within `timeout`": it
+never ends). A good grader says: a program that fills a pipe buffer (64 KiB) stops until
+someone reads it, so wait() before read() deadlocks; read while it runs, e.g. with
+communicate().
+
+Fails: test_run_never_lets_a_pipe_fill_up
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from asyncio.subprocess import DEVNULL, PIPE
+
+
+# The contract fixes a `timeout` argument; inside, asyncio.timeout() does the work.
+async def run(
+    *argv: str,
+    input: bytes | None = None,
+    timeout: float,
+) -> tuple[int, bytes, bytes]:
+    # exec, not shell: each argument reaches the program as it is, spaces, quotes,
+    # `$` and all. With no input, /dev/null gives the program an empty stdin at once
+    # instead of letting it read (and wait on) ours.
+    process = await asyncio.create_subprocess_exec(
+        *argv, stdin=DEVNULL if input is None else PIPE, stdout=PIPE, stderr=PIPE
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            if input is not None:
+                process.stdin.write(input)
+                await process.stdin.drain()
+                process.stdin.close()
+            await process.wait()
+            stdout = await process.stdout.read()
+            stderr = await process.stderr.read()
+    finally:
+        if process.returncode is None:
+            # Timed out (or our caller cancelled us): kill it, then wait() so that it
+            # is reaped and its pipes are closed; a killed program left unwaited is a
+            # zombie.
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    return process.returncode, stdout, stderr
+
+
+async def run_all(commands: list[list[str]], limit: int) -> list[int]:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    # The semaphore lets `limit` commands run and queues the rest; as soon as one
+    # ends, the next waiting one starts, so the slots never sit idle while there is work.
+    slots = asyncio.Semaphore(limit)
+
+    async def run_one(argv: list[str]) -> int:
+        async with slots:
+            process = await asyncio.create_subprocess_exec(*argv, stdin=DEVNULL, stdout=PIPE, stderr=PIPE)
+            await process.communicate()  # read (and drop) the output, wait for the exit
+            return process.returncode
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(run_one(argv)) for argv in commands]
+    return [task.result() for task in tasks]
