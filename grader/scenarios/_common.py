@@ -60,3 +60,25 @@ class Script:
             "started": None if self.started is None else round(self.started - t0, 6),
             "ended": None if self.ended is None else round(self.ended - t0, 6),
         }
+
+
+# Errors that are not an outcome of the student's function but of the harness (or a stub):
+# scenarios let them through, so the parent reports them as such.
+HARNESS_ERRORS = {"NotImplementedError", "BlockingError", "IdleTimeoutError", "LoopTimeoutError"}
+
+
+def passes_through(exc: BaseException) -> bool:
+    return any(k.__name__ in HARNESS_ERRORS for k in type(exc).__mro__)
+
+
+def failure_of(exc: BaseException, runs: list[Script]) -> dict[str, Any]:
+    """How a function that ran scripted calls failed: the exception, whether it is the very
+    one a call raised, and whether it came wrapped in an ExceptionGroup."""
+    found: dict[str, Any] = {
+        "raised": exc,
+        "same_exception": any(exc is run.raised for run in runs),
+        "is_group": isinstance(exc, BaseExceptionGroup),
+    }
+    if isinstance(exc, BaseExceptionGroup):
+        found["group_holds_it"] = any(e is run.raised for e in exc.exceptions for run in runs)
+    return found

@@ -17,17 +17,10 @@ import looptime
 
 from grader._child.kit import Tracker, now, scenario
 
-from ._common import Script
+from ._common import Script, failure_of, passes_through
 
 STUCK_AFTER = 2.0  # real seconds; honest deposits on a virtual clock take milliseconds
 HANG_AFTER = 1000.0  # loop seconds; every scripted call is done within 20
-
-# Errors that are not an outcome of the student's function but of the harness: let them through.
-_HARNESS_ERRORS = {"NotImplementedError", "BlockingError", "IdleTimeoutError", "LoopTimeoutError"}
-
-
-def _passes_through(exc: BaseException) -> bool:
-    return any(k.__name__ in _HARNESS_ERRORS for k in type(exc).__mro__)
 
 
 def _on_own_loop(make_main: Callable[[], Coroutine[Any, Any, Any]]) -> dict[str, Any]:
@@ -164,14 +157,10 @@ async def bounded_map(mod: Any, scripts: list[dict[str, Any]], limit: int) -> di
     except Exception as exc:
         if deadline.expired():
             out["hung"] = True
-        elif _passes_through(exc):
+        elif passes_through(exc):
             raise
         else:
-            out["raised"] = exc
-            out["same_exception"] = any(exc is run.raised for run in runs)
-            out["is_group"] = isinstance(exc, BaseExceptionGroup)
-            if isinstance(exc, BaseExceptionGroup):
-                out["group_holds_it"] = any(e is run.raised for e in exc.exceptions for run in runs)
+            out.update(failure_of(exc, runs))
     out["at"] = round(now() - t0, 6)
     out["runs"] = [run.report(t0) for run in runs]
     # Still running, but asked to stop: cancel() without waiting for the end.
