@@ -190,6 +190,19 @@ class Worker:
                     pass
 
 
+def allowed_paths(modules: dict[str, Path]) -> set[str]:
+    """All a worker may see: the system, the Python it runs on with its packages, the
+    grader's package (its suites are hidden on top), and the submission's private copy."""
+    from ._child.confine import SYSTEM_PATHS
+
+    paths = set(SYSTEM_PATHS)
+    paths.update({sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix})
+    paths.update(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+    paths.add(str(_PROJECT / "grader"))
+    paths.update(str(p.parent) for p in modules.values())
+    return {p for p in paths if p and os.path.isabs(p)}
+
+
 class Sandbox:
     """All workers for one submission. A dead or killed worker is replaced on next use."""
 
@@ -201,6 +214,7 @@ class Sandbox:
         # What the child must not read: the solutions, the hidden suites, the project's tests.
         hidden = [*(hide or []), *HIDDEN_FROM_STUDENTS]
         self.confinement = {"confine": confine, "hide": sorted({str(p) for p in hidden}),
+                            "allow": sorted(allowed_paths(modules)),
                             # module names of the submission's other files, refused by name
                             "submitted": sorted(submitted or [])}
         self.zygote = Zygote()

@@ -193,3 +193,20 @@ def test_flagged_exercises_are_zeroed_when_the_policy_says_so(tmp_path: Path) ->
     gathering = json.loads(done.stdout)["exercises"][0]
     assert gathering["findings"] and gathering["score"] == 0
     assert "policy" in gathering["problem"]
+
+
+def test_a_copy_of_the_solutions_elsewhere_on_the_machine_is_not_there(tmp_path: Path) -> None:
+    """An allowlist, not a denylist: the child sees the Python it runs on, the system, and
+    its own folders; another checkout's solutions are simply absent."""
+    elsewhere = tmp_path / "another-checkout" / "solutions"
+    elsewhere.mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "gathering.py", elsewhere / "gathering.py")
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "gathering.py").write_text(
+        f"exec(open({str(elsewhere / 'gathering.py')!r}).read())\n")
+    report = grade_json(folder, "gathering")
+    confined(report)
+    gathering = report["exercises"][0]
+    assert gathering["score"] == 0
+    assert "FileNotFoundError" in gathering["tests"][0]["message"]

@@ -119,22 +119,22 @@ def _owned(pid: str) -> bool:
 
 def enter_namespaces(done: list[str], missing: list[str]) -> bool:
     """Unshare what we can; True when a new PID namespace awaits the next fork."""
-    root = os.geteuid() == 0
     uid, gid = os.getuid(), os.getgid()
-    base = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC
     try:
-        _unshare(base | CLONE_NEWPID | (0 if root else CLONE_NEWUSER))
+        # A user namespace even for root: root inside it (mapped to itself) keeps its files
+        # but holds no power over the machine (no mounting devices, no modules, no raw I/O).
+        _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID)
     except OSError as exc:
         missing.append(f"namespaces ({exc.strerror}): no network or file system isolation, "
                        "no PID namespace")
         return False
-    if not root:
-        try:
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"{uid} {uid} 1")
-            _write("/proc/self/gid_map", f"{gid} {gid} 1")
-        except OSError as exc:
-            missing.append(f"user namespace mapping ({exc.strerror})")
+    try:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        done.append("user namespace")
+    except OSError as exc:
+        missing.append(f"user namespace mapping ({exc.strerror})")
     try:
         _loopback_up()
         done.append("network: loopback only")
@@ -148,14 +148,102 @@ def enter_namespaces(done: list[str], missing: list[str]) -> bool:
     return True
 
 
-def lock_down_files(scratch: str, hide: list[str], pid_namespace: bool,
-                    done: list[str], missing: list[str]) -> None:
-    """Run in the PID namespace's first process, before student code is imported."""
-    if pid_namespace:
-        try:
-            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        except OSError as exc:
-            missing.append(f"a private /proc ({exc.strerror})")
+# What a worker sees of the machine besides its own folders and the Python it runs on.
+SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+                "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/nsswitch.conf", "/etc/localtime",
+                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+                "/etc/ssl"]
+_ARCH_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}
+MNT_DETACH = 2
+DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
+
+
+def _flags_for(path: str, mounts: list[tuple[str, int]]) -> int:
+    """The locked flags of the mount that holds ``path``."""
+    best, flags = "", 0
+    for point, point_flags in mounts:
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, flags = point, point_flags
+    return flags
+
+
+def _bind(path: str, new_root: str, mounts: list[tuple[str, int]], writable: bool) -> None:
+    target = new_root + path
+    if os.path.islink(path):  # e.g. /bin -> usr/bin: the same link, not a copy of its target
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()  # an empty mount point
+    _mount(path, target, None, MS_BIND)
+    if not writable:
+        _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _flags_for(path, mounts))
+
+
+def _pivot_root(new_root: str) -> None:
+    number = _ARCH_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(0, f"pivot_root: unknown machine {os.uname().machine}")
+    os.chdir(new_root)
+    _check(_libc.syscall(number, b".", b"."), "pivot_root")  # the old root ends up under "."
+    _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir("/")
+
+
+def build_root(scratch: str, allow: list[str], hide: list[str], done: list[str],
+               missing: list[str]) -> None:
+    """Run in the PID namespace's first process, before student code is imported: a new
+    root holding only what is allowed (read-only) and the scratch folder (writable).
+
+    An allowlist, not a denylist: a copy of the solutions elsewhere on the machine (another
+    checkout, a colleague's home) is simply not there."""
+    mounts = _mounts()
+    new_root = scratch.rstrip("/") + ".root"
+    try:
+        os.makedirs(new_root, exist_ok=True)
+        _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=4m")
+        os.makedirs(new_root + "/tmp")
+        _mount("tmpfs", new_root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
+        for path in sorted({os.path.normpath(p) for p in allow if os.path.lexists(p)},
+                           key=lambda p: p.count("/")):
+            _bind(path, new_root, mounts, writable=False)
+        _bind(scratch, new_root, mounts, writable=True)
+        # A /dev of its own: the usual character devices, nothing the machine has besides.
+        os.makedirs(new_root + "/dev")
+        _mount("tmpfs", new_root + "/dev", "tmpfs", MS_NOSUID, "mode=755,size=64k")
+        for device in DEVICES:
+            if os.path.exists(device):
+                open(new_root + device, "a").close()
+                _mount(device, new_root + device, None, MS_BIND)
+        os.makedirs(new_root + "/dev/shm")
+        _mount("tmpfs", new_root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m")
+        os.makedirs(new_root + "/proc")
+        _mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        for path in hide:
+            if os.path.isdir(new_root + path):
+                _mount("tmpfs", new_root + path, "tmpfs",
+                       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
+        _pivot_root(new_root)
+        _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        done.append("file system: only the Python runtime and system folders, read-only, and "
+                    "a writable scratch folder")
+    except OSError as exc:
+        missing.append(f"a minimal file system view ({exc.strerror or exc}): the submission "
+                       "sees the machine's files, read-only, but for the folders hidden")
+        _read_only_view(scratch, hide, done, missing)
+
+
+def _read_only_view(scratch: str, hide: list[str], done: list[str], missing: list[str]) -> None:
+    """The second line: the machine's files, all read-only, some folders hidden."""
+    try:  # first, a /proc of this PID namespace: nothing may look at the machine's processes
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError as exc:
+        missing.append(f"a private /proc ({exc.strerror})")
     try:
         _mount(scratch, scratch, None, MS_BIND)  # its own mount, left writable below
         for point, flags in _mounts():
@@ -166,13 +254,11 @@ def lock_down_files(scratch: str, hide: list[str], pid_namespace: bool,
             except OSError:
                 if point == "/":
                     raise
-        hidden = 0
         for path in hide:
             if os.path.isdir(path):
                 _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                        "size=4k,mode=000")
-                hidden += 1
-        done.append(f"file system read-only but a scratch folder; {hidden} folders hidden")
+        done.append("file system read-only but a scratch folder, the solutions and suites hidden")
     except OSError as exc:
         missing.append(f"read-only file system view ({exc.strerror}): the submission can write "
                        "wherever its user can")

@@ -143,9 +143,12 @@ def socket_fds() -> set[str]:
 
 
 def child_processes() -> dict[int, psutil.Process]:
+    # /proc/self, not os.getpid(): in a PID namespace whose /proc could not be mounted,
+    # getpid() is 1 and /proc/1 is the machine's init, whose children are not ours.
     try:
-        return {p.pid: p for p in psutil.Process().children(recursive=True)}
-    except psutil.Error:
+        me = int(os.readlink("/proc/self"))
+        return {p.pid: p for p in psutil.Process(me).children(recursive=True)}
+    except (psutil.Error, OSError, ValueError):
         return {}
 
 

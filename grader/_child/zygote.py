@@ -80,7 +80,8 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
             confine.limit_processes(order.get("cgroup"), order.get("max_pids", 256), done, missing)
             if confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
-            confine.lock_down_files(order["scratch"], order.get("hide", []), True, done, missing)
+            confine.build_root(order["scratch"], order.get("allow", []), order.get("hide", []),
+                               done, missing)
         _enter_scratch(order["scratch"])
         limits.apply(order.get("limits", {}))
         worker.serve(order["slug"], order["path"], requests_fd, answers_fd,
