@@ -203,7 +203,8 @@ def _markdown_exercise(ex: ExerciseResult, limit: int) -> list[str]:
 
 
 def _markdown_findings(report: Report) -> list[str]:
-    findings = [(ex.slug, f) for ex in report.exercises for f in ex.findings]
+    findings = [("submission", f) for f in report.findings]
+    findings += [(ex.slug, f) for ex in report.exercises for f in ex.findings]
     zeroed = (" The flagged exercises scored 0." if report.tamper_policy == "zero" else "")
     lines = ["### Flagged for review", "",
              "This submission did something no honest answer needs; an instructor will "
@@ -339,7 +340,9 @@ def render_gradescope(report: Report, *, hidden_visibility: str = HIDDEN_VISIBIL
                 "visibility": hidden_visibility if test.hidden else "visible",
                 "tags": [ex.slug, *(["hidden"] if test.hidden else [])],
             })
-    findings = [{"exercise": ex.slug, "kind": f.kind, "file": f.file, "line": f.line,
+    findings = [{"exercise": None, "kind": f.kind, "file": f.file, "line": f.line,
+                 "origin": f.origin, "message": bound(f.message)} for f in report.findings]
+    findings += [{"exercise": ex.slug, "kind": f.kind, "file": f.file, "line": f.line,
                  "origin": f.origin, "message": bound(f.message)}
                 for ex in report.exercises for f in ex.findings]
     data = {

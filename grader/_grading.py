@@ -24,7 +24,7 @@ from ._inprocess import InProcessSandbox
 from ._plugin import GradingPlugin, Seen, TestOutcome, suite_path
 from ._report import ExerciseResult, Finding, Report, TestResult
 from ._sandbox import Sandbox
-from ._tamper import scan
+from ._tamper import scan, scan_folder
 
 MAX_MODULE_BYTES = 256 * 1024
 _INI = Path(__file__).with_name("pytest.ini")
@@ -126,6 +126,8 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                            time.monotonic() - started)
     report.sandbox = {"applied": sorted(seen.sandbox_applied),
                       "missing": sorted(seen.sandbox_missing)}
+    report.findings = scan_folder(folder)
+    report.flagged = report.flagged or bool(report.findings)
     return report
 
 

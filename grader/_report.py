@@ -60,6 +60,8 @@ class Report:
     tamper_policy: str = "flag"
     # How the child was confined: mechanisms applied, and those unavailable on this machine.
     sandbox: dict[str, list[str]] = field(default_factory=dict)
+    # Findings about the submission as a whole (e.g. a conftest.py beside the modules).
+    findings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,7 +84,8 @@ class Report:
             values["hints"] = list(raw.get("hints", []))
             values["findings"] = [Finding(**_known(Finding, f)) for f in raw.get("findings", [])]
             exercises.append(ExerciseResult(**values))
-        return cls(**{**_known(cls, data), "exercises": exercises})
+        found = [Finding(**_known(Finding, f)) for f in data.get("findings", [])]
+        return cls(**{**_known(cls, data), "exercises": exercises, "findings": found})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

@@ -108,7 +108,12 @@ class Worker:
     def ready(self, time_limit: float) -> dict[str, Any] | Failure:
         """The worker's first line: whether the student module imported."""
         if self.hello is None:
-            self.hello = self._read(time_limit, time.monotonic())
+            hello = self._read(time_limit, time.monotonic())
+            if isinstance(hello, dict) and hello.get("ready") is not True:
+                self.kill()
+                hello = Failure("garbled", 0.0, "the submission's process wrote to the grader's "
+                                "channel before it was ready")
+            self.hello = hello
         return self.hello
 
     def run(self, scenario: str, args: dict[str, Any], time_limit: float) -> dict[str, Any] | Failure:

@@ -9,6 +9,8 @@ exercise is the instructor's policy (``--tamper flag|zero``).
 from __future__ import annotations
 
 import ast
+import os
+from pathlib import Path
 
 from ._report import Finding
 
@@ -38,7 +40,17 @@ CALLS = {
     "sys.setprofile": ("introspection", "installs a profile function"),
     "sys.addaudithook": ("introspection", "installs an audit hook"),
     "setattr": ("patches-stdlib", "sets attributes with setattr (check its target)"),
+    "exec": ("runs-text", "runs code from text with exec"),
+    "eval": ("runs-text", "evaluates code from text with eval"),
+    "compile": ("runs-text", "compiles code from text"),
+    "__import__": ("runs-text", "imports modules by computed name"),
+    "os.fork": ("process-control", "forks the process (asyncio's subprocess functions never need it)"),
+    "os.forkpty": ("process-control", "forks the process"),
+    "os.setsid": ("process-control", "starts a new session (a way to outlive the grading)"),
 }
+# Files in a submission folder that only a test runner reads: never run, always reported.
+TEST_RUNNER_FILES = ("conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml",
+                     "sitecustomize.py", "usercustomize.py")
 
 
 def _dotted(node: ast.AST) -> str:
@@ -142,3 +154,18 @@ def scan(filename: str, source: bytes) -> list[Finding]:
     for finding in scanner.found:
         unique.setdefault((finding.kind, finding.line), finding)
     return list(unique.values())
+
+
+def scan_folder(folder: Path) -> list[Finding]:
+    """Files beside the exercise modules that configure or hook a test runner or Python
+    itself. The grader never reads them; that a submission brings them is worth a look."""
+    found = []
+    for name in TEST_RUNNER_FILES:
+        if os.path.lexists(folder / name):
+            found.append(Finding("test-runner-file", f"the submission brings {name}, which only "
+                                 "a test runner or Python's start-up reads (never the grader)",
+                                 name, None, "static"))
+    for pth in sorted(folder.glob("*.pth")):
+        found.append(Finding("test-runner-file", f"the submission brings {pth.name}, a file "
+                             "Python's start-up runs", pth.name, None, "static"))
+    return found

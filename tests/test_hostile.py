@@ -210,3 +210,15 @@ def test_a_copy_of_the_solutions_elsewhere_on_the_machine_is_not_there(tmp_path:
     gathering = report["exercises"][0]
     assert gathering["score"] == 0
     assert "FileNotFoundError" in gathering["tests"][0]["message"]
+
+
+@pytest.mark.parametrize("case", [
+    "exit_at_import", "sysexit_at_import", "conftest_forces_pass", "patches_pytest",
+    "imports_solutions", "forged_output", "kills_fork_server", "fake_clock", "writes_outside",
+    "reads_solutions", "kills_grader", "fork_bomb", "daemonizes"])
+def test_every_attack_is_flagged_for_review_with_its_file(case: str, tmp_path: Path) -> None:
+    report = graded_report(case, tmp_path)
+    assert report["flagged"], case
+    findings = report["findings"] + [f for e in report["exercises"] for f in e["findings"]]
+    assert all(f["file"] or f["kind"] == "patches-stdlib" for f in findings), findings
+    assert not any(e["findings"] for e in report["exercises"] if e["slug"] == "coroutines")
