@@ -90,6 +90,9 @@ class Student:
         return f"{call}: {failure.detail}."
 
 
+MAX_MESSAGE = 2000
+
+
 class Seen:
     """What the workers said besides answers: tamper findings and how they were confined."""
 
@@ -188,7 +191,9 @@ class GradingPlugin:
         outcome.passed = False
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, GradingFailure):
-            outcome.message = str(exc)
+            text = str(exc)  # what the student reads: bounded, whatever the submission printed
+            outcome.message = text if len(text) <= MAX_MESSAGE else \
+                text[:MAX_MESSAGE - 14] + " …[truncated]"
         else:  # a bug in the grader, not in the submission: say so, don't blame the student
             outcome.internal_error = True
             outcome.message = (f"internal grader error in {report.when}: "
