@@ -106,8 +106,9 @@ def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force
         progress.update(task, advance=len(students) - len(todo))
     running: dict[str, subprocess.Popen[str]] = {}
     lock = threading.Lock()
-    # Much of a grading waits on real-clock scenarios, so two per core keep the cores busy.
-    pool = ThreadPoolExecutor(max_workers=jobs or 2 * (os.cpu_count() or 1))
+    # Most of a grading's wall time is spent waiting in real-clock scenarios (threads,
+    # subprocesses), so four per core keep the cores busy.
+    pool = ThreadPoolExecutor(max_workers=jobs or 4 * (os.cpu_count() or 1))
     try:
         futures = {pool.submit(_grade_one, s, only, tamper, running): (s, d) for s, d in todo}
         for future in as_completed(futures):

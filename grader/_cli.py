@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--class", dest="whole_class", action="store_true",
                    help="PATH holds one sub-folder per student: grade them all")
     g.add_argument("--jobs", type=int, default=None,
-                   help="with --class: submissions graded at once (default: two per core)")
+                   help="with --class: submissions graded at once (default: four per core)")
     g.add_argument("--force", action="store_true",
                    help="with --class: regrade submissions the gradebook already has")
     g.add_argument("--parallel", type=int, default=3, metavar="N",

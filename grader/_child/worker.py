@@ -7,6 +7,7 @@ descriptors 1 and 2 point to a log file the parent reads only after a crash.
 
 from __future__ import annotations
 
+import gc
 import importlib.abc
 import importlib.util
 import json
@@ -68,6 +69,10 @@ def prepare() -> None:
     instruments.monitor.install()
     tamper.snapshot_stdlib()
     tamper.install_audit_hook()
+    # Everything loaded so far lives as long as the process: keep it out of the collections
+    # each scenario runs (and out of the pages forked workers would otherwise copy).
+    gc.collect()
+    gc.freeze()
 
 
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
