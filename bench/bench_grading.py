@@ -34,7 +34,11 @@ def main() -> None:
     parser.add_argument("--submission", default="solutions")
     args = parser.parse_args()
     base = ["grade", args.submission, "--format", "json"]
-    variants = {"sandboxed grader": base, "plain pytest, in-process": [*base, "--unsafe-in-process"]}
+    variants = {
+        "sandboxed grader": base,
+        "sandboxed, one grader process": [*base, "--parallel", "1"],
+        "plain pytest, in-process": [*base, "--unsafe-in-process"],
+    }
     times: dict[str, list[float]] = {name: [] for name in variants}
     scores: dict[str, set[int]] = {name: set() for name in variants}
     timed(base)  # warm the file cache once
@@ -43,13 +47,14 @@ def main() -> None:
             seconds, report = timed(command)
             times[name].append(seconds)
             scores[name].add(report["score"])
-    sandboxed, plain = (statistics.median(times[n]) for n in variants)
+    sandboxed, serial, plain = (statistics.median(times[n]) for n in variants)
     print(f"{args.runs} runs each, alternating; whole-process wall time, median (min-max)")
     for name in variants:
         t = times[name]
         print(f"  {name:28} {statistics.median(t):6.2f} s ({min(t):.2f}-{max(t):.2f})  "
               f"score {sorted(scores[name])}")
-    print(f"  ratio sandboxed / in-process: {sandboxed / plain:.2f}x")
+    print(f"  ratio sandboxed / in-process: {sandboxed / plain:.2f}x "
+          f"(one grader process: {serial / plain:.2f}x)")
 
 
 if __name__ == "__main__":
