@@ -5,7 +5,7 @@ from __future__ import annotations
 import resource
 from typing import Any
 
-# name in the manifest -> (rlimit, what it bounds)
+# name -> (resource limit, the unit of the value)
 _LIMITS = {
     "memory_mb": (resource.RLIMIT_AS, 1024 * 1024),
     "file_size_mb": (resource.RLIMIT_FSIZE, 1024 * 1024),
@@ -14,7 +14,8 @@ _LIMITS = {
 }
 
 
-def apply(limits: dict[str, Any]) -> None:
+def apply(limits: dict[str, Any]) -> str:
+    """Set the limits; say which, for the report."""
     for name, value in limits.items():
         if name not in _LIMITS or value is None:
             continue
@@ -24,3 +25,5 @@ def apply(limits: dict[str, Any]) -> None:
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)
         resource.setrlimit(which, (soft, soft if hard == resource.RLIM_INFINITY else hard))
+    return "resource limits: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
+                                          sorted(limits.items()) if k in _LIMITS)

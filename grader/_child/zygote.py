@@ -83,7 +83,7 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
             confine.build_root(order["scratch"], order.get("allow", []), order.get("hide", []),
                                done, missing)
         _enter_scratch(order["scratch"])
-        limits.apply(order.get("limits", {}))
+        done.append(limits.apply(order.get("limits", {})))
         worker.serve(order["slug"], order["path"], requests_fd, answers_fd,
                      confine.report(done, missing), order.get("submitted", []))
     except BaseException:
