@@ -129,7 +129,12 @@ def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force
         summary.interrupted = True
         pool.shutdown(wait=False, cancel_futures=True)
         for process in list(running.values()):
-            process.kill()
+            process.terminate()  # it unwinds: sandboxes closed, temporary folders removed
+        for process in list(running.values()):
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return summary

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -175,7 +176,13 @@ def _gradebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_cleanly(signum: int, frame: object) -> None:
+    # Terminated (a class run interrupted): unwind, so sandboxes and temporary folders close.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop_cleanly)
     args = _parser().parse_args(argv)
     try:
         return _grade(args) if args.command == "grade" else _gradebook(args)

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import stat
 import tempfile
 import time
@@ -179,10 +180,21 @@ class _Group:
         outcomes: list[TestOutcome] = []
         seen = Seen()
         errors = []
-        for pid, read_end in children:
-            with os.fdopen(read_end) as pipe:
-                text = pipe.read()
-            os.waitpid(pid, 0)
+        try:
+            texts = []
+            for pid, read_end in children:
+                with os.fdopen(read_end) as pipe:
+                    texts.append(pipe.read())
+                os.waitpid(pid, 0)
+        except BaseException:  # stopped: stop the group processes too, and let them clean up
+            for pid, _ in children:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
+            raise
+        for text in texts:
             payload = json.loads(text) if text else {"error": "a grader process died"}
             if "error" in payload:
                 errors.append(payload["error"])

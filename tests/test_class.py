@@ -77,8 +77,10 @@ def test_an_interrupted_run_finishes_the_rest_when_run_again(tmp_path: Path) -> 
             module.write(f"\n# student {i}\n")  # eight different submissions
     command = [sys.executable, "-m", "grader", "grade", str(folder), "--class", "--jobs", "1",
                "--gradebook", str(book), "--only", "gathering"]
+    private = tmp_path / "grader-tmp"  # where the graders' temporary folders go
+    private.mkdir()
     run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+                           text=True, env={**os.environ, "TMPDIR": str(private)})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not book.exists() or len(rows(book)) < 2):
         time.sleep(0.2)
@@ -86,6 +88,7 @@ def test_an_interrupted_run_finishes_the_rest_when_run_again(tmp_path: Path) -> 
     _, err = run.communicate(timeout=60)
     assert run.returncode == 130, err
     assert "interrupted" in err
+    assert list(private.iterdir()) == [], "an interrupted grading left its temporary folder"
     graded_before = len(rows(book))
     assert 2 <= graded_before < 8
     rest = run_grader("grade", folder, "--class", "--gradebook", book, "--only", "gathering")
