@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, _manifest
+from ._errors import SubmissionError
 from ._gradebook import Gradebook, content_hash
 from ._report import Report
 
@@ -40,7 +41,7 @@ class ClassSummary:
 def students_in(folder: Path) -> tuple[list[Path], dict[str, str]]:
     """The student folders, by name; links and stray files are refused, with why."""
     if not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is not a folder of submissions (one sub-folder "
+        raise SubmissionError(f"{folder} is not a folder of submissions (one sub-folder "
                                  "per student)")
     students, refused = [], {}
     for entry in sorted(folder.iterdir()):

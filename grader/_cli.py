@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from ._grading import TAMPER_POLICIES, SubmissionError, grade
-from ._manifest import ManifestError
+from ._errors import AiogradeError, SubmissionError
+from ._grading import TAMPER_POLICIES, grade
 from ._report import Report, render_table
 
 DEFAULT_GRADEBOOK = "aiograde.sqlite3"
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _grade(args) if args.command == "grade" else _gradebook(args)
-    except (SubmissionError, ManifestError, NotADirectoryError) as exc:
+    except AiogradeError as exc:
         print(f"aiograde: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into head

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from ._errors import GradebookError
 from ._report import Report
 
 USER_VERSION = 1
@@ -80,10 +81,6 @@ _MIGRATIONS: list[str] = [
     """,
 ]
 assert len(_MIGRATIONS) == USER_VERSION
-
-
-class GradebookError(RuntimeError):
-    pass
 
 
 def _utc(moment: datetime | None) -> datetime:

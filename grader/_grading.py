@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from . import __version__, _manifest
+from ._errors import SubmissionError
 from ._inprocess import InProcessSandbox
 from ._plugin import GradingPlugin, Seen, TestOutcome, suite_path
 from ._report import ExerciseResult, Finding, Report, TestResult
@@ -29,10 +30,6 @@ from ._tamper import scan, scan_folder
 
 MAX_MODULE_BYTES = 256 * 1024
 _INI = Path(__file__).with_name("pytest.ini")
-
-
-class SubmissionError(ValueError):
-    """Bad input to the grader; the message says what was wrong and what to do."""
 
 
 def _exercise_folder(path: Path, slugs: list[str]) -> Path:

@@ -9,12 +9,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._errors import ManifestError
+
 MANIFEST = Path(__file__).with_name("curriculum.toml")
 DEFAULT_TIME_LIMIT = 6.0
 
 
-class ManifestError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
