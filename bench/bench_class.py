@@ -7,7 +7,7 @@ Generates a class (``make_class.py``), then measures, side by side in this one r
    submission, and CPU time of the whole process tree;
 2. the resume run: the same command again over the unchanged class (nothing to grade),
    and, with ``--extra-jobs N``, the class again at other ``--jobs`` into fresh gradebooks;
-3. the baseline: a plain serial loop of ``aiograde grade STUDENT --unsafe-in-process``
+3. the baseline: a plain serial loop of ``bench/_inprocess.py STUDENT``
    (the same suites, student code imported into one pytest process, no sandbox), over
    every student whose modules are safe to import unsandboxed: the hostile ones are
    skipped, and said so;
@@ -191,8 +191,8 @@ def baseline_loop(folder: Path, students: list[str]) -> dict[str, tuple[float, i
     results = {}
     started = time.perf_counter()
     for i, name in enumerate(students, 1):
-        run = Run(grader("grade", folder / name, "--format", "json", "--no-gradebook",
-                         "--unsafe-in-process"), timeout=PER_STUDENT_TIMEOUT)
+        run = Run([sys.executable, str(Path(__file__).with_name("_inprocess.py")), str(folder / name)],
+                  timeout=PER_STUDENT_TIMEOUT)
         report = json.loads(run.out) if run.returncode == 0 and run.out.strip() else None
         results[name] = (run.wall, report["score"] if report else None,
                          report["duration"] if report else float("nan"))
@@ -357,7 +357,7 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     baseline: dict[str, tuple[float, int | None, float]] = {}
     todo = safe if args.baseline_students is None else safe[:args.baseline_students]
     if todo:
-        print(f"\n3. baseline: a serial loop of `aiograde grade STUDENT --unsafe-in-process` over "
+        print(f"\n3. baseline: a serial loop of `bench/_inprocess.py STUDENT` over "
               f"{len(todo)} students", flush=True)
         print(f"   skipped: the {len(hostile)} hostile students (their code would run unsandboxed "
               f"in the grader's own process: {', '.join(sorted(set(hostile.values())))})"

@@ -61,8 +61,6 @@ def _parser() -> argparse.ArgumentParser:
                    help="grader processes sharing one submission's exercises (default 3)")
     # Set by --class for each student's grading: the class folder, hidden from the child.
     g.add_argument("--hide", action="append", default=[], help=argparse.SUPPRESS)
-    # The baseline for bench/: the suites with student code in the grader's own process.
-    g.add_argument("--unsafe-in-process", action="store_true", help=argparse.SUPPRESS)
 
     b = commands.add_parser("gradebook", help="export the gradebook")
     b.add_argument("what", choices=["csv", "html"], help="csv: one row per student; html: the "
@@ -101,7 +99,6 @@ def _grade(args: argparse.Namespace) -> int:
     if args.whole_class:
         return _grade_class(args)
     report = grade(args.path, only=args.only, tamper=args.tamper,
-                   isolation="none" if args.unsafe_in_process else "sandbox",
                    hide=[Path(p).resolve() for p in args.hide], parallel=args.parallel)
     _warn_about_sandbox(report)
     if not args.no_gradebook:

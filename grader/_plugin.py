@@ -8,70 +8,147 @@ so the hidden suites' source is not shown to students.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
+import msgspec
 import pytest
 
 from ._child import STUCK_MARK
+from ._child.kit import REGISTRY, scenario_name
 from ._manifest import Exercise
 from ._report import Finding
-from ._sandbox import Failure, Sandbox
-from ._values import raised, show
+from ._sandbox import Failure, FailureKind, Sandbox
+from ._status import Reason
+from ._submission import Problem
+from ._values import decode, show
+from ._wire import Answer, Location, RuntimeFinding, SandboxReport, TimelineEvent, WireError
 from .testing import GradingFailure, Observation, fail
 
+R = TypeVar("R")
 
-@dataclass
-class TestOutcome:
+
+class GraderFault(Exception):
+    """A bug in the grader (a suite asking for what no scenario offers, a result of the
+    wrong shape): the test is an ``error``, never the student's fault."""
+
+
+class TestOutcome(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One hidden test's verdict; travels between grader processes as JSON."""
+
+    __test__ = False  # not a pytest test class
+
     slug: str
     name: str
     points: int
     hidden: bool
-    passed: bool = True
+    hints: list[str] = []
+    reason: Reason = Reason.NONE
     message: str = ""
-    internal_error: bool = False
+    where: Location | None = None
+    timeline: list[TimelineEvent] | None = None
     seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.reason is Reason.NONE
+
+
+@functools.cache
+def _result_type(fn: Callable[..., Any]) -> Any:
+    hints = typing.get_type_hints(fn)
+    if "return" not in hints:
+        raise GraderFault(f"scenario {scenario_name(fn)} has no result type (annotate its return)")
+    result = hints["return"]
+    origin = typing.get_origin(result)
+    return typing.get_args(result)[-1] if origin is Coroutine else result
 
 
 class Student:
     """The ``student`` fixture: runs scenarios against one exercise's module."""
 
-    def __init__(self, exercise: Exercise, sandbox: Sandbox | None, problem: str | None,
+    def __init__(self, exercise: Exercise, sandbox: Sandbox | None, problem: Problem | None,
                  seen: Seen) -> None:
         self.exercise, self.sandbox, self.problem, self.seen = exercise, sandbox, problem, seen
 
-    def run(self, scenario: str, /, call: str | None = None, **args: Any) -> Observation:
+    @overload
+    def run(self, scenario: Callable[..., Coroutine[Any, Any, R]], /, call: str | None = None,
+            **args: Any) -> Observation[R]: ...
+
+    @overload
+    def run(self, scenario: Callable[..., R], /, call: str | None = None,
+            **args: Any) -> Observation[R]: ...
+
+    def run(self, scenario: Callable[..., Any], /, call: str | None = None,
+            **args: Any) -> Observation[Any]:
+        """Run ``scenario`` (a function of ``grader.scenarios.<slug>``) with ``args`` in the
+        child, and decode what it saw into the scenario's result type."""
         __tracebackhide__ = True
-        call = call or f"{scenario}({', '.join(show(v, 80) for v in args.values())})"
-        if self.problem:
-            fail(self.problem)
+        name = self._check(scenario, args)
+        call = call or f"{scenario.__name__}({', '.join(show(v, 80) for v in args.values())})"
+        if self.problem is not None:
+            fail(self.problem.message, self.problem.reason)
         assert self.sandbox is not None
         slug, limit = self.exercise.slug, self.exercise.time_limit
         hello = self.sandbox.ready(slug, limit)
-        if isinstance(hello, dict):
-            self.seen.note(slug, hello)
-        if isinstance(hello, dict) and hello.get("import_error"):
-            err = raised(hello["import_error"])
-            fail(f"{slug}.py could not be imported: {err}. No test of this exercise can run "
-                 "until the module imports without errors.")
         if isinstance(hello, Failure):
             self.seen.note_failure(slug, hello)
-            if hello.kind == "garbled":
-                fail(f"{slug}.py could not be graded: {hello.detail}.")
-            fail(f"{slug}.py could not be imported: " + self._explain(hello, "the import"))
-        answer = self.sandbox.worker(slug).run(scenario, args, limit)
+            fail(f"{slug}.py could not be imported: " + self._explain(hello, "the import"),
+                 self._reason(hello))
+        self.seen.note(slug, hello.findings, hello.confinement)
+        if hello.import_error is not None:
+            err = hello.import_error
+            fail(f"{slug}.py could not be imported: {err}. No test of this exercise can run "
+                 "until the module imports without errors.", Reason.IMPORT, where=err.where)
+        answer = self.sandbox.worker(slug).run(name, args, limit)
         if isinstance(answer, Failure):
             self.seen.note_failure(slug, answer)
-            fail(self._explain(answer, call))
-        assert isinstance(answer, dict)
-        self.seen.note(slug, answer)
-        return Observation.from_answer(call, answer)
+            fail(self._explain(answer, call), self._reason(answer))
+        assert isinstance(answer, Answer)
+        self.seen.note(slug, answer.findings, None)
+        return self._observation(scenario, call, answer)
+
+    def _check(self, scenario: Callable[..., Any], args: dict[str, Any]) -> str:
+        """The scenario's registry name, once it is known to exist with these arguments."""
+        name = scenario_name(scenario)
+        if REGISTRY.get(name) is None or REGISTRY[name].fn is not scenario \
+                or not name.startswith(f"{self.exercise.slug}."):
+            raise GraderFault(f"{name} is not a scenario of {self.exercise.slug}")
+        try:
+            inspect.signature(scenario).bind(None, **args)
+        except TypeError as exc:
+            raise GraderFault(f"scenario {name} called with wrong arguments: {exc}") from None
+        return name
+
+    @staticmethod
+    def _observation(scenario: Callable[..., Any], call: str, answer: Answer) -> Observation[Any]:
+        obs = answer.observation
+        value = None
+        if obs.error is None:
+            try:
+                value = msgspec.convert(decode(obs.value), _result_type(scenario))
+            except (msgspec.ValidationError, WireError) as exc:
+                raise GraderFault(f"the result of {obs.scenario} does not match its type: "
+                                  f"{exc}") from None
+        return Observation(
+            call=call, value=value, error=obs.error, elapsed=obs.elapsed, wall=obs.wall,
+            leaks=obs.leaks, never_awaited=obs.never_awaited, warnings=obs.warnings,
+            loop_errors=obs.loop_errors, blocking=obs.blocking, stalls=obs.stalls,
+            timeline=obs.timeline, stdout=obs.stdout, stderr=obs.stderr)
+
+    @staticmethod
+    def _reason(failure: Failure) -> Reason:
+        return {FailureKind.TIMEOUT: Reason.TIME_LIMIT, FailureKind.CRASH: Reason.CRASH,
+                FailureKind.GARBLED: Reason.TAMPERING,
+                FailureKind.WIRE: Reason.GRADER_FAULT}[failure.kind]
 
     def _explain(self, failure: Failure, call: str) -> str:
         slug = self.exercise.slug
-        if failure.kind == "timeout":
+        if failure.kind is FailureKind.TIMEOUT:
             stuck = _stuck_at(failure.detail)
             if stuck:
                 return (f"{call} did not finish within {self.exercise.time_limit:g} s of real "
@@ -81,13 +158,16 @@ class Student:
             return (f"{call} did not finish within {self.exercise.time_limit:g} s of real time "
                     "and was stopped. Is something waiting forever, a loop that never ends, or "
                     "a CancelledError swallowed so that cancelling never ends it?")
-        if failure.kind == "crash":
+        if failure.kind is FailureKind.CRASH:
             tail = failure.detail.strip().splitlines()[-3:]
             last = f" Its last output: {' | '.join(tail)}" if tail else ""
             return (f"The process running {slug}.py ended during {call} instead of answering "
                     "(it exited or crashed). Does the code call sys.exit() or os._exit(), or "
                     f"kill its own process?{last}")
-        return f"{call}: {failure.detail}."
+        if failure.kind is FailureKind.WIRE:
+            return (f"internal grader error during {call}: the answer did not match the "
+                    "grader's protocol. This is a bug in aiograde, not in your code.")
+        return f"{slug}.py could not be graded: {failure.detail}."
 
 
 MAX_MESSAGE = 2000
@@ -101,35 +181,25 @@ class Seen:
         self.sandbox_missing: set[str] = set()
         self.sandbox_applied: set[str] = set()
 
-    def note(self, slug: str, message: dict[str, Any]) -> None:
-        for item in message.get("findings") or []:
-            if isinstance(item, dict):
-                line = item.get("line")
-                self.findings.setdefault(slug, []).append(Finding(
-                    str(item.get("kind", "?"))[:40], str(item.get("message", ""))[:300],
-                    str(item.get("file", ""))[:100], line if isinstance(line, int) else None,
-                    "runtime"))
-        confinement = message.get("confinement")
-        if isinstance(confinement, dict):
-            self.sandbox_applied.update(str(x) for x in confinement.get("applied") or [])
-            self.sandbox_missing.update(str(x) for x in confinement.get("missing") or [])
+    def note(self, slug: str, findings: list[RuntimeFinding],
+             confinement: SandboxReport | None) -> None:
+        for item in findings:
+            self.findings.setdefault(slug, []).append(Finding(
+                item.kind[:40], item.message[:300], item.file[:100], item.line, "runtime"))
+        if confinement is not None:
+            self.sandbox_applied.update(confinement.applied)
+            self.sandbox_missing.update(confinement.missing)
 
     def note_failure(self, slug: str, failure: Failure) -> None:
-        if failure.kind == "garbled":  # only code that hunts for the grader's pipes does this
+        if failure.kind is FailureKind.GARBLED:  # only code that hunts for our pipes does this
             self.findings.setdefault(slug, []).append(Finding(
-                "forges-answers", failure.detail,
-                f"{slug}.py", None, "runtime"))
+                "forges-answers", failure.detail, f"{slug}.py", None, "runtime"))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"findings": {k: [asdict(f) for f in v] for k, v in self.findings.items()},
-                "applied": sorted(self.sandbox_applied), "missing": sorted(self.sandbox_missing)}
-
-    def merge(self, data: dict[str, Any]) -> None:
-        """Add what another grader process saw (its ``to_dict``)."""
-        for slug, found in data["findings"].items():
-            self.findings.setdefault(slug, []).extend(Finding(**f) for f in found)
-        self.sandbox_applied.update(data["applied"])
-        self.sandbox_missing.update(data["missing"])
+    def merge(self, other: Seen) -> None:
+        for slug, found in other.findings.items():
+            self.findings.setdefault(slug, []).extend(found)
+        self.sandbox_applied |= other.sandbox_applied
+        self.sandbox_missing |= other.sandbox_missing
 
 
 def _stuck_at(log: str) -> str:
@@ -137,32 +207,33 @@ def _stuck_at(log: str) -> str:
     for line in reversed(log.splitlines()):
         if line.startswith(STUCK_MARK):
             try:
-                where = json.loads(line[len(STUCK_MARK):])
-            except ValueError:
+                where = msgspec.json.decode(line[len(STUCK_MARK):], type=Location | None)
+            except msgspec.DecodeError:
                 return ""
-            if isinstance(where, dict):
-                return (f" at {where.get('file')}:{where.get('line')} in {where.get('function')}"
-                        f" ({str(where.get('code'))[:120]})")
-            return ""
+            return str(where) if where is not None else ""
     return ""
 
 
 class GradingPlugin:
     def __init__(self, exercises: dict[str, Exercise], sandbox: Sandbox | None,
-                 problems: dict[str, str]) -> None:
+                 problems: dict[str, Problem], *, visible_only: bool = False) -> None:
         self.exercises, self.sandbox, self.problems = exercises, sandbox, problems
+        self.visible_only = visible_only
         self.outcomes: dict[str, TestOutcome] = {}
         self.seen = Seen()
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        config.addinivalue_line("markers", "aiograde(points, hidden): points and visibility")
+        config.addinivalue_line("markers", "aiograde(points, hidden, hints): points, visibility, "
+                                "hints")
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Student:
         slug = request.module.SLUG
         return Student(self.exercises[slug], self.sandbox, self.problems.get(slug), self.seen)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        kept = []
         for item in items:
             mark = item.get_closest_marker("aiograde")
             module = getattr(item, "module", None)
@@ -171,8 +242,14 @@ class GradingPlugin:
                 raise pytest.UsageError(
                     f"{item.nodeid}: every hidden test needs @case(points=...) and its module "
                     "a SLUG naming an exercise of the manifest")
+            hidden = bool(mark.kwargs.get("hidden", True))
+            if hidden and self.visible_only:
+                continue
+            kept.append(item)
             self.outcomes[item.nodeid] = TestOutcome(
-                slug, item.name, int(mark.kwargs["points"]), bool(mark.kwargs.get("hidden", True)))
+                slug=slug, name=item.name, points=int(mark.kwargs["points"]), hidden=hidden,
+                hints=list(mark.kwargs.get("hints", ())))
+        items[:] = kept
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # Only now, with every suite loaded, does student code start: fork every worker
@@ -188,17 +265,21 @@ class GradingPlugin:
             outcome.seconds += report.duration
         if outcome is None or not report.failed or not outcome.passed:
             return report
-        outcome.passed = False
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, GradingFailure):
-            text = str(exc)  # what the student reads: bounded, whatever the submission printed
-            outcome.message = text if len(text) <= MAX_MESSAGE else \
-                text[:MAX_MESSAGE - 14] + " …[truncated]"
-        else:  # a bug in the grader, not in the submission: say so, don't blame the student
-            outcome.internal_error = True
-            outcome.message = (f"internal grader error in {report.when}: "
-                               f"{type(exc).__name__}: {exc}"[:500])
+            outcome.reason, outcome.where, outcome.timeline = exc.reason, exc.where, exc.timeline
+            outcome.message = bounded(exc.message)  # whatever the submission printed
+        else:  # a bug in the grader, not in the submission: say so, never show its source
+            outcome.reason = Reason.GRADER_FAULT
+            detail = str(exc) if isinstance(exc, GraderFault) else type(exc).__name__
+            outcome.message = bounded(f"internal grader error in {item.name} ({report.when}): "
+                                      f"{detail}. This is a bug in aiograde, not in your code.")
         return report
+
+
+def bounded(text: str) -> str:
+    """A message as the student reads it: at most MAX_MESSAGE characters."""
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 14] + " …[truncated]"
 
 
 def suite_path(slug: str) -> Path:

@@ -10,15 +10,28 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 
+# The longest message a student reads, in every format.
+MAX_MESSAGE = 2000
+
+
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class
+
     name: str
     score: int
     max_score: int
-    status: str  # "passed" | "failed" | "error" (the grader's own fault)
+    status: str  # a grader._status.TestStatus: "passed" | "failed" | "error" (the grader's fault)
     message: str
     hidden: bool
     seconds: float = 0.0  # wall-clock time the test took, sandbox included
+    reason: str = ""  # a grader._status.Reason: why it did not pass ("" when it passed)
+    # The student's line it points at: {"file", "line", "function", "code"}, or None.
+    where: dict[str, Any] | None = None
+    caused_by: str | None = None  # an earlier test whose cause explains this failure
+    hints: list[str] = field(default_factory=list)  # this test's own hints
+    # What the loop did, for timing and concurrency failures (see grader._wire.TimelineEvent).
+    timeline: list[dict[str, Any]] | None = None
 
 
 @dataclass

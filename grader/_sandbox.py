@@ -8,6 +8,7 @@ the next request gets a fresh one, so a hang costs one test, never an exercise.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import secrets
@@ -23,18 +24,54 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MAX_ANSWER_BYTES = 4 * 1024 * 1024
-LOG_TAIL_BYTES = 2000
-DEFAULT_LIMITS = {"memory_mb": 2048, "file_size_mb": 16, "open_files": 512, "cpu_seconds": 120}
+from ._wire import (
+    LOG_TAIL_BYTES,
+    MAX_LINE_BYTES,
+    Answer,
+    Hello,
+    Kill,
+    Killed,
+    Limits,
+    Request,
+    Shutdown,
+    Spawn,
+    Spawned,
+    WireError,
+    decode_reply,
+    decode_worker_line,
+    encode,
+)
+
 _PROJECT = Path(__file__).resolve().parent.parent
 HIDDEN_FROM_STUDENTS = [_PROJECT / "solutions", _PROJECT / "tests", _PROJECT / "grader" / "suites"]
 
 
+class FailureKind(enum.Enum):
+    TIMEOUT = "timeout"  # no answer within the exercise's time limit: killed
+    CRASH = "crash"  # the worker died
+    GARBLED = "garbled"  # it wrote something that is not the answer asked for: forgery
+    WIRE = "wire"  # a well-formed line of the wrong shape: the grader's own bug
+
+
+class ForkServerGone(Exception):
+    """The fork server died (student code may have found and killed it)."""
+
+
+@dataclass
+class Confinement:
+    """How a worker is confined: what the fork server is told with every spawn."""
+
+    confine: bool
+    hide: list[str]
+    allow: list[str]
+    submitted: list[str]  # module names of the submission's other files, refused by name
+
+
 @dataclass
 class Failure:
-    """Why a worker gave no answer: it ran out of time, or it died."""
+    """Why a worker gave no answer."""
 
-    kind: str  # "timeout" | "crash" | "garbled"
+    kind: FailureKind
     seconds: float
     detail: str
 
@@ -59,19 +96,19 @@ class Zygote:
         self.sock = ours
         self._buffer = b""
 
-    def order(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
-        socket.send_fds(self.sock, [json.dumps(message).encode()], fds or [])
+    def order(self, message: Spawn | Kill, fds: list[int] | None = None) -> Spawned | Killed:
+        socket.send_fds(self.sock, [encode(message)], fds or [])
         while b"\n" not in self._buffer:
             chunk = self.sock.recv(65536)
             if not chunk:
-                raise RuntimeError("the grader's fork server stopped unexpectedly")
+                raise ForkServerGone("the grader's fork server stopped unexpectedly")
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        return decode_reply(line)
 
     def close(self) -> None:
         try:
-            socket.send_fds(self.sock, [json.dumps({"op": "shutdown"}).encode()], [])
+            socket.send_fds(self.sock, [encode(Shutdown())], [])
         except OSError:
             pass
         self.sock.close()
@@ -85,38 +122,40 @@ class Zygote:
 class Worker:
     """One sandboxed process holding one student module."""
 
-    def __init__(self, zygote: Zygote, slug: str, path: Path, limits: dict[str, Any],
-                 confinement: dict[str, Any]) -> None:
+    def __init__(self, zygote: Zygote, slug: str, path: Path, limits: Limits,
+                 confinement: Confinement) -> None:
         self.zygote, self.slug = zygote, slug
         requests_r, requests_w = os.pipe()
         answers_r, answers_w = os.pipe()
         self.log = tempfile.TemporaryFile()
         scratch = tempfile.mkdtemp(prefix=f"{slug}-", dir=path.parent)
         reply = zygote.order(
-            {"op": "spawn", "slug": slug, "path": str(path), "limits": limits, "scratch": scratch,
-             **confinement},
+            Spawn(slug=slug, path=str(path), scratch=scratch, limits=limits,
+                  confine=confinement.confine, hide=confinement.hide, allow=confinement.allow,
+                  submitted=confinement.submitted),
             [requests_r, answers_w, self.log.fileno()])
         os.close(requests_r)
         os.close(answers_w)
-        self.pid: int = reply["pid"]
+        if not isinstance(reply, Spawned):
+            raise WireError(f"the fork server answered a spawn with {reply!r}")
+        self.pid: int = reply.pid
         self.requests = requests_w
         self.answers = answers_r
         self._buffer = b""
         self.alive = True
-        self.hello: dict[str, Any] | Failure | None = None
+        self.hello: Hello | Failure | None = None
 
-    def ready(self, time_limit: float) -> dict[str, Any] | Failure:
+    def ready(self, time_limit: float) -> Hello | Failure:
         """The worker's first line: whether the student module imported."""
         if self.hello is None:
             hello = self._read(time_limit, time.monotonic())
-            if isinstance(hello, dict) and hello.get("ready") is not True:
-                self.kill()
-                hello = Failure("garbled", 0.0, "the submission's process wrote to the grader's "
-                                "channel before it was ready")
+            if isinstance(hello, Answer):
+                hello = self._garbled(0.0, "the submission's process wrote to the grader's "
+                                      "channel before it was ready")
             self.hello = hello
         return self.hello
 
-    def run(self, scenario: str, args: dict[str, Any], time_limit: float) -> dict[str, Any] | Failure:
+    def run(self, scenario: str, args: dict[str, Any], time_limit: float) -> Answer | Failure:
         started = time.monotonic()
         hello = self.ready(time_limit)
         if isinstance(hello, Failure):
@@ -124,46 +163,48 @@ class Worker:
         # Unguessable, so that code in the child cannot answer a question before it is asked.
         request_id = secrets.token_hex(8)
         try:
-            os.write(self.requests, json.dumps(
-                {"id": request_id, "scenario": scenario, "args": args}).encode() + b"\n")
+            os.write(self.requests, encode(Request(request_id, scenario, args)))
         except OSError:
-            return self._fail("crash", started)
+            return self._fail(FailureKind.CRASH, started)
         answer = self._read(time_limit, started)
-        if isinstance(answer, dict) and answer.get("id") != request_id:
-            self.kill()
-            return Failure("garbled", time.monotonic() - started,
-                           "the submission's process sent an answer that was not asked for")
+        if isinstance(answer, Hello) or (isinstance(answer, Answer) and answer.id != request_id):
+            return self._garbled(time.monotonic() - started, "the submission's process sent an "
+                                 "answer that was not asked for")
         return answer
 
-    def _read(self, time_limit: float, started: float) -> dict[str, Any] | Failure:
+    def _read(self, time_limit: float, started: float) -> Hello | Answer | Failure:
         deadline = started + time_limit
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return self._fail("timeout", started)
+                return self._fail(FailureKind.TIMEOUT, started)
             ready, _, _ = select.select([self.answers], [], [], remaining)
             if not ready:
                 continue
             chunk = os.read(self.answers, 1 << 16)
             if not chunk:
-                return self._fail("crash", started)
+                return self._fail(FailureKind.CRASH, started)
             self._buffer += chunk
-            if len(self._buffer) > MAX_ANSWER_BYTES:
-                self.kill()
-                return Failure("garbled", time.monotonic() - started,
-                               "the submission's process sent more than 4 MiB in one answer")
+            if len(self._buffer) > MAX_LINE_BYTES:
+                return self._garbled(time.monotonic() - started, "the submission's process sent "
+                                     f"more than {MAX_LINE_BYTES >> 20} MiB in one answer")
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
-            answer = json.loads(line)
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
+            return decode_worker_line(line)
+        except WireError as exc:
             self.kill()
-            return Failure("garbled", time.monotonic() - started,
-                           "the submission's process wrote something that is not an answer")
-        return answer
+            try:
+                json.loads(line)
+            except ValueError:  # not even JSON: nothing of ours writes that
+                return Failure(FailureKind.GARBLED, time.monotonic() - started,
+                               "the submission's process wrote something that is not an answer")
+            return Failure(FailureKind.WIRE, time.monotonic() - started, str(exc)[:300])
 
-    def _fail(self, kind: str, started: float) -> Failure:
+    def _garbled(self, seconds: float, detail: str) -> Failure:
+        self.kill()
+        return Failure(FailureKind.GARBLED, seconds, detail)
+
+    def _fail(self, kind: FailureKind, started: float) -> Failure:
         seconds = round(time.monotonic() - started, 2)
         self.kill()  # first, so the log holds all the worker wrote
         return Failure(kind, seconds, self.log_tail())
@@ -182,8 +223,8 @@ class Worker:
         if self.alive:
             self.alive = False
             try:
-                self.zygote.order({"op": "kill", "pid": self.pid})
-            except (OSError, RuntimeError):  # no fork server to ask: kill its group ourselves
+                self.zygote.order(Kill(self.pid))
+            except (OSError, ForkServerGone, WireError):  # no fork server to ask: kill its group ourselves
                 try:
                     os.killpg(self.pid, signal.SIGKILL)
                 except OSError:
@@ -211,17 +252,15 @@ def allowed_paths(modules: dict[str, Path]) -> set[str]:
 class Sandbox:
     """All workers for one submission. A dead or killed worker is replaced on next use."""
 
-    def __init__(self, modules: dict[str, Path], limits: dict[str, Any] | None = None, *,
+    def __init__(self, modules: dict[str, Path], limits: Limits | None = None, *,
                  confine: bool = True, hide: list[Path] | None = None,
                  submitted: list[str] | None = None) -> None:
         self.modules = modules
-        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.limits = limits or Limits()
         # What the child must not read: the solutions, the hidden suites, the project's tests.
         hidden = [*(hide or []), *HIDDEN_FROM_STUDENTS]
-        self.confinement = {"confine": confine, "hide": sorted({str(p) for p in hidden}),
-                            "allow": sorted(allowed_paths(modules)),
-                            # module names of the submission's other files, refused by name
-                            "submitted": sorted(submitted or [])}
+        self.confinement = Confinement(confine, sorted({str(p) for p in hidden}),
+                                       sorted(allowed_paths(modules)), sorted(submitted or []))
         self.zygote = Zygote()
         self.workers: dict[str, Worker] = {}
         # A module whose import hangs would hang every fresh worker: remember, and fail fast.
@@ -232,12 +271,12 @@ class Sandbox:
         for slug in slugs:
             self.worker(slug)
 
-    def ready(self, slug: str, time_limit: float) -> dict[str, Any] | Failure:
+    def ready(self, slug: str, time_limit: float) -> Hello | Failure:
         """Whether the slug's module imported in its worker (forking one if needed)."""
         if slug in self.import_hangs:
             return self.import_hangs[slug]
         hello = self.worker(slug).ready(time_limit)
-        if isinstance(hello, Failure) and hello.kind == "timeout":
+        if isinstance(hello, Failure) and hello.kind is FailureKind.TIMEOUT:
             self.import_hangs[slug] = hello
         return hello
 
@@ -247,7 +286,7 @@ class Sandbox:
             try:
                 current = Worker(self.zygote, slug, self.modules[slug], self.limits,
                                  self.confinement)
-            except (OSError, RuntimeError):
+            except (OSError, ForkServerGone, WireError):
                 # Student code found and killed the fork server: start another one, go on.
                 self.zygote.close()
                 self.zygote = Zygote()

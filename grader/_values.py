@@ -6,39 +6,15 @@ inert record types for what could not be sent as itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True)
-class Raised:
-    """An exception seen in the child, described, never re-created."""
+from ._wire import ExceptionInfo, WireError
 
-    type: str
-    qualname: str
-    lineage: tuple[str, ...]  # the names of its class and base classes
-    message: str
-    where: dict[str, Any] | None = None
-    id: int | None = None
-    exceptions: tuple[Raised, ...] = field(default_factory=tuple)
-
-    def is_a(self, name: str) -> bool:
-        return name in self.lineage
-
-    @property
-    def location(self) -> str:
-        if not self.where:
-            return ""
-        w = self.where
-        code = f": {w['code']}" if w.get("code") else ""
-        return f" at {w['file']}:{w['line']} in {w['function']}{code}"
-
-    def __str__(self) -> str:
-        text = f"{self.type}: {self.message}" if self.message else self.type
-        return text + self.location
-
-    def __repr__(self) -> str:  # as the exception's own repr would read, for feedback
-        return f"{self.type}({self.message!r})"
+# An exception seen in the child, described, never re-created.
+Raised = ExceptionInfo
 
 
 @dataclass(frozen=True)
@@ -52,15 +28,12 @@ class Opaque:
         return self.repr
 
 
-def raised(info: dict[str, Any] | None) -> Raised | None:
-    if info is None:
-        return None
-    return Raised(
-        type=str(info.get("type", "?")), qualname=str(info.get("qualname", "?")),
-        lineage=tuple(info.get("mro") or ()), message=str(info.get("message", "")),
-        where=info.get("where"), id=info.get("id"),
-        exceptions=tuple(r for r in (raised(e) for e in info.get("exceptions", ())) if r),
-    )
+def raised(info: Any) -> Raised:
+    """An exception's description from its tagged plain form, decoded strictly."""
+    try:
+        return msgspec.convert(info, ExceptionInfo)
+    except msgspec.ValidationError as exc:
+        raise WireError(f"an exception's description: {exc}") from None
 
 
 def decode(data: Any) -> Any:

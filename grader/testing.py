@@ -19,30 +19,50 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 import pytest
 
-from ._values import Opaque, Raised, decode, raised, show
+from ._status import Reason
+from ._values import Opaque, Raised, show
+from ._wire import BlockingCall, Location, LoopError, Stall, TimelineEvent
 
-__all__ = ["GradingFailure", "Observation", "Opaque", "Raised", "case", "expect_equal", "fail",
-           "show"]
+__all__ = ["TOLERANCE", "GradingFailure", "Observation", "Opaque", "Raised", "Reason", "case",
+           "expect_equal", "fail", "show"]
 
 
 class GradingFailure(AssertionError):
-    """A test's verdict, worded for the student."""
+    """A test's verdict, worded for the student, with why it failed (set here, by the
+    check that failed, never read back out of the wording)."""
+
+    def __init__(self, message: str, reason: Reason = Reason.WRONG,
+                 where: Location | None = None,
+                 timeline: list[TimelineEvent] | None = None) -> None:
+        super().__init__(message)
+        self.message, self.reason, self.where, self.timeline = message, reason, where, timeline
 
 
-def fail(message: str) -> None:
+def fail(message: str, reason: Reason = Reason.WRONG, *, obs: Observation[Any] | None = None,
+         where: Location | None = None) -> NoReturn:
+    """Fail the test with ``message``. ``obs`` attaches what the loop did (its timeline)
+    for timing and concurrency failures."""
     __tracebackhide__ = True
-    raise GradingFailure(message)
+    timeline = obs.timeline if obs is not None and reason in _DRAWN else None
+    raise GradingFailure(message, reason, where, timeline or None)
 
 
-def case(points: int, hidden: bool = True):
-    """Points and visibility of one hidden-suite test (like Otter's ``test_case``)."""
+# Failures worth a picture of the loop: a student sees what ran when.
+_DRAWN = {Reason.TIMING, Reason.BLOCKING, Reason.BUSY_LOOP, Reason.HANG}
+# Loop time is virtual and exact; this much slack only absorbs rounding.
+TOLERANCE = 0.01
+
+
+def case(points: int, hidden: bool = True, hints: tuple[str, ...] = ()) -> pytest.MarkDecorator:
+    """Points, visibility and hints of one hidden-suite test (like Otter's ``test_case``).
+    ``hints`` are shown (progressively) to a student whose answer fails this test."""
     if not isinstance(points, int) or points < 0:
         raise ValueError("points must be a whole number >= 0")
-    return pytest.mark.aiograde(points=points, hidden=hidden)
+    return pytest.mark.aiograde(points=points, hidden=hidden, hints=tuple(hints))
 
 
 def expect_equal(actual: Any, expected: Any, call: str, hint: str = "") -> None:
@@ -51,46 +71,37 @@ def expect_equal(actual: Any, expected: Any, call: str, hint: str = "") -> None:
         fail(f"{call} returned {show(actual)}; expected {show(expected)}." + (f" {hint}" if hint else ""))
 
 
-def _location(where: dict[str, Any] | None) -> str:
-    if not where:
-        return ""
-    code = f" ({where['code']})" if where.get("code") else ""
-    return f" at {where['file']}:{where['line']} in {where['function']}{code}"
+class HasReturned(Protocol):
+    """A scenario result that records what the student's function returned."""
+
+    @property
+    def returned(self) -> Any: ...
+
+
+R = TypeVar("R")
+HR = TypeVar("HR", bound=HasReturned)
 
 
 @dataclass
-class Observation:
+class Observation(Generic[R]):
     """What the child saw while a scenario ran, decoded. Nothing here is trusted to be true
-    of the student's intent, only of what their code did."""
+    of the student's intent, only of what their code did. ``value`` is the scenario's
+    typed result (``None`` when the scenario raised: see ``error``)."""
 
     call: str
-    value: Any = None
+    value: R
     error: Raised | None = None
     elapsed: float | None = None
     wall: float | None = None
     leaks: dict[str, list[str]] = field(default_factory=dict)
     never_awaited: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    loop_errors: list[dict[str, Any]] = field(default_factory=list)
-    blocking: list[dict[str, Any]] = field(default_factory=list)
-    stalls: list[dict[str, Any]] = field(default_factory=list)
+    loop_errors: list[LoopError] = field(default_factory=list)
+    blocking: list[BlockingCall] = field(default_factory=list)
+    stalls: list[Stall] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
-
-    @classmethod
-    def from_answer(cls, call: str, answer: dict[str, Any]) -> Observation:
-        def strings(key: str) -> list[str]:
-            return [str(s) for s in answer.get(key) or []]
-
-        return cls(
-            call=call, value=decode(answer.get("value")), error=raised(answer.get("error")),
-            elapsed=answer.get("elapsed"), wall=answer.get("wall"),
-            leaks={str(k): [str(x) for x in v] for k, v in (answer.get("leaks") or {}).items()},
-            never_awaited=strings("never_awaited"), warnings=strings("warnings"),
-            loop_errors=list(answer.get("loop_errors") or []),
-            blocking=list(answer.get("blocking") or []), stalls=list(answer.get("stalls") or []),
-            stdout=str(answer.get("stdout") or ""), stderr=str(answer.get("stderr") or ""),
-        )
 
     # -- outcome -------------------------------------------------------------------------
 
@@ -100,47 +111,58 @@ class Observation:
             return
         err = self.error
         if err.is_a("NotImplementedError"):
-            fail(f"{self.call} raised NotImplementedError: this function is not implemented yet.")
-        if err.type in ("IdleTimeoutError", "LoopTimeoutError"):
+            fail(f"{self.call} raised NotImplementedError: this function is not implemented yet.",
+                 Reason.NOT_IMPLEMENTED, where=err.where)
+        if err.is_a("IdleTimeoutError") or err.is_a("LoopTimeoutError"):
             fail(f"{self.call} never finished: the event loop was left with nothing to do but "
                  "wait forever (or kept scheduling work without end). Is something awaited that "
-                 "nobody will ever complete, or a loop that never ends?" + (f" {hint}" if hint else ""))
+                 "nobody will ever complete, or a loop that never ends?" + (f" {hint}" if hint else ""),
+                 Reason.HANG, obs=self, where=err.where)
         if err.is_a("BlockingError"):
             fail(f"{self.call} blocked the event loop: {err.message}{err.location}. "
-                 "Use the asyncio equivalent (e.g. `await asyncio.sleep`) or move the call to a "
-                 "thread with `await asyncio.to_thread(...)`.")
-        fail(f"{self.call} raised {err}; expected it to return." + (f" {hint}" if hint else ""))
+                 "While it waits, no other task can run: use the asyncio equivalent or move "
+                 "the call to a thread.", Reason.BLOCKING, obs=self, where=err.where)
+        fail(f"{self.call} raised {err}; expected it to return." + (f" {hint}" if hint else ""),
+             where=err.where)
 
-    def returned(self, key: str = "returned", hint: str = "") -> Any:
-        """The scenario's record of what the student's function returned."""
+    def returned(self: Observation[HR], hint: str = "") -> Any:
+        """What the student's function returned, as the scenario recorded it."""
         __tracebackhide__ = True
         self.expect_no_error(hint)
-        return self.value[key]
+        return self.value.returned
+
+    def result(self, hint: str = "") -> R:
+        """The scenario's whole typed result, once it is known the call did not raise."""
+        __tracebackhide__ = True
+        self.expect_no_error(hint)
+        return self.value
 
     def expect_raises(self, exc_type: str, hint: str = "") -> Raised:
         __tracebackhide__ = True
         if self.error is None:
-            got = self.value.get("returned") if isinstance(self.value, dict) else self.value
+            got = getattr(self.value, "returned", self.value)
             fail(f"{self.call} returned {show(got)}; expected it to raise {exc_type}."
                  + (f" {hint}" if hint else ""))
-        assert self.error is not None
         if self.error.is_a("NotImplementedError") and exc_type != "NotImplementedError":
             self.expect_no_error()
         if not self.error.is_a(exc_type):
-            fail(f"{self.call} raised {self.error}; expected {exc_type}." + (f" {hint}" if hint else ""))
+            fail(f"{self.call} raised {self.error}; expected {exc_type}." + (f" {hint}" if hint else ""),
+                 where=self.error.where)
         return self.error
 
     # -- time on the loop's clock --------------------------------------------------------
 
     def expect_elapsed(self, expected: float, *, slow_hint: str, fast_hint: str,
-                       tolerance: float = 0.01) -> None:
+                       tolerance: float = TOLERANCE) -> None:
         """Loop time (virtual: exact) within ``tolerance`` seconds of ``expected``."""
         __tracebackhide__ = True
         took = self.elapsed if self.elapsed is not None else math.nan
         if took > expected + tolerance:
-            fail(f"{self.call} took {took:g} s of loop time; expected about {expected:g} s. {slow_hint}")
+            fail(f"{self.call} took {took:g} s of loop time; expected about {expected:g} s. {slow_hint}",
+                 Reason.TIMING, obs=self)
         if took < expected - tolerance:
-            fail(f"{self.call} took {took:g} s of loop time; expected about {expected:g} s. {fast_hint}")
+            fail(f"{self.call} took {took:g} s of loop time; expected about {expected:g} s. {fast_hint}",
+                 Reason.TIMING, obs=self)
 
     # -- the loop's health ---------------------------------------------------------------
 
@@ -148,18 +170,21 @@ class Observation:
         __tracebackhide__ = True
         if self.blocking:
             b = self.blocking[0]
-            fail(f"{self.call} blocked the event loop with a call to {b['call']}"
-                 f"{_location(b.get('where'))}. While it waits, no other task can run. Use the "
+            fail(f"{self.call} blocked the event loop with a call to {b.call}"
+                 f"{b.where or ''}. While it waits, no other task can run. Use the "
                  "asyncio equivalent (`await asyncio.sleep`, streams, `create_subprocess_exec`) "
-                 "or run it in a thread with `await asyncio.to_thread(...)`.")
+                 "or run it in a thread with `await asyncio.to_thread(...)`.",
+                 Reason.BLOCKING, obs=self, where=b.where)
         for s in self.stalls:
-            if s["kind"] == "cpu":
-                fail(f"{self.call} kept the event loop busy for {s['cpu']:g} s of CPU in one step"
-                     f"{_location(s.get('where'))}. A loop that spins (e.g. polling a clock) "
-                     "starves every other task: await something instead.")
-            fail(f"{self.call} held the event loop for {s['wall']:g} s in one step without using "
-                 f"the CPU{_location(s.get('where'))}: a blocking call. Await it, or move it to a "
-                 "thread with `await asyncio.to_thread(...)`.")
+            if s.kind == "cpu":
+                fail(f"{self.call} kept the event loop busy for {s.cpu:g} s of CPU in one step"
+                     f"{s.where or ''}. A loop that spins (e.g. polling a clock) "
+                     "starves every other task: await something instead.",
+                     Reason.BUSY_LOOP, obs=self, where=s.where)
+            fail(f"{self.call} held the event loop for {s.wall:g} s in one step without using "
+                 f"the CPU{s.where or ''}: a blocking call. Await it, or move it to a "
+                 "thread with `await asyncio.to_thread(...)`.",
+                 Reason.BLOCKING, obs=self, where=s.where)
 
     def expect_clean(self, hint: str = "") -> None:
         """Nothing left behind: tasks, timers, threads, processes, sockets, forgotten awaits."""
@@ -167,36 +192,37 @@ class Observation:
         extra = f" {hint}" if hint else ""
         if self.never_awaited:
             fail(f"{self.call}: {self.never_awaited[0]}. Calling an async function only creates "
-                 "a coroutine; it runs when you `await` it (or wrap it in a task).")
+                 "a coroutine; it runs when you `await` it (or wrap it in a task).", Reason.LEAK)
         leaks = self.leaks
         if leaks.get("uncancellable"):
             fail(f"After {self.call}, {leaks['uncancellable'][0]} was still running and ignored "
-                 "cancellation. Never swallow CancelledError: re-raise it after cleaning up." + extra)
+                 "cancellation. Never swallow CancelledError: re-raise it after cleaning up." + extra,
+                 Reason.LEAK)
         if leaks.get("tasks"):
             fail(f"After {self.call} returned, {leaks['tasks'][0]} was still running. A function "
-                 "must cancel (and await) the tasks it started before it returns." + extra)
+                 "must cancel (and await) the tasks it started before it returns." + extra, Reason.LEAK)
         if leaks.get("unretrieved"):
             fail(f"During {self.call}, {leaks['unretrieved'][0]}, and nobody retrieved that "
-                 "exception. Await every task you create, or handle its result." + extra)
+                 "exception. Await every task you create, or handle its result." + extra, Reason.LEAK)
         if leaks.get("timers"):
             fail(f"After {self.call}, a delayed call was still scheduled: {leaks['timers'][0]}. "
-                 "Cancel the handles you no longer need." + extra)
+                 "Cancel the handles you no longer need." + extra, Reason.LEAK)
         if leaks.get("processes"):
             fail(f"After {self.call}, a child process was left behind: {leaks['processes'][0]}. "
                  "Wait for every process you start (`await proc.wait()`), also after killing "
-                 "it." + extra)
+                 "it." + extra, Reason.LEAK)
         if leaks.get("threads"):
             fail(f"After {self.call}, a thread was still running: {leaks['threads'][0]}. Shut "
-                 "private pools down (`await asyncio.to_thread(pool.shutdown)`)." + extra)
+                 "private pools down (`await asyncio.to_thread(pool.shutdown)`)." + extra, Reason.LEAK)
         if leaks.get("sockets"):
             fail(f"After {self.call}, {len(leaks['sockets'])} socket(s) were still open. Close "
-                 "what you open: `writer.close(); await writer.wait_closed()`." + extra)
+                 "what you open: `writer.close(); await writer.wait_closed()`." + extra, Reason.LEAK)
         unclosed = [w for w in self.warnings if w.startswith("ResourceWarning: unclosed")]
         if unclosed:
             fail(f"During {self.call}, something was left for the garbage collector to close: "
                  f"{unclosed[0][:200]}. Close what you open yourself (`writer.close(); await "
-                 "writer.wait_closed()`, `transport.close()`, `with open(...)`)." + extra)
+                 "writer.wait_closed()`, `transport.close()`, `with open(...)`)." + extra, Reason.LEAK)
         for error in self.loop_errors:
-            exc = raised(error.get("exception"))
-            fail(f"During {self.call} the event loop reported: {error.get('message')}"
-                 + (f" ({exc})" if exc else "") + "." + extra)
+            exc = error.exception
+            fail(f"During {self.call} the event loop reported: {error.message}"
+                 + (f" ({exc})" if exc else "") + "." + extra, Reason.LEAK)

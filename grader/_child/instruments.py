@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -19,7 +18,10 @@ from asyncio import events
 from typing import Any
 
 import blockbuster.blockbuster as bbmod
+import msgspec
 import psutil
+
+from grader._wire import BlockingCall, Location, Stall
 
 from . import STUCK_MARK, plain
 
@@ -29,11 +31,18 @@ WATCHDOG_THREAD = "aiograde-watchdog"
 STUCK_SECONDS = 2.0
 
 
-blocking_events: list[dict[str, Any]] = []
-stall_events: list[dict[str, Any]] = []
+blocking_events: list[BlockingCall] = []
+stall_events: list[Stall] = []
 
 
-def student_location(frame: Any) -> dict[str, Any] | None:
+def loop_time() -> float | None:
+    """Seconds on the running scenario's loop clock since it started; None off the loop."""
+    loop = events._get_running_loop()
+    start = getattr(loop, "aiograde_started", None)
+    return None if loop is None or start is None else round(loop.time() - start, 6)
+
+
+def student_location(frame: Any) -> Location | None:
     """The innermost frame of the submission on a stack, as plain data."""
     while frame is not None:
         if frame.f_code.co_filename in plain.STUDENT_FILES:
@@ -48,10 +57,11 @@ class RecordingBlockingError(bbmod.BlockingError):
     def __init__(self, func: str) -> None:
         super().__init__(func)
         frame = sys._getframe(1)
-        blocking_events.append({"call": func, "where": student_location(frame),
-                                "thread": threading.current_thread().name})
+        blocking_events.append(BlockingCall(func, student_location(frame),
+                                            threading.current_thread().name, loop_time()))
 
 
+plain.trust_class(RecordingBlockingError)
 _blockbuster: bbmod.BlockBuster | None = None
 
 
@@ -94,11 +104,9 @@ class StepMonitor:
                 monitor.running.pop(ident, None)
                 cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
                 if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
-                    stall_events.append({
-                        "cpu": round(cpu, 3), "wall": round(wall, 3),
-                        "kind": "cpu" if cpu >= STALL_CPU_SECONDS else "wait",
-                        "where": slot[1], "step": plain.safe_repr(handle, 200),
-                    })
+                    stall_events.append(Stall(
+                        "cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
+                        round(wall, 3), slot[1], plain.safe_repr(handle, 200), loop_time()))
 
         events.Handle._run = timed_run  # type: ignore[method-assign]
 
@@ -123,7 +131,8 @@ class StepMonitor:
                     # A step that may never end (a deadlock): say where, for the parent to
                     # read in the log if it has to stop this process.
                     slot[2] = True
-                    print(STUCK_MARK + json.dumps(slot[1]), file=sys.__stderr__, flush=True)
+                    where = msgspec.json.encode(slot[1]).decode()
+                    print(STUCK_MARK + where, file=sys.__stderr__, flush=True)
             del frames
 
 

@@ -24,14 +24,25 @@ import time
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import looptime
+import msgspec
+
+from grader._wire import (
+    EventKind,
+    ExceptionInfo,
+    Location,
+    LoopError,
+    Observation,
+    TimelineEvent,
+)
 
 from . import instruments, plain
 
 Clock = str  # "virtual": looptime's loop; "real": a plain loop; "sync": no loop from the harness
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -43,24 +54,65 @@ class Scenario:
 
 
 REGISTRY: dict[str, Scenario] = {}
+# Instrumented calls and tasks drawn on the loop's timeline, at most this many a scenario.
+MAX_TIMELINE_EVENTS = 200
 
 
-def scenario(clock: Clock = "virtual", *, idle_timeout: float = 2.0, end: float = 3600.0):
+def scenario_name(fn: Callable[..., Any]) -> str:
+    """The registry key of a scenario function: ``<slug>.<function name>``."""
+    return f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"
+
+
+def scenario(clock: Clock = "virtual", *, idle_timeout: float = 2.0,
+             end: float = 3600.0) -> Callable[[F], F]:
     """Register ``fn(mod, **args)`` as the scenario ``<slug>.<fn name>``.
 
     ``idle_timeout`` (real seconds) ends a virtual-clock scenario whose loop has
     nothing left to do but wait forever; ``end`` (loop seconds) ends one that never
-    stops scheduling work.
+    stops scheduling work. The function's return annotation is its result type (a
+    :class:`Result`): the parent decodes the answer into it, strictly.
     """
     if clock not in ("virtual", "real", "sync"):
         raise ValueError(f"unknown clock {clock!r}: use 'virtual', 'real' or 'sync'")
 
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        slug = fn.__module__.rsplit(".", 1)[-1]
-        REGISTRY[f"{slug}.{fn.__name__}"] = Scenario(fn, clock, idle_timeout, end)
+    def register(fn: F) -> F:
+        REGISTRY[scenario_name(fn)] = Scenario(fn, clock, idle_timeout, end)
         return fn
 
     return register
+
+
+class Result(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every scenario's result. Fields holding what student code returned are
+    typed ``Any`` (they arrive as inert values: tuples, bytes, ``Opaque``, ``Raised``)."""
+
+
+class _Timeline:
+    """Events of the current scenario on its loop's clock (see ``grader._wire``)."""
+
+    def __init__(self) -> None:
+        self.events: list[list[Any]] = []  # [kind, name, start, end, where]
+
+    def start(self, kind: EventKind, name: str, where: Location | None = None) -> list[Any] | None:
+        at = instruments.loop_time()
+        if at is None or len(self.events) >= MAX_TIMELINE_EVENTS:
+            return None
+        event = [kind, name, at, None, where]
+        self.events.append(event)
+        return event
+
+    @staticmethod
+    def end(event: list[Any] | None) -> None:
+        if event is not None:
+            event[3] = instruments.loop_time()
+
+    def drain(self) -> list[TimelineEvent]:
+        found = [TimelineEvent(*event) for event in self.events]
+        self.events = []
+        return found
+
+
+timeline = _Timeline()
 
 
 class Tracker:
@@ -83,9 +135,12 @@ class Tracker:
     def wrap_async(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def tracked(*args: Any, **kwargs: Any) -> Any:
             self.enter(list(args))
+            shown = ", ".join(plain.safe_repr(a, 20) for a in args)
+            event = timeline.start(EventKind.CALL, f"{fn.__name__}({shown})")
             try:
                 return await fn(*args, **kwargs)
             finally:
+                timeline.end(event)
                 self.leave()
 
         # Feedback about a forgotten await then names the student's function, not ours.
@@ -126,22 +181,26 @@ class _LoopWatch:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.tasks: weakref.WeakKeyDictionary[asyncio.Task[Any], Any] = weakref.WeakKeyDictionary()
-        self.errors: list[dict[str, Any]] = []
+        self.errors: list[LoopError] = []
         loop.set_task_factory(self._make_task)
         loop.set_exception_handler(self._on_error)
 
     def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
         task = asyncio.Task(coro, loop=loop, **kwargs)
-        self.tasks[task] = instruments.student_location(sys._getframe(1))  # where it was made
+        made = instruments.student_location(sys._getframe(1))  # where it was made
+        self.tasks[task] = made
+        if made is not None:  # the scenario's own tasks are not the student's to see
+            name = getattr(coro, "__qualname__", None) or plain.safe_repr(coro, 60)
+            event = timeline.start(EventKind.TASK, f"{name}()", made)
+            task.add_done_callback(lambda _: timeline.end(event))
         return task
 
     def _on_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
-        self.errors.append({
-            "message": plain.safe_str(context.get("message", ""), 300),
-            "exception": plain.describe_exception(exc) if exc is not None else None,
-            "source": plain.safe_repr(context.get("task") or context.get("handle") or "", 200),
-        })
+        self.errors.append(LoopError(
+            plain.safe_str(context.get("message", ""), 300),
+            plain.describe_exception(exc) if exc is not None else None,
+            plain.safe_repr(context.get("task") or context.get("handle") or "", 200)))
 
 
 def _task_name(task: asyncio.Task[Any], watch: _LoopWatch) -> str:
@@ -149,7 +208,7 @@ def _task_name(task: asyncio.Task[Any], watch: _LoopWatch) -> str:
     name = getattr(coro, "__qualname__", None) or plain.safe_repr(coro, 120)
     made = watch.tasks.get(task)
     return f"a task running {name}()" + (
-        f", created at {made['file']}:{made['line']} ({made['code']})" if made else "")
+        f", created at {made.file}:{made.line} ({made.code})" if made else "")
 
 
 def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Future[Any],
@@ -191,18 +250,18 @@ def _never_awaited(caught: list[warnings.WarningMessage]) -> tuple[list[str], li
         sites = [m for m in _FRAME_LINE.finditer(text) if m["file"] in plain.STUDENT_FILES]
         if sites:
             site = plain.where(sites[-1]["file"], int(sites[-1]["line"]), sites[-1]["function"])
-            first += f" (created at {site['file']}:{site['line']} in {site['function']}: {site['code']})"
+            first += f" (created at {site.file}:{site.line} in {site.function}: {site.code})"
         never.append(first)
     return never, other
 
 
-def execute(mod: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
+def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
     """Run one scenario against the student's module; everything observed, as plain data."""
     spec = REGISTRY[name]
     instruments.blocking_events.clear()
     instruments.stall_events.clear()
+    timeline.drain()
     out, err = _BoundedText(), _BoundedText()
-    obs: dict[str, Any] = {"scenario": name, "value": None, "error": None, "elapsed": None}
     leaks: dict[str, list[str]] = {}
     before = instruments.Snapshot()
     wall0 = time.perf_counter()
@@ -213,48 +272,54 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
         instruments.monitor.active = True
         try:
             if spec.clock == "sync":
-                obs.update(_run_sync(spec, mod, args))
+                outcome = _result(lambda: spec.fn(mod, **args))
             else:
-                obs.update(_run_on_loop(spec, mod, args, leaks))
+                outcome = _run_on_loop(spec, mod, args, leaks)
         finally:
             instruments.monitor.active = False
             gc.collect()  # finalise forgotten coroutines now, so they count against this scenario
     sys.set_coroutine_origin_tracking_depth(0)
-    obs["wall"] = round(time.perf_counter() - wall0, 4)
+    wall = round(time.perf_counter() - wall0, 4)
     leaks.update(before.leftovers())
-    obs["leaks"] = {k: v for k, v in leaks.items() if v}
-    obs["never_awaited"], obs["warnings"] = _never_awaited(caught)
-    obs["blocking"] = list(instruments.blocking_events)
-    obs["stalls"] = list(instruments.stall_events)
-    obs["stdout"], obs["stderr"] = out.getvalue(), err.getvalue()
-    return obs
+    never_awaited, other_warnings = _never_awaited(caught)
+    return Observation(
+        scenario=name, value=outcome.value, error=outcome.error, elapsed=outcome.elapsed,
+        wall=wall, leaks={k: v for k, v in leaks.items() if v}, never_awaited=never_awaited,
+        warnings=other_warnings, loop_errors=outcome.loop_errors,
+        blocking=list(instruments.blocking_events), stalls=list(instruments.stall_events),
+        timeline=timeline.drain(), stdout=out.getvalue(), stderr=err.getvalue())
 
 
-def _result(fn: Callable[[], Any]) -> dict[str, Any]:
+@dataclass
+class _Outcome:
+    value: Any = None
+    error: ExceptionInfo | None = None
+    elapsed: float | None = None
+    loop_errors: list[LoopError] = field(default_factory=list)
+
+
+def _result(fn: Callable[[], Any]) -> _Outcome:
     try:
-        return {"value": plain.plain(fn())}
+        return _Outcome(value=plain.plain(fn()))
     except BaseException as exc:
-        return {"error": plain.describe_exception(exc)}
-
-
-def _run_sync(spec: Scenario, mod: Any, args: dict[str, Any]) -> dict[str, Any]:
-    return _result(lambda: spec.fn(mod, **args))
+        return _Outcome(error=plain.describe_exception(exc))
 
 
 def _run_on_loop(spec: Scenario, mod: Any, args: dict[str, Any],
-                 leaks: dict[str, list[str]]) -> dict[str, Any]:
+                 leaks: dict[str, list[str]]) -> _Outcome:
+    loop: asyncio.AbstractEventLoop
     if spec.clock == "virtual":
         loop = looptime.new_event_loop(end=spec.end, idle_timeout=spec.idle_timeout)
     else:
         loop = asyncio.new_event_loop()
     watch = _LoopWatch(loop)
     asyncio.set_event_loop(loop)
-    result: dict[str, Any] = {}
     try:
         start = loop.time()
+        loop.aiograde_started = start  # type: ignore[attr-defined]  # the timeline's origin
         main = loop.create_task(spec.fn(mod, **args))
-        result = _result(lambda: loop.run_until_complete(main))
-        result["elapsed"] = round(loop.time() - start, 6)
+        outcome = _result(lambda: loop.run_until_complete(main))
+        outcome.elapsed = round(loop.time() - start, 6)
         _drain(loop, watch, main, leaks)
         loop.run_until_complete(loop.shutdown_asyncgens())
         try:  # a thread that never returns must not hang the scenario: it is reported instead
@@ -264,5 +329,5 @@ def _run_on_loop(spec: Scenario, mod: Any, args: dict[str, Any],
     finally:
         asyncio.set_event_loop(None)
         loop.close()
-    result["loop_errors"] = watch.errors
-    return result
+    outcome.loop_errors = watch.errors
+    return outcome

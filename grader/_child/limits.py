@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import resource
-from typing import Any
 
-# name -> (resource limit, the unit of the value)
+from grader._wire import Limits
+
+# field of Limits -> (resource limit, the unit of the value)
 _LIMITS = {
     "memory_mb": (resource.RLIMIT_AS, 1024 * 1024),
     "file_size_mb": (resource.RLIMIT_FSIZE, 1024 * 1024),
@@ -14,16 +15,13 @@ _LIMITS = {
 }
 
 
-def apply(limits: dict[str, Any]) -> str:
+def apply(limits: Limits) -> str:
     """Set the limits; say which, for the report."""
-    for name, value in limits.items():
-        if name not in _LIMITS or value is None:
-            continue
-        which, unit = _LIMITS[name]
-        soft = int(value) * unit
+    for name, (which, unit) in _LIMITS.items():
+        soft = int(getattr(limits, name)) * unit
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)
         resource.setrlimit(which, (soft, soft if hard == resource.RLIM_INFINITY else hard))
-    return "resource limits: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
-                                          sorted(limits.items()) if k in _LIMITS)
+    return "resource limits: " + ", ".join(f"{name.replace('_', ' ')} {getattr(limits, name)}"
+                                          for name in sorted(_LIMITS))

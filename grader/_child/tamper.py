@@ -23,6 +23,8 @@ import threading
 import time
 from typing import Any
 
+from grader._wire import Location
+
 from . import plain
 
 findings: list[dict[str, Any]] = []
@@ -47,16 +49,16 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg"}
 
 
-def record(kind: str, message: str, where: dict[str, Any] | None) -> None:
-    line = (where or {}).get("line")
-    key = (kind, (where or {}).get("file", ""), line if line is not None else message)
+def record(kind: str, message: str, where: Location | None) -> None:
+    line = where.line if where else None
+    key = (kind, where.file if where else "", line if line is not None else message)
     if key in _seen or len(findings) > 100:
         return
     _seen.add(key)
     findings.append({"kind": kind, "message": message, "file": key[1], "line": line})
 
 
-def _caller_is_student() -> dict[str, Any] | None:
+def _caller_is_student() -> Location | None:
     frame = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the audited call
     if frame is not None and frame.f_code.co_filename in plain.STUDENT_FILES:
         return plain.where(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)

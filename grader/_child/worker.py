@@ -10,10 +10,22 @@ from __future__ import annotations
 import gc
 import importlib.abc
 import importlib.util
-import json
 import os
 import sys
 from typing import Any
+
+import msgspec
+
+from grader._wire import (
+    Answer,
+    ExceptionInfo,
+    Hello,
+    Location,
+    RuntimeFinding,
+    SandboxReport,
+    decode_request,
+    encode,
+)
 
 from . import instruments, kit, plain, tamper
 
@@ -44,7 +56,7 @@ def hide_grader(slug: str, submitted: list[str]) -> None:
     sys.meta_path.insert(0, _RefuseImports(slug, submitted))
 
 
-def load_student_module(slug: str, path: str) -> tuple[Any, dict[str, Any] | None]:
+def load_student_module(slug: str, path: str) -> tuple[Any, ExceptionInfo | None]:
     plain.STUDENT_FILES.add(path)
     spec = importlib.util.spec_from_file_location(slug, path)
     assert spec is not None and spec.loader is not None
@@ -55,8 +67,8 @@ def load_student_module(slug: str, path: str) -> tuple[Any, dict[str, Any] | Non
     except BaseException as exc:  # SyntaxError, SystemExit, anything: report it, never die of it
         info = plain.describe_exception(exc)
         if isinstance(exc, SyntaxError):
-            info["where"] = {"file": os.path.basename(path), "line": exc.lineno,
-                             "function": "<module>", "code": (exc.text or "").strip()[:200]}
+            info = msgspec.structs.replace(info, where=Location(
+                os.path.basename(path), exc.lineno, "<module>", (exc.text or "").strip()[:200]))
         return None, info
     return module, None
 
@@ -75,23 +87,23 @@ def prepare() -> None:
     gc.freeze()
 
 
+def _findings() -> list[RuntimeFinding]:
+    return [RuntimeFinding(str(f["kind"]), str(f["message"]), str(f["file"]), f["line"])
+            for f in tamper.drain()]
+
+
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
-          confinement: dict[str, Any] | None = None, submitted: list[str] | None = None) -> None:
+          confinement: SandboxReport | None, submitted: list[str]) -> None:
     instruments.monitor.start_watchdog()
-    answers = os.fdopen(answers_fd, "w", encoding="utf-8", buffering=1)
-    requests = os.fdopen(requests_fd, "r", encoding="utf-8")
-    hide_grader(slug, submitted or [])
+    answers = os.fdopen(answers_fd, "wb", buffering=0)
+    requests = os.fdopen(requests_fd, "rb")
+    hide_grader(slug, submitted)
     tamper.SCRATCH.append(os.getcwd())
     module, import_error = load_student_module(slug, path)
-    answers.write(json.dumps({"ready": True, "import_error": import_error,
-                              "confinement": confinement, "findings": tamper.drain()}) + "\n")
+    answers.write(encode(Hello(import_error, confinement, _findings())))
     for line in requests:
-        request = json.loads(line)
-        answer: dict[str, Any]
-        if module is None:
-            answer = {"error": import_error}
-        else:
-            answer = kit.execute(module, f"{slug}.{request['scenario']}", request["args"])
-        answer["findings"] = tamper.drain()
-        answer["id"] = request["id"]
-        answers.write(json.dumps(answer) + "\n")
+        request = decode_request(line)
+        if module is None:  # the parent knows from Hello; it asks nothing more
+            break
+        observation = kit.execute(module, request.scenario, request.args)
+        answers.write(encode(Answer(request.id, observation, _findings())))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ctypes
 import itertools
-import json
 import os
 import signal
 import socket
 import sys
-from typing import Any
+
+from grader._wire import Kill, Killed, SandboxReport, Spawn, Spawned, decode_order, encode
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -55,7 +55,7 @@ def _reap() -> None:
             return
 
 
-def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) -> int:
+def _start_worker(order: Spawn, cgroup: str | None, fds: list[int], sock: socket.socket) -> int:
     requests_fd, answers_fd, log_fd = fds
     pid = os.fork()
     if pid:
@@ -76,16 +76,17 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
 
         done: list[str] = []
         missing: list[str] = []
-        if order.get("confine"):
-            confine.limit_processes(order.get("cgroup"), order.get("max_pids", 256), done, missing)
+        if order.confine:
+            confine.limit_processes(cgroup, order.limits.max_pids, done, missing)
             if confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
-            confine.build_root(order["scratch"], order.get("allow", []), order.get("hide", []),
-                               done, missing)
-        _enter_scratch(order["scratch"])
-        done.append(limits.apply(order.get("limits", {})))
-        worker.serve(order["slug"], order["path"], requests_fd, answers_fd,
-                     confine.report(done, missing), order.get("submitted", []))
+            confine.build_root(order.scratch, order.allow, order.hide, done, missing)
+        _enter_scratch(order.scratch)
+        done.append(limits.apply(order.limits))
+        report = confine.report(done, missing)
+        worker.serve(order.slug, order.path, requests_fd, answers_fd,
+                     SandboxReport(report["applied"], report["missing"]) if report else None,
+                     order.submitted)
     except BaseException:
         import traceback
 
@@ -195,19 +196,20 @@ def main(fd: int) -> None:
         message, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
         if not message:
             break
-        order = json.loads(message)
+        order = decode_order(message)
         _reap()
-        if order["op"] == "spawn":
+        reply: Spawned | Killed
+        if isinstance(order, Spawn):
             cgroup = None
-            if order.get("confine"):
-                process_limit = process_limit or _ProcessLimit(order.get("max_pids", 256))
-                cgroup = order["cgroup"] = process_limit.make(f"w{next(numbers)}")
-            pid = _start_worker(order, fds, sock)
+            if order.confine:
+                process_limit = process_limit or _ProcessLimit(order.limits.max_pids)
+                cgroup = process_limit.make(f"w{next(numbers)}")
+            pid = _start_worker(order, cgroup, fds, sock)
             workers.add(pid)
             cgroups[pid] = cgroup
-            reply: dict[str, Any] = {"pid": pid}
-        elif order["op"] == "kill":
-            pid = order["pid"]
+            reply = Spawned(pid)
+        elif isinstance(order, Kill):
+            pid = order.pid
             doomed = [pid, *_descendants_of(pid)]
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -220,11 +222,11 @@ def main(fd: int) -> None:
             # Orphans of any worker were adopted by this subreaper, as its own children;
             # of those, only workers may stay.
             _kill([p for p in _descendants_of(os.getpid(), recursive=False) if p not in workers])
-            reply = {"killed": pid}
+            reply = Killed(pid)
         else:
             break
         _reap()
-        sock.sendall(json.dumps(reply).encode() + b"\n")
+        sock.sendall(encode(reply))
     _kill(_descendants_of(os.getpid()))
     _reap()
     if process_limit is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from grader._child.kit import now
+from grader._child.kit import Result, now
 
 # Exceptions a parent may ask a scripted awaitable to raise, by name.
 RAISABLE: dict[str, type[BaseException]] = {
@@ -54,12 +54,21 @@ class Script:
     def factory(self):
         return self.run()
 
-    def report(self, t0: float) -> dict[str, Any]:
-        return {
-            "index": self.index, "outcome": self.outcome, "calls": self.calls,
-            "started": None if self.started is None else round(self.started - t0, 6),
-            "ended": None if self.ended is None else round(self.ended - t0, 6),
-        }
+    def report(self, t0: float) -> RunReport:
+        return RunReport(
+            index=self.index, outcome=self.outcome, calls=self.calls,
+            started=None if self.started is None else round(self.started - t0, 6),
+            ended=None if self.ended is None else round(self.ended - t0, 6))
+
+
+class RunReport(Result):
+    """How one scripted awaitable ran (times in loop seconds since the scenario started)."""
+
+    index: int
+    outcome: str  # "not started" | "running" | "returned" | "raised" | "cancelled"
+    calls: int
+    started: float | None
+    ended: float | None
 
 
 # Errors that are not an outcome of the student's function but of the harness (or a stub):

@@ -5,18 +5,34 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from grader._child.kit import Tracker, now, scenario
+from grader._child.kit import Result, Tracker, now, scenario
 
-from ._common import Script
+from ._common import RunReport, Script
+
+
+class Returned(Result):
+    returned: Any
+
+
+class Squares(Result):
+    returned: Any
+    most_at_once: int  # slow_square calls running at once, at most
+    calls: list[Any]  # the arguments of each slow_square call
+
+
+class Settled(Result):
+    returned: Any
+    runs: list[RunReport]
+    same_exception: list[bool]  # item i holds the very exception awaitable i raised
 
 
 @scenario("virtual")
-async def slow_square(mod: Any, x: int, delay: float) -> dict[str, Any]:
-    return {"returned": await mod.slow_square(x, delay)}
+async def slow_square(mod: Any, x: int, delay: float) -> Returned:
+    return Returned(returned=await mod.slow_square(x, delay))
 
 
 @scenario("virtual")
-async def squares_concurrently(mod: Any, xs: list[int], delay: float) -> dict[str, Any]:
+async def squares_concurrently(mod: Any, xs: list[int], delay: float) -> Squares:
     calls = Tracker()
 
     async def reference_slow_square(x: int, delay: float) -> int:
@@ -29,11 +45,11 @@ async def squares_concurrently(mod: Any, xs: list[int], delay: float) -> dict[st
         returned = await mod.squares_concurrently(xs, delay)
     finally:
         mod.slow_square = original
-    return {"returned": returned, "most_at_once": calls.most, "calls": calls.calls}
+    return Squares(returned=returned, most_at_once=calls.most, calls=calls.calls)
 
 
 @scenario("virtual")
-async def gather_settled(mod: Any, scripts: list[dict[str, Any]]) -> dict[str, Any]:
+async def gather_settled(mod: Any, scripts: list[dict[str, Any]]) -> Settled:
     runs = [Script(spec, i) for i, spec in enumerate(scripts)]
     t0 = now()
     returned = await mod.gather_settled([run.factory for run in runs])
@@ -43,5 +59,5 @@ async def gather_settled(mod: Any, scripts: list[dict[str, Any]]) -> dict[str, A
             same_exception.append(
                 run.raised is not None and isinstance(item, tuple) and len(item) == 2
                 and item[1] is run.raised)
-    return {"returned": returned, "runs": [run.report(t0) for run in runs],
-            "same_exception": same_exception}
+    return Settled(returned=returned, runs=[run.report(t0) for run in runs],
+                   same_exception=same_exception)

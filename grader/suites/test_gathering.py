@@ -1,7 +1,8 @@
 """Hidden suite: gathering. Concurrency is read off the loop's virtual clock and an
 instrumented ``slow_square`` that counts the calls running at once."""
 
-from grader.testing import Raised, case, expect_equal, fail, show
+from grader.scenarios import gathering as sc
+from grader.testing import Raised, Reason, case, expect_equal, fail, show
 
 SLUG = "gathering"
 
@@ -11,13 +12,13 @@ SEQUENTIAL = ("Are the calls awaited one after another? Start them all, then wai
 
 @case(points=1, hidden=False)
 def test_slow_square_returns_the_square(student):
-    obs = student.run("slow_square", x=7, delay=0.5)
+    obs = student.run(sc.slow_square, x=7, delay=0.5)
     expect_equal(obs.returned(), 49, obs.call)
 
 
 @case(points=1)
 def test_slow_square_waits_the_delay(student):
-    obs = student.run("slow_square", x=3, delay=2.0)
+    obs = student.run(sc.slow_square, x=3, delay=2.0)
     obs.expect_not_blocking()
     obs.returned()
     obs.expect_elapsed(2.0, slow_hint="It should wait `delay` seconds once, no more.",
@@ -26,7 +27,7 @@ def test_slow_square_waits_the_delay(student):
 
 @case(points=1)
 def test_slow_square_does_not_block(student):
-    obs = student.run("slow_square", x=2, delay=0.25)
+    obs = student.run(sc.slow_square, x=2, delay=0.25)
     obs.expect_not_blocking()
     expect_equal(obs.returned(), 4, obs.call)
     obs.expect_clean()
@@ -34,7 +35,7 @@ def test_slow_square_does_not_block(student):
 
 @case(points=1, hidden=False)
 def test_squares_in_the_order_of_xs(student):
-    obs = student.run("squares_concurrently", xs=[3, 1, 2], delay=0.5)
+    obs = student.run(sc.squares_concurrently, xs=[3, 1, 2], delay=0.5)
     expect_equal(obs.returned(), [9, 1, 4], obs.call,
                  "Results must follow the order of xs, not the order in which calls finish.")
 
@@ -42,24 +43,24 @@ def test_squares_in_the_order_of_xs(student):
 @case(points=2, hidden=False)
 def test_squares_run_concurrently(student):
     xs = list(range(1, 11))
-    obs = student.run("squares_concurrently", xs=xs, delay=1.0,
+    obs = student.run(sc.squares_concurrently, xs=xs, delay=1.0,
                       call="squares_concurrently([1..10], delay=1.0)")
     obs.expect_not_blocking()
     expect_equal(obs.returned(), [x * x for x in xs], obs.call)
-    calls = obs.value["calls"]
+    calls = obs.value.calls
     if len(calls) != len(xs):
         fail(f"{obs.call} called slow_square {len(calls)} times; expected {len(xs)}, one per "
              "item. Compute each square with slow_square(x, delay), called by its global name.")
     obs.expect_elapsed(1.0, slow_hint=SEQUENTIAL,
                        fast_hint="Each call must wait `delay` seconds.")
-    if obs.value["most_at_once"] != len(xs):
-        fail(f"{obs.call} ran at most {obs.value['most_at_once']} slow_square calls at once; "
-             f"expected all {len(xs)}. {SEQUENTIAL}")
+    if obs.value.most_at_once != len(xs):
+        fail(f"{obs.call} ran at most {obs.value.most_at_once} slow_square calls at once; "
+             f"expected all {len(xs)}. {SEQUENTIAL}", Reason.TIMING, obs=obs)
 
 
 @case(points=1)
 def test_squares_of_nothing(student):
-    obs = student.run("squares_concurrently", xs=[], delay=5.0)
+    obs = student.run(sc.squares_concurrently, xs=[], delay=5.0)
     expect_equal(obs.returned(), [], obs.call)
     obs.expect_elapsed(0.0, slow_hint="With nothing to compute there is nothing to wait for.",
                        fast_hint="")
@@ -85,7 +86,7 @@ def _expect_settled(obs, returned):
             if item[0] != "error" or not isinstance(item[1], Raised) or not item[1].is_a("ValueError"):
                 fail(f"{obs.call}: item {i} is {show(item)}; expected (\"error\", "
                      "ValueError('bad input')), the exception the awaitable raised.")
-            if not obs.value["same_exception"][i]:
+            if not obs.value.same_exception[i]:
                 fail(f"{obs.call}: item {i} holds a ValueError, but not the one the awaitable "
                      "raised. Return the exception object itself.")
         elif item != ("ok", spec["value"]):
@@ -94,23 +95,23 @@ def _expect_settled(obs, returned):
 
 @case(points=1, hidden=False)
 def test_settled_results_in_order(student):
-    obs = student.run("gather_settled", scripts=MIXED,
+    obs = student.run(sc.gather_settled, scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")
     _expect_settled(obs, obs.returned())
 
 
 @case(points=2)
 def test_settled_failure_cancels_nothing(student):
-    obs = student.run("gather_settled", scripts=MIXED,
+    obs = student.run(sc.gather_settled, scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")
     _expect_settled(obs, obs.returned())
-    for run in obs.value["runs"]:
-        if run["outcome"] == "cancelled":
-            fail(f"{obs.call}: awaitable {run['index']} was cancelled when another one failed. "
+    for run in obs.value.runs:
+        if run.outcome == "cancelled":
+            fail(f"{obs.call}: awaitable {run.index} was cancelled when another one failed. "
                  "One failure must neither cancel nor delay the others: "
                  "`gather(..., return_exceptions=True)`.")
-        if run["calls"] != 1:
-            fail(f"{obs.call}: factory {run['index']} was called {run['calls']} times; expected "
+        if run.calls != 1:
+            fail(f"{obs.call}: factory {run.index} was called {run.calls} times; expected "
                  "exactly once.")
     obs.expect_elapsed(2.0, slow_hint="It should take as long as the slowest awaitable: are they "
                        "awaited one after another?", fast_hint="It must wait for every awaitable.")
