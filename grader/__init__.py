@@ -16,15 +16,20 @@ __version__ = "0.1.0"
 __all__ = ["Report", "SubmissionError", "__version__", "grade"]
 
 if TYPE_CHECKING:
-    from ._grading import SubmissionError, grade
+    from ._errors import SubmissionError
+    from ._grading import grade
     from ._report import Report
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("grade", "SubmissionError"):
-        from . import _grading
+    if name == "grade":
+        from ._grading import grade
 
-        return getattr(_grading, name)
+        return grade
+    if name == "SubmissionError":
+        from ._errors import SubmissionError
+
+        return SubmissionError
     if name == "Report":
         from ._report import Report
 

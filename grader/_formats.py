@@ -21,11 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import _manifest
-from ._report import ExerciseResult, Report, TestResult
+from ._errors import ManifestError
+from ._report import MESSAGE_LIMIT, ExerciseResult, Report, TestResult, bound
 
-MESSAGE_LIMIT = 1000  # characters of one message, in every format
 OUTPUT_LIMIT = 500  # characters of exercism's per-test `output` (its own limit)
-TRUNCATED = "…[truncated]"
 # A pull-request comment holds at most 65,536 characters: stay well under it.
 MARKDOWN_LIMIT = 60_000
 MAX_FINDINGS_SHOWN = 50
@@ -33,13 +32,6 @@ MAX_FINDINGS_SHOWN = 50
 # source) once the instructor publishes the grades.
 HIDDEN_VISIBILITY = "after_published"
 GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-
-
-def bound(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """``text`` cut to at most ``limit`` characters, saying so when it was cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - len(TRUNCATED), 0)] + TRUNCATED
 
 
 # --------------------------------------------------------------------------- helpers
@@ -68,7 +60,7 @@ def _task_ids(report: Report) -> dict[str, int]:
     """Each exercise's number in the curriculum (1-based), whatever ``--only`` picked."""
     try:
         order = [e.slug for e in _manifest.load()]
-    except (OSError, _manifest.ManifestError):
+    except (OSError, ManifestError):
         order = []
     ids: dict[str, int] = {}
     extra = len(order)

@@ -21,7 +21,7 @@ import pytest
 from ._child import STUCK_MARK
 from ._child.kit import REGISTRY, scenario_name
 from ._manifest import Exercise
-from ._report import Finding
+from ._report import Finding, bound
 from ._sandbox import Failure, FailureKind, Sandbox
 from ._status import Reason
 from ._submission import Problem
@@ -170,9 +170,6 @@ class Student:
         return f"{slug}.py could not be graded: {failure.detail}."
 
 
-MAX_MESSAGE = 2000
-
-
 class Seen:
     """What the workers said besides answers: tamper findings and how they were confined."""
 
@@ -268,18 +265,13 @@ class GradingPlugin:
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, GradingFailure):
             outcome.reason, outcome.where, outcome.timeline = exc.reason, exc.where, exc.timeline
-            outcome.message = bounded(exc.message)  # whatever the submission printed
+            outcome.message = bound(exc.message)  # whatever the submission printed
         else:  # a bug in the grader, not in the submission: say so, never show its source
             outcome.reason = Reason.GRADER_FAULT
             detail = str(exc) if isinstance(exc, GraderFault) else type(exc).__name__
-            outcome.message = bounded(f"internal grader error in {item.name} ({report.when}): "
+            outcome.message = bound(f"internal grader error in {item.name} ({report.when}): "
                                       f"{detail}. This is a bug in aiograde, not in your code.")
         return report
-
-
-def bounded(text: str) -> str:
-    """A message as the student reads it: at most MAX_MESSAGE characters."""
-    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 14] + " …[truncated]"
 
 
 def suite_path(slug: str) -> Path:

@@ -10,8 +10,16 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 
-# The longest message a student reads, in every format.
-MAX_MESSAGE = 2000
+# The longest message a student reads, in every format and in the gradebook.
+MESSAGE_LIMIT = 2000
+TRUNCATED = "…[truncated]"
+
+
+def bound(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters, saying so when it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(TRUNCATED), 0)] + TRUNCATED
 
 
 @dataclass

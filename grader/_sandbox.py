@@ -283,6 +283,8 @@ class Sandbox:
     def worker(self, slug: str) -> Worker:
         current = self.workers.get(slug)
         if current is None or not current.alive:
+            if current is not None:
+                current.log.close()
             try:
                 current = Worker(self.zygote, slug, self.modules[slug], self.limits,
                                  self.confinement)
@@ -298,4 +300,5 @@ class Sandbox:
     def close(self) -> None:
         for worker in self.workers.values():
             worker.kill()
+            worker.log.close()
         self.zygote.close()

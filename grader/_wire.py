@@ -38,8 +38,8 @@ class WireError(Exception):
     """A message that does not match its declared type: a bug in the grader, or forgery."""
 
 
-class Message(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=False):
-    """Base of every message: unknown fields are refused."""
+class Message(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Base of every message: unknown fields are refused; a message, once made, is final."""
 
 
 # -- where and what ----------------------------------------------------------------------
@@ -112,7 +112,7 @@ class Limits(Message, frozen=True):
     max_pids: int = 256
 
 
-class Spawn(Message, tag="spawn"):
+class Spawn(Message, tag="spawn", frozen=True):
     slug: str
     path: str
     scratch: str
@@ -124,22 +124,22 @@ class Spawn(Message, tag="spawn"):
     submitted: list[str]
 
 
-class Kill(Message, tag="kill"):
+class Kill(Message, tag="kill", frozen=True):
     pid: int
 
 
-class Shutdown(Message, tag="shutdown"):
+class Shutdown(Message, tag="shutdown", frozen=True):
     pass
 
 
 Order = Spawn | Kill | Shutdown
 
 
-class Spawned(Message, tag="spawned"):
+class Spawned(Message, tag="spawned", frozen=True):
     pid: int
 
 
-class Killed(Message, tag="killed"):
+class Killed(Message, tag="killed", frozen=True):
     pid: int
 
 
@@ -163,7 +163,7 @@ class RuntimeFinding(Message, frozen=True):
     line: int | None = None
 
 
-class Hello(Message, tag="hello"):
+class Hello(Message, tag="hello", frozen=True):
     """The worker's first line: whether the student module imported."""
 
     import_error: ExceptionInfo | None
@@ -171,7 +171,7 @@ class Hello(Message, tag="hello"):
     findings: list[RuntimeFinding]
 
 
-class Request(Message):
+class Request(Message, frozen=True):
     id: str
     scenario: str  # a key of grader._child.kit.REGISTRY: "<slug>.<function>"
     args: dict[str, Any]
@@ -216,7 +216,7 @@ class TimelineEvent(Message, frozen=True):
     where: Location | None = None
 
 
-class Observation(Message):
+class Observation(Message, frozen=True):
     """Everything the child saw while one scenario ran."""
 
     scenario: str
@@ -235,7 +235,7 @@ class Observation(Message):
     stderr: str
 
 
-class Answer(Message, tag="answer"):
+class Answer(Message, tag="answer", frozen=True):
     id: str
     observation: Observation
     findings: list[RuntimeFinding]

@@ -69,7 +69,8 @@ def activate_blockbuster() -> None:
     global _blockbuster
     if _blockbuster is not None:
         return
-    bbmod.BlockingError = RecordingBlockingError  # the wrappers look the name up when they raise
+    # The wrappers look the name up when they raise.
+    bbmod.BlockingError = RecordingBlockingError  # type: ignore[misc]
     _blockbuster = bbmod.BlockBuster()
     # Logging handlers write files; a log record from a coroutine is not the student blocking.
     for name in ("io.TextIOWrapper.write", "io.BufferedWriter.write"):
@@ -96,7 +97,7 @@ class StepMonitor:
                 return original(handle)
             ident = threading.get_ident()
             cpu0, wall0 = time.thread_time(), time.perf_counter()
-            slot = [wall0, None, False]
+            slot: list[Any] = [wall0, None, False]
             monitor.running[ident] = slot
             try:
                 return original(handle)
@@ -108,7 +109,7 @@ class StepMonitor:
                         "cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
                         round(wall, 3), slot[1], plain.safe_repr(handle, 200), loop_time()))
 
-        events.Handle._run = timed_run  # type: ignore[method-assign]
+        events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 
     def start_watchdog(self) -> None:
         if self._watchdog is None or not self._watchdog.is_alive():

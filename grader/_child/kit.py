@@ -185,7 +185,7 @@ class _LoopWatch:
         loop.set_task_factory(self._make_task)
         loop.set_exception_handler(self._on_error)
 
-    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
         task = asyncio.Task(coro, loop=loop, **kwargs)
         made = instruments.student_location(sys._getframe(1))  # where it was made
         self.tasks[task] = made

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import looptime
+from blockbuster.blockbuster import BlockingError
+
 from grader._child.kit import Result, now
 
 # Exceptions a parent may ask a scripted awaitable to raise, by name.
@@ -72,22 +75,31 @@ class RunReport(Result):
 
 
 # Errors that are not an outcome of the student's function but of the harness (or a stub):
-# scenarios let them through, so the parent reports them as such.
-HARNESS_ERRORS = {"NotImplementedError", "BlockingError", "IdleTimeoutError", "LoopTimeoutError"}
+# scenarios let them through, so the parent reports them as such. The real classes, never
+# a look-alike a submission makes with the same name.
+HARNESS_ERRORS: tuple[type[BaseException], ...] = (
+    NotImplementedError, BlockingError, looptime.IdleTimeoutError, looptime.LoopTimeoutError)
 
 
 def passes_through(exc: BaseException) -> bool:
-    return any(k.__name__ in HARNESS_ERRORS for k in type(exc).__mro__)
+    return isinstance(exc, HARNESS_ERRORS)
 
 
-def failure_of(exc: BaseException, runs: list[Script]) -> dict[str, Any]:
+class Failed(Result):
+    """How a function that ran scripted calls failed."""
+
+    raised: Any  # the exception it raised
+    same_exception: bool  # it is the very exception a scripted call raised
+    is_group: bool  # it is an ExceptionGroup
+    group_holds_it: bool  # a group around the very exception a call raised (False: no group)
+
+
+def failure_of(exc: BaseException, runs: list[Script]) -> Failed:
     """How a function that ran scripted calls failed: the exception, whether it is the very
     one a call raised, and whether it came wrapped in an ExceptionGroup."""
-    found: dict[str, Any] = {
-        "raised": exc,
-        "same_exception": any(exc is run.raised for run in runs),
-        "is_group": isinstance(exc, BaseExceptionGroup),
-    }
-    if isinstance(exc, BaseExceptionGroup):
-        found["group_holds_it"] = any(e is run.raised for e in exc.exceptions for run in runs)
-    return found
+    raised_by_calls = [run.raised for run in runs if run.raised is not None]
+    is_group = isinstance(exc, BaseExceptionGroup)
+    inside = exc.exceptions if isinstance(exc, BaseExceptionGroup) else ()
+    return Failed(raised=exc, same_exception=any(exc is r for r in raised_by_calls),
+                  is_group=is_group,
+                  group_holds_it=any(e is r for e in inside for r in raised_by_calls))

@@ -10,15 +10,29 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from grader._child.kit import Tracker, now, scenario
+from grader._child.kit import Result, Tracker, now, scenario
 
-from ._common import Script, failure_of, passes_through
+from ._common import Failed, RunReport, Script, failure_of, passes_through
 
 HANG_AFTER = 1000.0  # loop seconds; every scripted call is done within 20
 
 
+class ProcessAll(Result):
+    returned: Any  # what process_all returned (None if it raised or hung)
+    failed: Failed | None  # how it failed, if it raised
+    hung: bool  # still running HANG_AFTER loop seconds after the call
+    at: float  # loop seconds from the call until it returned, raised or hung
+    runs: list[RunReport]  # every call of handle, as it stood at that moment
+    cancel_requested: list[int]  # items whose call was asked to cancel but still ran then
+    tasks_running_handle: int  # distinct tasks that called handle
+    most_at_once: int  # calls of handle running at once, at most
+    calls: int  # calls of handle
+    tasks_left: int  # tasks of the loop still not done when it returned
+    tasks_left_cancelling: int  # of those, the ones asked to cancel
+
+
 @scenario("virtual")
-async def process_all(mod: Any, scripts: list[dict[str, Any]], workers: int) -> dict[str, Any]:
+async def process_all(mod: Any, scripts: list[dict[str, Any]], workers: int) -> ProcessAll:
     """``process_all([0, 1, ...], handle, workers)`` where ``handle(i)`` plays ``scripts[i]``."""
     runs = [Script(spec, i) for i, spec in enumerate(scripts)]
     calls = Tracker()
@@ -29,29 +43,32 @@ async def process_all(mod: Any, scripts: list[dict[str, Any]], workers: int) -> 
         return await runs[item].run()
 
     t0 = now()
-    out: dict[str, Any] = {"returned": None, "raised": None, "hung": False}
+    returned: Any = None
+    failed: Failed | None = None
+    hung = False
     try:
         async with asyncio.timeout(HANG_AFTER) as deadline:
-            out["returned"] = await mod.process_all(list(range(len(runs))),
-                                                    calls.wrap_async(handle), workers)
+            returned = await mod.process_all(list(range(len(runs))), calls.wrap_async(handle),
+                                             workers)
     except Exception as exc:
         if deadline.expired():
-            out["hung"] = True
+            hung = True
         elif passes_through(exc):
             raise
         else:
-            out.update(failure_of(exc, runs))
-    out["at"] = round(now() - t0, 6)
-    out["runs"] = [run.report(t0) for run in runs]
-    out["cancel_requested"] = [i for i, run in enumerate(runs) if run.outcome == "running"
-                               and tasks.get(i) is not None and tasks[i].cancelling() > 0]
-    distinct = {id(t) for t in tasks.values() if t is not None}
-    out["tasks_running_handle"] = len(distinct)
-    out["most_at_once"] = calls.most
-    out["calls"] = len(calls.calls)
+            failed = failure_of(exc, runs)
+    at = round(now() - t0, 6)
+    cancel_requested = []
+    for i, run in enumerate(runs):
+        task = tasks.get(i)
+        if run.outcome == "running" and task is not None and task.cancelling() > 0:
+            cancel_requested.append(i)
     # Tasks of this loop still not done when it returned (its workers, if left running).
     me = asyncio.current_task()
     left = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
-    out["tasks_left"] = len(left)
-    out["tasks_left_cancelling"] = sum(1 for t in left if t.cancelling() > 0)
-    return out
+    return ProcessAll(
+        returned=returned, failed=failed, hung=hung, at=at,
+        runs=[run.report(t0) for run in runs], cancel_requested=cancel_requested,
+        tasks_running_handle=len({id(t) for t in tasks.values() if t is not None}),
+        most_at_once=calls.most, calls=len(calls.calls), tasks_left=len(left),
+        tasks_left_cancelling=sum(1 for t in left if t.cancelling() > 0))

@@ -6,9 +6,49 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from grader._child.kit import now, scenario
+from grader._child.kit import Result, now, scenario
 
 from ._common import RAISABLE
+
+
+class WorkReport(Result):
+    """How one scripted work ran (times in loop seconds since the scenario started)."""
+
+    index: int
+    calls: int
+    outcome: str  # "not started" | "running" | "returned" | "raised" | "cancelled"
+    started: float | None
+    cancelled: float | None  # when the cancellation reached it
+    cleaned: float | None  # when it finished its cleanup after that
+    ended: float | None
+
+
+class Cancelled(Result):
+    returned: Any
+    returned_at: float  # loop seconds from the call until cancel_after returned
+    work: WorkReport  # as it was the moment cancel_after returned
+
+
+class Stamp(Result):
+    entry: Any  # what was added to the log
+    at: float  # when, in loop seconds since the call
+
+
+class Heartbeat(Result):
+    ended_by_itself: bool  # it ended before it was cancelled
+    log: list[Any]  # the log at the end
+    times: list[Stamp]  # every entry added, with when
+    ended_at: float  # loop seconds from the call until it ended (or the grace ran out)
+    before_cancel: list[Any] = []  # the log when it was cancelled
+    finished: bool = True  # it ended within the grace after cancel()
+    cancelled: bool = False  # it ended cancelled
+    raised: Any = None  # what it raised instead
+
+
+class Race(Result):
+    returned: Any
+    returned_at: float  # loop seconds from the call until first_completed returned
+    works: list[WorkReport]  # as they were the moment first_completed returned
 
 
 class Work:
@@ -53,35 +93,35 @@ class Work:
         finally:
             self.ended = now()
 
-    def report(self, t0: float) -> dict[str, Any]:
+    def report(self, t0: float) -> WorkReport:
         def rel(t: float | None) -> float | None:
             return None if t is None else round(t - t0, 6)
 
-        return {"index": self.index, "calls": self.calls, "outcome": self.outcome,
-                "started": rel(self.started), "cancelled": rel(self.cancelled_at),
-                "cleaned": rel(self.cleaned_at), "ended": rel(self.ended)}
+        return WorkReport(index=self.index, calls=self.calls, outcome=self.outcome,
+                          started=rel(self.started), cancelled=rel(self.cancelled_at),
+                          cleaned=rel(self.cleaned_at), ended=rel(self.ended))
 
 
 @scenario("virtual")
-async def cancel_after(mod: Any, work: dict[str, Any], delay: float) -> dict[str, Any]:
+async def cancel_after(mod: Any, work: dict[str, Any], delay: float) -> Cancelled:
     job = Work(work)
     t0 = now()
     returned = await mod.cancel_after(job.run(), delay)
     # Taken the moment cancel_after returned: was the work finished by then?
-    return {"returned": returned, "returned_at": round(now() - t0, 6), "work": job.report(t0)}
+    return Cancelled(returned=returned, returned_at=round(now() - t0, 6), work=job.report(t0))
 
 
-class TimedLog(list):
+class TimedLog(list[Any]):
     """A list that remembers the loop time of every entry added to it."""
 
     def __init__(self, t0: float) -> None:
         super().__init__()
         self.t0 = t0
-        self.times: list[list[Any]] = []
+        self.times: list[Stamp] = []
 
     def _stamp(self, items: list[Any]) -> None:
         at = round(now() - self.t0, 6)
-        self.times.extend([item, at] for item in items)
+        self.times.extend(Stamp(entry=item, at=at) for item in items)
 
     def append(self, item: Any) -> None:
         self._stamp([item])
@@ -102,7 +142,7 @@ class TimedLog(list):
 
 
 @scenario("virtual")
-async def heartbeat(mod: Any, interval: float, cancel_at: float, grace: float) -> dict[str, Any]:
+async def heartbeat(mod: Any, interval: float, cancel_at: float, grace: float) -> Heartbeat:
     """Runs ``heartbeat`` as a task, cancels it ``cancel_at`` seconds later, and waits at
     most ``grace`` seconds for it to end."""
     t0 = now()
@@ -111,26 +151,25 @@ async def heartbeat(mod: Any, interval: float, cancel_at: float, grace: float) -
     await asyncio.wait({task}, timeout=cancel_at)
     if task.done():  # heartbeat must run until cancelled: show why it ended
         await task  # re-raises what it raised (e.g. NotImplementedError)
-        return {"ended_by_itself": True, "log": list(log), "times": log.times,
-                "ended_at": round(now() - t0, 6)}
+        return Heartbeat(ended_by_itself=True, log=list(log), times=log.times,
+                         ended_at=round(now() - t0, 6))
     before_cancel = list(log)
     task.cancel()
     await asyncio.wait({task}, timeout=grace)  # bounded: a task may swallow its cancellation
-    out: dict[str, Any] = {
-        "ended_by_itself": False, "before_cancel": before_cancel, "log": list(log),
-        "times": log.times, "finished": task.done(), "cancelled": task.cancelled(),
-        "ended_at": round(now() - t0, 6), "raised": None,
-    }
+    raised = None
     if task.done() and not task.cancelled():
-        out["raised"] = task.exception()  # retrieves it: the verdict is the parent's
-    return out
+        raised = task.exception()  # retrieves it: the verdict is the parent's
+    return Heartbeat(
+        ended_by_itself=False, before_cancel=before_cancel, log=list(log), times=log.times,
+        finished=task.done(), cancelled=task.cancelled(), ended_at=round(now() - t0, 6),
+        raised=raised)
 
 
 @scenario("virtual")
-async def first_completed(mod: Any, works: list[dict[str, Any]]) -> dict[str, Any]:
+async def first_completed(mod: Any, works: list[dict[str, Any]]) -> Race:
     jobs = [Work(spec, i) for i, spec in enumerate(works)]
     t0 = now()
     returned = await mod.first_completed([job.run for job in jobs])
     # Taken the moment first_completed returned: were the others finished by then?
-    return {"returned": returned, "returned_at": round(now() - t0, 6),
-            "works": [job.report(t0) for job in jobs]}
+    return Race(returned=returned, returned_at=round(now() - t0, 6),
+                works=[job.report(t0) for job in jobs])

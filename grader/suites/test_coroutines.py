@@ -4,6 +4,7 @@ captured standard output, and the loops ``run_double`` makes through a twin of
 
 import re
 
+from grader.scenarios import coroutines as sc
 from grader.testing import case, expect_equal, fail, show
 
 SLUG = "coroutines"
@@ -16,27 +17,27 @@ def _no_address(text: str) -> str:
     return re.sub(r" at 0x[0-9a-fA-F]+", "", text)
 
 
-def _describe(result: dict) -> str:
-    if "coroutine" in result:
-        return f"a coroutine object ({result['coroutine']}), never run"
-    if "awaitable" in result:
-        return f"an awaitable {result['awaitable']} object, not a value"
-    if "object" in result:
-        return f"a {result['object']} object"
-    return show(result["value"])
+def _describe(gave: sc.Gave) -> str:
+    if gave.kind == "coroutine":
+        return f"a coroutine object ({gave.name}), never run"
+    if gave.kind == "awaitable":
+        return f"an awaitable {gave.name} object, not a value"
+    if gave.kind == "object":
+        return f"a {gave.name} object"
+    return show(gave.value)
 
 
 @case(points=1, hidden=False)
 def test_async_double_doubles(student):
     xs = [21, -3, 0]
-    obs = student.run("async_double", xs=xs, call="await async_double(x) for x in [21, -3, 0]")
+    obs = student.run(sc.async_double, xs=xs, call="await async_double(x) for x in [21, -3, 0]")
     results = obs.returned()
     for x, got in zip(xs, results, strict=True):
-        if "not_awaitable" in got:
-            fail(f"async_double({x}) returned {_describe(got['not_awaitable'])} directly, not "
+        if got.not_awaitable is not None:
+            fail(f"async_double({x}) returned {_describe(got.not_awaitable)} directly, not "
                  "something to await. Declare it with `async def async_double(x)`.")
-        expect_equal(got["value"], 2 * x, f"await async_double({x})")
-    if not obs.value["coroutine_function"]:
+        expect_equal(got.value, 2 * x, f"await async_double({x})")
+    if not obs.value.coroutine_function:
         fail("async_double is not a coroutine function: declare it with `async def`.")
     obs.expect_not_blocking()
 
@@ -52,8 +53,8 @@ def _print_failure(obs, expected: str, twin: bool = False) -> None:
     obs.expect_no_error()
     if twin and obs.never_awaited:
         fail(f"{obs.call}: {obs.never_awaited[0]}. {NOT_RUN}")
-    if not obs.value["awaitable"]:
-        fail(f"{obs.call}: print_double(...) returned {_describe(obs.value['returned'])} instead "
+    if obs.value.not_awaitable is not None:
+        fail(f"{obs.call}: print_double(...) returned {_describe(obs.value.not_awaitable)} instead "
              "of a coroutine. Declare it with `async def print_double(x)`.")
     if obs.stdout != expected:
         hint = NOT_RUN if "coroutine object" in obs.stdout else \
@@ -63,22 +64,22 @@ def _print_failure(obs, expected: str, twin: bool = False) -> None:
 
 @case(points=1, hidden=False)
 def test_print_double_prints_the_value(student):
-    obs = student.run("print_double", x=3, call="await print_double(3)")
+    obs = student.run(sc.print_double, x=3, call="await print_double(3)")
     _print_failure(obs, "6\n")
-    expect_equal(obs.value["returned"], None, obs.call,
+    expect_equal(obs.value.returned, None, obs.call,
                  "print_double prints the value; it returns nothing.")
     obs.expect_not_blocking()
 
 
 @case(points=1)
 def test_print_double_awaits_async_double(student):
-    obs = student.run("print_double", x=5, twin=True,
+    obs = student.run(sc.print_double, x=5, twin=True,
                       call="await print_double(5) (with async_double replaced by a twin that "
                            "returns 'twin says 10')")
     _print_failure(obs, "twin says 10\n", twin=True)
-    twin = obs.value["twin"]
-    if twin["started"] != 1 or twin["finished"] != 1:
-        fail(f"{obs.call} ran async_double {twin['started']} times (finished {twin['finished']}); "
+    twin = obs.value.twin
+    if twin.started != 1 or twin.finished != 1:
+        fail(f"{obs.call} ran async_double {twin.started} times (finished {twin.finished}); "
              "expected exactly once, awaited to the end. Call it by its global name, "
              "`await async_double(x)`, and print what it returns.")
     obs.expect_not_blocking()
@@ -88,51 +89,48 @@ def test_print_double_awaits_async_double(student):
 @case(points=1, hidden=False)
 def test_run_double_returns_the_value(student):
     xs = [5, -7]
-    obs = student.run("run_double", xs=xs, call="run_double(x) for x in [5, -7], from plain "
+    obs = student.run(sc.run_double, xs=xs, call="run_double(x) for x in [5, -7], from plain "
                       "synchronous code (async_double replaced by a plain twin)")
     if obs.error is not None and obs.error.is_a("RuntimeError") \
             and not obs.error.is_a("NotImplementedError"):
         fail(f"{obs.call} raised {obs.error}. With no loop running, a new one must be made: "
              "`asyncio.run(async_double(x))` creates it, runs the coroutine and closes it.")
     for x, got in zip(xs, obs.returned(), strict=True):
-        if "value" not in got:
+        if got.kind != "value":
             fail(f"run_double({x}) returned {_describe(got)}; expected {2 * x}. {NOT_RUN}")
-        expect_equal(got["value"], 2 * x, f"run_double({x})")
+        expect_equal(got.value, 2 * x, f"run_double({x})")
 
 
 @case(points=1)
 def test_run_double_closes_its_new_loop(student):
-    obs = student.run("run_double_loops", xs=[4, 6], nested_x=3,
+    obs = student.run(sc.run_double_loops, xs=[4, 6], nested_x=3,
                       call="run_double(4) then run_double(6) from plain synchronous code "
                            "(async_double replaced by a twin that notes its loop)")
-    obs.expect_no_error()
-    plain, nested = obs.value["plain"], obs.value["nested"]
-    returned = plain.get("returned")
-    if returned is None:
-        fail(f"{obs.call}: run_double raised before returning.")
-    for x, got in zip([4, 6], returned, strict=True):
-        if "value" not in got:
+    plain, nested = obs.result().plain, obs.value.nested
+    loops = plain.loops
+    for x, got in zip([4, 6], plain.returned, strict=True):
+        if got.kind != "value":
             fail(f"run_double({x}) returned {_describe(got)}; expected {2 * x}. {NOT_RUN}")
-        expect_equal(got["value"], 2 * x, f"run_double({x})")
-    if plain["runs"] != 2:
-        fail(f"{obs.call} ran async_double {plain['runs']} times; expected once per call, on an "
+        expect_equal(got.value, 2 * x, f"run_double({x})")
+    if loops.runs != 2:
+        fail(f"{obs.call} ran async_double {loops.runs} times; expected once per call, on an "
              "event loop. Call it by its global name: `asyncio.run(async_double(x))`.")
-    if not all(plain["ran_on_closed"]):
+    if not all(loops.ran_on_closed):
         fail(f"{obs.call}: the loop that ran async_double was still open after run_double "
              "returned. A loop you create must be closed (in a `finally`), or let "
              "`asyncio.run(...)` create, run and close it.")
-    if plain["distinct_loops"] != 2:
+    if loops.distinct_loops != 2:
         fail(f"{obs.call} ran both calls on the same loop; each call needs a new event loop "
              "(a closed loop cannot run again).")
-    if plain["created_open"]:
-        fail(f"{obs.call} left {plain['created_open']} event loop(s) it created open. Close "
+    if loops.created_open:
+        fail(f"{obs.call} left {loops.created_open} event loop(s) it created open. Close "
              "every loop you make.")
     # The contract says nothing of a call on a running loop, beyond what holds everywhere:
     # the caller's loop unharmed, nothing left open. How it fails (or not) is its own.
     call = "run_double(3) called from a coroutine while a loop is running"
-    if not nested.get("outer_ok") or not nested.get("outer_still_current"):
+    if not nested.outer_ok or not nested.outer_still_current:
         fail(f"{call} broke the loop that was running (it was stopped or closed). run_double "
              "must only ever touch the new loop it makes.")
-    if nested["created_open"]:
+    if nested.loops is not None and nested.loops.created_open:
         fail(f"{call} raised as expected but left the new loop it created open. Close it in a "
              "`finally` (asyncio.run does this for you).")

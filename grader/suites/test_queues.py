@@ -2,7 +2,8 @@
 clock: results, how many calls run at once and in how many tasks, the outcome of every call
 when it returns or raises, and what it leaves behind."""
 
-from grader.testing import case, expect_equal, fail, show
+from grader.scenarios import queues as sc
+from grader.testing import Reason, case, expect_equal, fail, show
 
 SLUG = "queues"
 
@@ -14,27 +15,27 @@ def _scripts(delays, values=None):
 
 def _returned(obs):
     """What process_all returned; fails with a clear message if it raised or hung."""
-    if obs.returned("hung"):
-        fail(f"{obs.call} was still running after 1000 s of loop time although every call of "
-             "handle was done long before: is something awaited that never completes (a "
-             "worker waiting on `queue.get()` that nobody cancels, a `join()` that never "
-             "ends)?")
-    if obs.value["raised"] is not None:
-        fail(f"{obs.call} raised {obs.value['raised']}; expected it to return.")
-    return obs.value["returned"]
+    if obs.result().hung:
+        fail(f"{obs.call} was still running after {sc.HANG_AFTER:g} s of loop time although "
+             "every call of handle was done long before: is something awaited that never "
+             "completes (a worker waiting on `queue.get()` that nobody cancels, a `join()` "
+             "that never ends)?", Reason.HANG, obs=obs)
+    if obs.value.failed is not None:
+        fail(f"{obs.call} raised {obs.value.failed.raised}; expected it to return.")
+    return obs.value.returned
 
 
 def _raised(obs):
     """What process_all raised (the scripted error, possibly wrapped); fails if it returned."""
-    if obs.returned("hung"):
-        fail(f"{obs.call} hung: it was still waiting 1000 s of loop time after handle raised. "
-             "A worker whose handle raises never calls `task_done()` for its item, so "
-             "`queue.join()` waits for ever: watch the workers too (a TaskGroup, or "
-             "`asyncio.wait(..., return_when=FIRST_COMPLETED)`).")
-    if obs.value["raised"] is None:
-        fail(f"{obs.call} returned {show(obs.value['returned'])}; expected the KeyError that "
+    if obs.result().hung:
+        fail(f"{obs.call} hung: it was still waiting {sc.HANG_AFTER:g} s of loop time after "
+             "handle raised. A worker whose handle raises never calls `task_done()` for its "
+             "item, so `queue.join()` waits for ever: watch the workers too (a TaskGroup, or "
+             "`asyncio.wait(..., return_when=FIRST_COMPLETED)`).", Reason.HANG, obs=obs)
+    if obs.value.failed is None:
+        fail(f"{obs.call} returned {show(obs.value.returned)}; expected the KeyError that "
              "handle raised to propagate.")
-    return obs.value["raised"]
+    return obs.value.failed
 
 
 TEN = _scripts([1.0] * 10)
@@ -43,7 +44,7 @@ TEN_CALL = "process_all(10 items, handle taking 1 s each, workers=3)"
 
 @case(points=1, hidden=False)
 def test_results_in_the_order_of_items(student):
-    obs = student.run("process_all", scripts=_scripts([3, 1, 2, 0.5], ["a", "b", "c", "d"]),
+    obs = student.run(sc.process_all, scripts=_scripts([3, 1, 2, 0.5], ["a", "b", "c", "d"]),
                       workers=2, call="process_all(4 items taking 3, 1, 2, 0.5 s, workers=2)")
     expect_equal(_returned(obs), ["a", "b", "c", "d"], obs.call,
                  "Results must follow the order of items, not the order in which calls finish: "
@@ -52,26 +53,26 @@ def test_results_in_the_order_of_items(student):
 
 @case(points=2, hidden=False)
 def test_workers_calls_at_once(student):
-    obs = student.run("process_all", scripts=TEN, workers=3, call=TEN_CALL)
+    obs = student.run(sc.process_all, scripts=TEN, workers=3, call=TEN_CALL)
     obs.expect_not_blocking()
     expect_equal(_returned(obs), [f"r{i}" for i in range(10)], obs.call)
-    most = obs.value["most_at_once"]
+    most = obs.value.most_at_once
     if most > 3:
         fail(f"{obs.call} ran {most} calls of handle at once; expected at most 3. Does each "
-             "worker `await handle(item)` before it takes the next item?")
+             "worker `await handle(item)` before it takes the next item?", Reason.TIMING, obs=obs)
     if most < 3:
         fail(f"{obs.call} ran at most {most} calls of handle at once; expected 3 while items "
              "wait. Are the workers started as tasks side by side (not awaited one after the "
-             "other)?")
-    if obs.value["calls"] != 10:
-        fail(f"{obs.call} called handle {obs.value['calls']} times; expected 10, once per item.")
+             "other)?", Reason.TIMING, obs=obs)
+    if obs.value.calls != 10:
+        fail(f"{obs.call} called handle {obs.value.calls} times; expected 10, once per item.")
     obs.expect_elapsed(4.0, slow_hint="3 workers, 10 calls of 1 s: 4 s.",
                        fast_hint="Too fast: more than 3 calls ran at once.")
 
 
 @case(points=1)
 def test_a_free_worker_takes_the_next_item_at_once(student):
-    obs = student.run("process_all", scripts=_scripts([3, 1, 1, 1, 1, 1, 1]), workers=3,
+    obs = student.run(sc.process_all, scripts=_scripts([3, 1, 1, 1, 1, 1, 1]), workers=3,
                       call="process_all(7 items taking 3, 1, 1, 1, 1, 1, 1 s, workers=3)")
     got = _returned(obs)
     if type(got) is not list or sorted(map(str, got)) != [f"r{i}" for i in range(7)]:
@@ -80,7 +81,7 @@ def test_a_free_worker_takes_the_next_item_at_once(student):
                        "take the 1 s items one after another: a free worker takes the next item "
                        "at once (no batches, no waiting for the slowest).",
                        fast_hint="Too fast: more than 3 calls ran at once.")
-    few = student.run("process_all", scripts=_scripts([1.0, 1.0]), workers=5,
+    few = student.run(sc.process_all, scripts=_scripts([1.0, 1.0]), workers=5,
                       call="process_all(2 items taking 1 s each, workers=5)")
     expect_equal(_returned(few), ["r0", "r1"], few.call)
     few.expect_elapsed(1.0, slow_hint="With more workers than items, every item is handled at "
@@ -89,9 +90,9 @@ def test_a_free_worker_takes_the_next_item_at_once(student):
 
 @case(points=1)
 def test_handle_runs_in_the_worker_tasks(student):
-    obs = student.run("process_all", scripts=TEN, workers=3, call=TEN_CALL)
+    obs = student.run(sc.process_all, scripts=TEN, workers=3, call=TEN_CALL)
     expect_equal(_returned(obs), [f"r{i}" for i in range(10)], obs.call)
-    n = obs.value["tasks_running_handle"]
+    n = obs.value.tasks_running_handle
     if n > 3:
         fail(f"{obs.call} ran handle in {n} different tasks; expected at most 3: the 3 worker "
              "tasks take item after item and call `await handle(item)` themselves (not one task "
@@ -100,18 +101,18 @@ def test_handle_runs_in_the_worker_tasks(student):
 
 @case(points=1)
 def test_no_worker_left_running(student):
-    obs = student.run("process_all", scripts=TEN, workers=3, call=TEN_CALL)
+    obs = student.run(sc.process_all, scripts=TEN, workers=3, call=TEN_CALL)
     expect_equal(_returned(obs), [f"r{i}" for i in range(10)], obs.call)
-    left = obs.value["tasks_left"]
-    if obs.value["tasks_left_cancelling"]:
+    left = obs.value.tasks_left
+    if obs.value.tasks_left_cancelling:
         fail(f"After {obs.call} returned, {left} task(s) were still running, although they had "
              "been cancelled: `task.cancel()` only asks a task to stop. Await the cancelled "
              "workers (`await asyncio.gather(*workers, return_exceptions=True)`) before "
-             "returning.")
+             "returning.", Reason.LEAK)
     if left:
         fail(f"After {obs.call} returned, {left} task(s) were still running. Workers that loop "
              "on `await queue.get()` never end on their own: cancel them (and await them) once "
-             "the work is done, or send each one a stop marker.")
+             "the work is done, or send each one a stop marker.", Reason.LEAK)
     obs.expect_clean()
 
 
@@ -123,74 +124,77 @@ FAILING_CALL = ("process_all(4 items, workers=3) where handle raises KeyError('b
 
 @case(points=1)
 def test_a_failure_propagates_unwrapped(student):
-    obs = student.run("process_all", scripts=FAILING, workers=3, call=FAILING_CALL)
-    exc = _raised(obs)
-    if obs.value["is_group"]:
+    obs = student.run(sc.process_all, scripts=FAILING, workers=3, call=FAILING_CALL)
+    failed = _raised(obs)
+    exc = failed.raised
+    if failed.is_group:
         fail(f"{obs.call} raised {exc}; expected the KeyError itself, not an ExceptionGroup "
              "around it. A TaskGroup always wraps failures: catch the ExceptionGroup and raise "
              "its first exception.")
     if not exc.is_a("KeyError") or "bad item" not in exc.message:
         fail(f"{obs.call} raised {exc}; expected KeyError('bad item'), the exception handle "
              "raised.")
-    if not obs.value["same_exception"]:
+    if not failed.same_exception:
         fail(f"{obs.call} raised a KeyError, but not the one handle raised: let that same "
              "exception propagate.")
 
 
 @case(points=1)
 def test_a_failure_cancels_the_other_calls(student):
-    obs = student.run("process_all", scripts=FAILING, workers=3, call=FAILING_CALL)
-    exc = _raised(obs)
-    if not (obs.value["same_exception"] or obs.value.get("group_holds_it")):
-        fail(f"{obs.call} raised {exc}; expected the KeyError handle raised.")
-    runs = obs.value["runs"]
-    asked = obs.value["cancel_requested"]
+    obs = student.run(sc.process_all, scripts=FAILING, workers=3, call=FAILING_CALL)
+    failed = _raised(obs)
+    if not (failed.same_exception or failed.group_holds_it):
+        fail(f"{obs.call} raised {failed.raised}; expected the KeyError handle raised.")
+    runs = obs.value.runs
+    asked = obs.value.cancel_requested
     if asked:
         fail(f"{obs.call}: when it raised, the calls for items {asked} had been asked to cancel "
              "but had not finished yet: `task.cancel()` only requests it. Await the cancelled "
-             "workers before raising.")
-    running = [r["index"] for r in runs if r["outcome"] == "running"]
+             "workers before raising.", Reason.LEAK)
+    running = [r.index for r in runs if r.outcome == "running"]
     if running:
         fail(f"{obs.call}: when it raised, the calls for items {running} were still running. "
-             "Cancel the other workers and wait until they have finished before raising.")
+             "Cancel the other workers and wait until they have finished before raising.",
+             Reason.LEAK)
     for run in runs[1:]:
-        if run["outcome"] not in ("not started", "cancelled"):
-            fail(f"{obs.call}: the call for item {run['index']} was running when item 0 failed, "
-                 f"but it ended as '{run['outcome']}'; expected it to be cancelled.")
-    if obs.value["at"] != 1.0:
-        fail(f"{obs.call} raised after {obs.value['at']:g} s of loop time; expected 1 s, at once "
-             "when item 0 failed (the other calls are cancelled, not waited for).")
+        if run.outcome not in ("not started", "cancelled"):
+            fail(f"{obs.call}: the call for item {run.index} was running when item 0 failed, "
+                 f"but it ended as '{run.outcome}'; expected it to be cancelled.")
+    if obs.value.at != 1.0:
+        fail(f"{obs.call} raised after {obs.value.at:g} s of loop time; expected 1 s, at once "
+             "when item 0 failed (the other calls are cancelled, not waited for).",
+             Reason.TIMING, obs=obs)
     obs.expect_clean()
 
 
 @case(points=1, hidden=False)
 def test_rejects_fewer_than_one_worker(student):
     for workers in (0, -2):
-        obs = student.run("process_all", scripts=_scripts([1.0, 1.0]), workers=workers,
+        obs = student.run(sc.process_all, scripts=_scripts([1.0, 1.0]), workers=workers,
                           call=f"process_all([0, 1], handle, workers={workers})")
-        if obs.returned("hung"):
+        if obs.result().hung:
             fail(f"{obs.call} never finished; expected ValueError at once: with no worker, "
-                 "nobody ever takes an item.")
-        exc = obs.value["raised"]
-        if exc is None:
-            fail(f"{obs.call} returned {show(obs.value['returned'])}; expected ValueError: "
+                 "nobody ever takes an item.", Reason.HANG, obs=obs)
+        if obs.value.failed is None:
+            fail(f"{obs.call} returned {show(obs.value.returned)}; expected ValueError: "
                  "workers must be at least 1.")
+        exc = obs.value.failed.raised
         if not exc.is_a("ValueError"):
             fail(f"{obs.call} raised {exc}; expected ValueError.")
         if not exc.message.strip():
             fail(f"{obs.call} raised ValueError without a message; say what is wrong, e.g. "
                  "ValueError(f'workers must be at least 1, got {workers}').")
-        if obs.value["calls"]:
-            fail(f"{obs.call} called handle {obs.value['calls']} times before raising "
+        if obs.value.calls:
+            fail(f"{obs.call} called handle {obs.value.calls} times before raising "
                  "ValueError; check the arguments first.")
-    one = student.run("process_all", scripts=_scripts([1.0, 2.0]), workers=1,
+    one = student.run(sc.process_all, scripts=_scripts([1.0, 2.0]), workers=1,
                       call="process_all(2 items taking 1 s and 2 s, workers=1)")
     expect_equal(_returned(one), ["r0", "r1"], one.call, "workers=1 is valid: one worker.")
 
 
 @case(points=1)
 def test_no_items(student):
-    obs = student.run("process_all", scripts=[], workers=3, call="process_all([], handle, "
+    obs = student.run(sc.process_all, scripts=[], workers=3, call="process_all([], handle, "
                       "workers=3)")
     expect_equal(_returned(obs), [], obs.call)
     obs.expect_elapsed(0.0, slow_hint="With no items there is nothing to wait for.",
