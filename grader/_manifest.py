@@ -12,6 +12,7 @@ from pathlib import Path
 from ._errors import ManifestError
 
 MANIFEST = Path(__file__).with_name("curriculum.toml")
+FORMAT_VERSION = 1  # the layout of curriculum.toml this grader reads
 DEFAULT_TIME_LIMIT = 6.0
 
 
@@ -70,6 +71,14 @@ def load(path: Path = MANIFEST) -> list[Exercise]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{path.name} is not valid TOML: {exc}") from None
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ManifestError(f"{path.name}: format_version is {version!r}; this grader reads "
+                            f"format_version = {FORMAT_VERSION} (set it at the top of the file, "
+                            "or use the aiograde that wrote it)")
+    unknown = set(data) - {"format_version", "exercise"}
+    if unknown:
+        raise ManifestError(f"{path.name}: unknown top-level key(s) {sorted(unknown)}")
     entries = data.get("exercise")
     if not isinstance(entries, list) or not entries:
         raise ManifestError(f"{path.name}: no [[exercise]] entries found")

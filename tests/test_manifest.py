@@ -9,6 +9,8 @@ import pytest
 from grader._manifest import ManifestError, load
 
 GOOD = '''
+format_version = 1
+
 [[exercise]]
 slug = "gathering"
 title = "Running coroutines concurrently"
@@ -55,8 +57,17 @@ def test_a_bad_entry_is_refused_with_what_to_fix(tmp_path: Path, change: tuple[s
 
 def test_duplicate_slugs_and_bad_toml_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="'gathering' appears twice"):
-        load(write(tmp_path, GOOD + GOOD))
+        load(write(tmp_path, GOOD + GOOD.replace("format_version = 1", "")))
     with pytest.raises(ManifestError, match="not valid TOML"):
         load(write(tmp_path, "[[exercise]\nslug="))
     with pytest.raises(ManifestError, match="no \\[\\[exercise\\]\\] entries"):
-        load(write(tmp_path, "title = 'x'\n"))
+        load(write(tmp_path, "format_version = 1\n"))
+
+
+def test_a_manifest_of_another_format_version_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="format_version is 2; this grader reads format_version = 1"):
+        load(write(tmp_path, GOOD.replace("format_version = 1", "format_version = 2")))
+    with pytest.raises(ManifestError, match="format_version is None"):
+        load(write(tmp_path, GOOD.replace("format_version = 1", "")))
+    with pytest.raises(ManifestError, match=r"unknown top-level key\(s\) \['title'\]"):
+        load(write(tmp_path, "title = 'x'\n" + GOOD))
