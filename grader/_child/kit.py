@@ -287,7 +287,16 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
         wall=wall, leaks={k: v for k, v in leaks.items() if v}, never_awaited=never_awaited,
         warnings=other_warnings, loop_errors=outcome.loop_errors,
         blocking=list(instruments.blocking_events), stalls=list(instruments.stall_events),
-        timeline=timeline.drain(), stdout=out.getvalue(), stderr=err.getvalue())
+        timeline=_with_holdups(timeline.drain()), stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def _with_holdups(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """The timeline, with the moments the loop was held up by a blocking call or a stall."""
+    held = [TimelineEvent(EventKind.BLOCKED, b.call, b.at, b.at, b.where)
+            for b in instruments.blocking_events if b.at is not None]
+    held += [TimelineEvent(EventKind.STALL, f"{s.kind} {s.wall:g} s", s.at, s.at, s.where)
+             for s in instruments.stall_events if s.at is not None]
+    return sorted(events + held, key=lambda e: e.start)[:MAX_TIMELINE_EVENTS]
 
 
 @dataclass
