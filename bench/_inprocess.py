@@ -31,6 +31,7 @@ class InProcessSandbox:
     def __init__(self, modules: dict[str, Path]) -> None:
         self.modules = modules
         self.loaded: dict[str, tuple[Any, Any]] = {}
+        self.overruns: dict[str, Any] = {}
         worker.prepare()
 
     def start(self, slugs: list[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 import typing
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -22,7 +23,7 @@ from ._child import STUCK_MARK
 from ._child.kit import REGISTRY, scenario_name
 from ._manifest import Exercise
 from ._report import Finding, bound
-from ._sandbox import Failure, FailureKind, Sandbox
+from ._sandbox import Failure, FailureKind, Overrun, Sandbox
 from ._status import Reason
 from ._submission import Problem
 from ._values import decode, show
@@ -30,6 +31,10 @@ from ._wire import Answer, Location, RuntimeFinding, SandboxReport, TimelineEven
 from .testing import GradingFailure, Observation, fail
 
 R = TypeVar("R")
+# Once an exercise's code has run out of time, each later test still gets this long (real
+# seconds): enough for an answer that finishes (on the virtual clock they take a fraction
+# of it), so no point it would earn is lost; a hang costs this much, not a whole limit.
+OVERRUN_FLOOR = 0.5
 
 
 class GraderFault(Exception):
@@ -72,8 +77,9 @@ class Student:
     """The ``student`` fixture: runs scenarios against one exercise's module."""
 
     def __init__(self, exercise: Exercise, sandbox: Sandbox | None, problem: Problem | None,
-                 seen: Seen) -> None:
+                 seen: Seen, test: str = "") -> None:
         self.exercise, self.sandbox, self.problem, self.seen = exercise, sandbox, problem, seen
+        self.test = test  # the hidden test this fixture serves
 
     @overload
     def run(self, scenario: Callable[..., Coroutine[Any, Any, R]], /, call: str | None = None,
@@ -104,9 +110,20 @@ class Student:
             err = hello.import_error
             fail(f"{slug}.py could not be imported: {err}. No test of this exercise can run "
                  "until the module imports without errors.", Reason.IMPORT, where=err.where)
-        answer = self.sandbox.worker(slug).run(name, args, limit)
+        overrun = self.sandbox.overruns.get(slug)
+        started = time.monotonic()
+        allowed = limit if overrun is None else min(limit, max(overrun.left, OVERRUN_FLOOR))
+        answer = self.sandbox.worker(slug).run(name, args, allowed)
+        if overrun is not None:
+            overrun.left = max(0.0, overrun.left - (time.monotonic() - started))
         if isinstance(answer, Failure):
             self.seen.note_failure(slug, answer)
+            if answer.kind is FailureKind.TIMEOUT:
+                if overrun is not None:
+                    fail(f"{call} was stopped: {slug}.py already ran out of time in "
+                         f"{overrun.first_test} (see there), and what is left of its time went "
+                         "to tests that did not finish either.", Reason.CAUSED_BY)
+                self.sandbox.overruns[slug] = Overrun(self.test, limit / 2)
             fail(self._explain(answer, call), self._reason(answer))
         assert isinstance(answer, Answer)
         self.seen.note(slug, answer.findings, None)
@@ -226,7 +243,8 @@ class GradingPlugin:
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Student:
         slug = request.module.SLUG
-        return Student(self.exercises[slug], self.sandbox, self.problems.get(slug), self.seen)
+        return Student(self.exercises[slug], self.sandbox, self.problems.get(slug), self.seen,
+                       request.node.name)
 
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:

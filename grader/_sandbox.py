@@ -68,6 +68,17 @@ class Confinement:
 
 
 @dataclass
+class Overrun:
+    """An exercise whose code already ran out of time once: the rest of its tests share half
+    a time limit more, so code that spins or hangs costs the exercise about twice its limit,
+    not a limit per test (a test that finishes still passes; one that would hang too is cut
+    short)."""
+
+    first_test: str
+    left: float  # real seconds the remaining tests may still use, together
+
+
+@dataclass
 class Failure:
     """Why a worker gave no answer."""
 
@@ -265,6 +276,7 @@ class Sandbox:
         self.workers: dict[str, Worker] = {}
         # A module whose import hangs would hang every fresh worker: remember, and fail fast.
         self.import_hangs: dict[str, Failure] = {}
+        self.overruns: dict[str, Overrun] = {}
 
     def start(self, slugs: list[str]) -> None:
         """Fork every worker at once, so student modules import side by side."""
