@@ -110,6 +110,27 @@ def _course_slugs(only: list[str] | None) -> list[str]:
     return [slug for slug in course if slug in only]
 
 
+def plan_class(folder: Path, only: list[str] | None = None, student: str | None = None,
+               ) -> tuple[list[str], list[Path], dict[str, str]]:
+    """The exercises to grade, the student folders to grade, and the entries refused (with
+    why); bad input (no class there, an unknown exercise or student) raises SubmissionError.
+    Cheap, so the command checks it before it opens anything."""
+    slugs = _course_slugs(only)
+    students, refused = students_in(folder, slugs)
+    names = sorted([s.name for s in students] + list(refused))
+    if not names:
+        raise SubmissionError(f"{folder} has no student sub-folders: --class grades a folder "
+                              "with one sub-folder per student")
+    if student is not None:
+        if student not in names:
+            raise SubmissionError(f"no student {student!r} in {folder}: --student takes the name "
+                                  f"of one of its sub-folders ({', '.join(names[:5])}"
+                                  f"{', ...' if len(names) > 5 else ''})")
+        students = [s for s in students if s.name == student]
+        refused = {name: why for name, why in refused.items() if name == student}
+    return slugs, students, refused
+
+
 def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force: bool = False,
                 only: list[str] | None = None, tamper: str = "flag", student: str | None = None,
                 parallel: int = PARALLEL_PER_SUBMISSION, progress: Any = None) -> ClassSummary:
@@ -119,17 +140,8 @@ def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force
     is of those modules, so it never stands in for a whole grading (nor a whole one for it).
     """
     summary = ClassSummary()
-    slugs = _course_slugs(only)
+    slugs, students, refused = plan_class(folder, only, student)
     covered = None if only is None else slugs
-    students, refused = students_in(folder, slugs)
-    if student is not None:
-        names = [s.name for s in students] + list(refused)
-        if student not in names:
-            raise SubmissionError(f"no student {student!r} in {folder}: --student takes the name "
-                                  f"of one of its sub-folders ({', '.join(sorted(names)[:5])}"
-                                  f"{', ...' if len(names) > 5 else ''})")
-        students = [s for s in students if s.name == student]
-        refused = {name: why for name, why in refused.items() if name == student}
     for name, why in refused.items():
         book.record_ungraded(name, why, __version__)
     summary.failed.update(refused)

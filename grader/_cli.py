@@ -246,8 +246,9 @@ def _grade_class(args: argparse.Namespace, writes: list[tuple[str, Path]]) -> in
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from ._classgrading import grade_class
+    from ._classgrading import grade_class, plan_class
 
+    plan_class(Path(args.path), args.only, args.student)  # bad input refused before anything
     console = Console(stderr=True)
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
@@ -279,21 +280,18 @@ def _mean_percent(summary: ClassSummary) -> float | None:
 
 
 def _print_summary(args: argparse.Namespace, summary: ClassSummary) -> None:
-    from rich.console import Console
-
-    out = Console(highlight=False)
+    """Class mode's --format table: the summary, one line per fact (plain text, for grep)."""
     where = "none (--no-gradebook)" if args.no_gradebook else args.gradebook
-    out.print(f"graded {len(summary.graded)}, unchanged since the last run "
-              f"{len(summary.unchanged)}, could not grade {len(summary.failed)}; "
-              f"gradebook: {where}", markup=False)
+    print(f"graded {len(summary.graded)}, unchanged since the last run "
+          f"{len(summary.unchanged)}, could not grade {len(summary.failed)}; gradebook: {where}")
     mean = _mean_percent(summary)
     if mean is not None:
         scope = f" (only {', '.join(args.only)})" if args.only else ""
-        out.print(f"mean score {mean:.1f}% over {len(summary.scores)} students{scope}")
+        print(f"mean score {mean:.1f}% over {len(summary.scores)} students{scope}")
     for student in sorted(summary.flagged):
-        out.print(f"  flagged for review: {student}", markup=False)
+        print(f"  flagged for review: {student}")
     for student, why in sorted(summary.failed.items()):
-        out.print(f"  could not grade {student}: {why}", markup=False)
+        print(f"  could not grade {student}: {why}")
 
 
 def _class_json(args: argparse.Namespace, summary: ClassSummary) -> dict[str, Any]:
