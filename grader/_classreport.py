@@ -398,7 +398,8 @@ def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
     for student, report, at in latest:
         flag = _flagged(report)
         only = partial.get(student)
-        classes = "student-row" + (" flagged" if flag else "") + (" partial-grading" if only else "")
+        classes = ("student-row" + (" flagged" if flag else "")
+                   + (" partial-grading" if only is not None else ""))
         out.append(f'<tr class="{classes}">'
                    f'<th scope="row" class="student">{_e(student)}</th>'
                    f'<td class="num">{report.score}/{report.max_score}</td>')
@@ -412,12 +413,13 @@ def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
         out.append(f"<td>{' '.join(marks)}</td>")
         by_slug = {ex.slug: ex for ex in report.exercises}
         for slug in slugs:
-            ex = by_slug.get(slug)
-            if ex is None:
+            result = by_slug.get(slug)
+            if result is None:
                 out.append('<td class="num none" title="not graded">–</td>')
             else:
-                out.append(f'<td class="num {_e(ex.status)}" title="{_e(slug)}: {_e(ex.status)}">'
-                           f'{ex.score}/{ex.max_score}</td>')
+                out.append(f'<td class="num {_e(result.status)}" '
+                           f'title="{_e(slug)}: {_e(result.status)}">'
+                           f'{result.score}/{result.max_score}</td>')
         out.append(f'<td class="when">{at:%Y-%m-%d %H:%M}</td></tr>\n')
     out.append("</tbody></table></div>\n</section>\n")
     if ungraded:
