@@ -73,11 +73,12 @@ def students_in(folder: Path, slugs: list[str]) -> tuple[list[Path], dict[str, s
 def _grade_one(student: Path, only: list[str] | None, tamper: str, parallel: int,
                running: dict[str, subprocess.Popen[str]]) -> Report | str:
     """The report, or why there is none."""
-    command = [sys.executable, "-m", "grader", "grade", str(student), "--format", "json",
-               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent),
+    command = [sys.executable, "-m", "grader", "grade", "--format", "json",
+               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent.resolve()),
                "--parallel", str(parallel)]
     for slug in only or []:
         command += ["--only", slug]
+    command += ["--", str(student)]  # a folder named like an option is still a path
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
     running[student.name] = process

@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     g = commands.add_parser("grade", help="grade a submission (or a class with --class)")
-    g.add_argument("path", help="a folder of <exercise>.py modules, or a checkout with exercises/;"
-                   " with --class, a folder with one sub-folder per student")
+    g.add_argument("path", type=_name, help="a folder of <exercise>.py modules, or a checkout "
+                   "with exercises/; with --class, a folder with one sub-folder per student")
     g.add_argument("--format", default="table", metavar="FORMAT",
                    help="what to print: table (default), json, markdown, junit, gradescope, "
                    "exercism; with --class: table (the summary) or json (every report and the "
@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--tamper", choices=TAMPER_POLICIES, default="flag",
                    help="flagged submissions: flag them for review (default) or zero the "
                    "flagged exercises")
-    g.add_argument("--gradebook", default=DEFAULT_GRADEBOOK, metavar="DB",
+    g.add_argument("--gradebook", type=_name, default=DEFAULT_GRADEBOOK, metavar="DB",
                    help=f"the SQLite gradebook every grading lands in (default: {DEFAULT_GRADEBOOK})")
     g.add_argument("--no-gradebook", action="store_true", help="do not record this grading")
     g.add_argument("--student", type=_name, help="the name to record this grading under "
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     b = commands.add_parser("gradebook", help="export the gradebook")
     b.add_argument("what", choices=["csv", "html"], help="csv: one row per student; html: the "
                    "class report with charts")
-    b.add_argument("--gradebook", default=DEFAULT_GRADEBOOK, metavar="DB")
+    b.add_argument("--gradebook", type=_name, default=DEFAULT_GRADEBOOK, metavar="DB")
     b.add_argument("-o", "--output", metavar="PATH", help="write here (default: standard output)")
     return parser
 

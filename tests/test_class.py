@@ -175,3 +175,12 @@ def test_class_mode_refuses_what_it_cannot_do(tmp_path: Path) -> None:
         assert done.returncode == 2 and says in done.stderr, (args, done.stderr)
         assert done.stdout == "" and "Traceback" not in done.stderr
     assert not (tmp_path / "aiograde.sqlite3").exists()  # refused before anything was opened
+
+
+def test_a_student_folder_named_like_an_option_is_graded_as_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "--help").mkdir()
+    shutil.copy(ROOT / "solutions/coroutines.py", tmp_path / "--help" / "coroutines.py")
+    done = run_here(tmp_path, "grade", ".", "--class", "--only", "coroutines", "--no-gradebook",
+                    "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["students"]["--help"]["score"] == 5
