@@ -278,13 +278,18 @@ class Gradebook:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: IMMEDIATE takes the write lock up front (waiting its turn)."""
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # locked too long, disk full, read-only, ...
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise GradebookError(f"could not write the gradebook {self.path}: {exc}") from None
 
     def close(self) -> None:
         if self._db is not None:

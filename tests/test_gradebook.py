@@ -635,3 +635,18 @@ def test_a_gradebook_in_a_missing_folder_is_refused_and_not_created(tmp_path: Pa
             attempt(tmp_path / "nowhere" / "book.db")
     Gradebook.check(tmp_path / "new.db")
     assert not (tmp_path / "new.db").exists()  # checking creates nothing
+
+
+def test_a_gradebook_that_cannot_be_written_says_so(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(_gradebook, "BUSY_TIMEOUT", 0.2)
+    with Gradebook(tmp_path / "class.db") as book:
+        other = sqlite3.connect(tmp_path / "class.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer that never lets go
+        try:
+            with pytest.raises(GradebookError, match=r"could not write the gradebook .*locked"):
+                book.record("ada", full_marks(), "h", T0)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        book.record("ada", full_marks(), "h", T0)  # and it goes on working
+        assert len(book.latest()) == 1
