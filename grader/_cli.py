@@ -267,8 +267,10 @@ def _grade_class(args: argparse.Namespace, writes: list[tuple[str, Path]]) -> in
     else:
         _print_summary(args, summary)
     if summary.interrupted:
-        console.print("interrupted: what was graded is in the gradebook; run the same "
-                      "command again to grade the rest")
+        console.print("interrupted: " + ("nothing was recorded (--no-gradebook)"
+                                         if args.no_gradebook else
+                                         "what was graded is in the gradebook; run the same "
+                                         "command again to grade the rest"))
     if failed:
         raise OutputError("graded, but could not write " + "; ".join(failed))
     return 130 if summary.interrupted else 0
@@ -289,9 +291,15 @@ def _print_summary(args: argparse.Namespace, summary: ClassSummary) -> None:
         scope = f" (only {', '.join(args.only)})" if args.only else ""
         print(f"mean score {mean:.1f}% over {len(summary.scores)} students{scope}")
     for student in sorted(summary.flagged):
-        print(f"  flagged for review: {student}")
+        print(f"  flagged for review: {_printable(student)}")
     for student, why in sorted(summary.failed.items()):
-        print(f"  could not grade {student}: {why}")
+        print(f"  could not grade {_printable(student)}: {_printable(why)}")
+
+
+def _printable(text: str) -> str:
+    """Text from a submission (a folder's name) made safe for a terminal: control characters
+    (an escape sequence in a name) are shown escaped, never sent."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _class_json(args: argparse.Namespace, summary: ClassSummary) -> dict[str, Any]:

@@ -184,3 +184,11 @@ def test_a_student_folder_named_like_an_option_is_graded_as_a_folder(tmp_path: P
                     "--format", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["students"]["--help"]["score"] == 5
+
+
+def test_the_summary_never_sends_a_name_s_control_characters(tmp_path: Path) -> None:
+    (tmp_path / "eve\x1b[2J").mkdir()  # an escape sequence that would clear the terminal
+    done = run_here(tmp_path, "grade", ".", "--class", "--no-gradebook")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout
+    assert "could not grade eve\\x1b[2J: no exercise module found" in done.stdout
