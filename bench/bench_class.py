@@ -172,7 +172,7 @@ def class_run(folder: Path, book: Path, jobs: int) -> tuple[Run, dict[str, int]]
     if run.returncode != 0:
         raise SystemExit(f"aiograde --class exited {run.returncode}:\n{run.err[-3000:]}")
     found = re.search(r"graded (\d+), unchanged since the last run (\d+), could not grade (\d+)",
-                      run.err)
+                      run.out)  # the class summary is what --format table prints
     if not found:
         return run, {}
     return run, dict(zip(("graded", "unchanged", "failed"), map(int, found.groups()), strict=True))

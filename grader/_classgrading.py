@@ -4,7 +4,8 @@ Each submission is graded by its own grader process (``aiograde grade``), so one
 submission can never disturb another's grading, and the parent only reads back a JSON
 report. Every grading lands in the gradebook; a submission whose content and grader
 version are already there is not graded again, so an interrupted run picks up where it
-stopped.
+stopped. A grading restricted with ``--only`` is recorded as such, so it never stands in
+for a whole grading. A student that could not be graded is recorded with the reason.
 """
 
 from __future__ import annotations
@@ -20,12 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, _manifest
-from ._errors import SubmissionError
+from ._errors import AiogradeError, SubmissionError
 from ._gradebook import Gradebook, content_hash
 from ._report import Report
 
 # One submission's whole grading, all exercises; far above any honest submission's.
 PER_SUBMISSION_SECONDS = 900
+# Most of a grading's wall time is spent waiting in real-clock scenarios (threads,
+# subprocesses), so four submissions per core keep the cores busy.
+JOBS_PER_CORE = 4
+# Submissions already run side by side: one grader process each is enough.
+PARALLEL_PER_SUBMISSION = 1
+
+
+def default_jobs() -> int:
+    return JOBS_PER_CORE * (os.cpu_count() or 1)
 
 
 @dataclass
@@ -36,13 +46,19 @@ class ClassSummary:
     scores: dict[str, tuple[int, int]] = field(default_factory=dict)
     flagged: list[str] = field(default_factory=list)
     interrupted: bool = False
+    reports: dict[str, Report] = field(default_factory=dict)  # graded and unchanged students
 
 
-def students_in(folder: Path) -> tuple[list[Path], dict[str, str]]:
+def students_in(folder: Path, slugs: list[str]) -> tuple[list[Path], dict[str, str]]:
     """The student folders, by name; links and stray files are refused, with why."""
     if not folder.is_dir():
         raise SubmissionError(f"{folder} is not a folder of submissions (one sub-folder "
-                                 "per student)")
+                              "per student)")
+    own = [f"{s}.py" for s in slugs if (folder / f"{s}.py").exists()]
+    if own or (folder / "exercises").is_dir():
+        what = ", ".join(own[:3]) if own else "an exercises/ folder"
+        raise SubmissionError(f"{folder} is one student's submission (it holds {what}), not a "
+                              "class: drop --class to grade it")
     students, refused = [], {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
@@ -54,15 +70,15 @@ def students_in(folder: Path) -> tuple[list[Path], dict[str, str]]:
     return students, refused
 
 
-def _grade_one(student: Path, only: list[str] | None, tamper: str,
+def _grade_one(student: Path, only: list[str] | None, tamper: str, parallel: int,
                running: dict[str, subprocess.Popen[str]]) -> Report | str:
     """The report, or why there is none."""
-    command = [sys.executable, "-m", "grader", "grade", str(student), "--format", "json",
-               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent),
-               # Submissions already run side by side: one grader process each is enough.
-               "--parallel", "1"]
+    command = [sys.executable, "-m", "grader", "grade", "--format", "json",
+               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent.resolve()),
+               "--parallel", str(parallel)]
     for slug in only or []:
         command += ["--only", slug]
+    command += ["--", str(student)]  # a folder named like an option is still a path
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
     running[student.name] = process
@@ -79,51 +95,92 @@ def _grade_one(student: Path, only: list[str] | None, tamper: str,
         return last.removeprefix("aiograde: ")[:300]
     try:
         return Report.from_dict(json.loads(out))
-    except (ValueError, TypeError) as exc:
+    except (AiogradeError, ValueError, TypeError, KeyError) as exc:
         return f"the grader's report could not be read ({exc})"
 
 
+def _course_slugs(only: list[str] | None) -> list[str]:
+    """The exercises a grading covers: ``only``'s (checked against the manifest), or all."""
+    course = [e.slug for e in _manifest.load()]
+    if only is None:
+        return course
+    unknown = sorted(set(only) - set(course))
+    if unknown:
+        raise SubmissionError(f"unknown exercise(s) {unknown} in --only; known: "
+                              f"{', '.join(course)}")
+    return [slug for slug in course if slug in only]
+
+
+def plan_class(folder: Path, only: list[str] | None = None, student: str | None = None,
+               ) -> tuple[list[str], list[Path], dict[str, str]]:
+    """The exercises to grade, the student folders to grade, and the entries refused (with
+    why); bad input (no class there, an unknown exercise or student) raises SubmissionError.
+    Cheap, so the command checks it before it opens anything."""
+    slugs = _course_slugs(only)
+    students, refused = students_in(folder, slugs)
+    names = sorted([s.name for s in students] + list(refused))
+    if not names:
+        raise SubmissionError(f"{folder} has no student sub-folders: --class grades a folder "
+                              "with one sub-folder per student")
+    if student is not None:
+        if student not in names:
+            raise SubmissionError(f"no student {student!r} in {folder}: --student takes the name "
+                                  f"of one of its sub-folders ({', '.join(names[:5])}"
+                                  f"{', ...' if len(names) > 5 else ''})")
+        students = [s for s in students if s.name == student]
+        refused = {name: why for name, why in refused.items() if name == student}
+    return slugs, students, refused
+
+
 def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force: bool = False,
-                only: list[str] | None = None, tamper: str = "flag",
-                progress: Any = None) -> ClassSummary:
-    """Grade every student folder under ``folder`` into ``book``."""
+                only: list[str] | None = None, tamper: str = "flag", student: str | None = None,
+                parallel: int = PARALLEL_PER_SUBMISSION, progress: Any = None) -> ClassSummary:
+    """Grade every student folder under ``folder`` (or just ``student``'s) into ``book``.
+
+    A grading with ``only`` covers those exercises and is recorded as such: its content hash
+    is of those modules, so it never stands in for a whole grading (nor a whole one for it).
+    """
     summary = ClassSummary()
-    students, refused = students_in(folder)
+    slugs, students, refused = plan_class(folder, only, student)
+    covered = None if only is None else slugs
+    for name, why in refused.items():
+        book.record_ungraded(name, why, __version__)
     summary.failed.update(refused)
-    slugs = [e.slug for e in _manifest.load()]
     todo: list[tuple[Path, str]] = []
-    for student in students:
-        digest = content_hash(student, slugs)
-        known = None if force else book.find(student.name, digest, __version__)
+    for entry in students:
+        digest = content_hash(entry, slugs)
+        known = None if force else book.find(entry.name, digest, __version__, covered)
         if known is not None:
-            summary.unchanged.append(student.name)
-            summary.scores[student.name] = (known.score, known.max_score)
+            summary.unchanged.append(entry.name)
+            summary.scores[entry.name] = (known.score, known.max_score)
+            summary.reports[entry.name] = known
             if known.flagged:
-                summary.flagged.append(student.name)
+                summary.flagged.append(entry.name)
         else:
-            todo.append((student, digest))
+            todo.append((entry, digest))
     task = progress.add_task("grading", total=len(students)) if progress else None
     if progress:
         progress.update(task, advance=len(students) - len(todo))
     running: dict[str, subprocess.Popen[str]] = {}
     lock = threading.Lock()
-    # Most of a grading's wall time is spent waiting in real-clock scenarios (threads,
-    # subprocesses), so four per core keep the cores busy.
-    pool = ThreadPoolExecutor(max_workers=jobs or 4 * (os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=jobs or default_jobs())
     try:
-        futures = {pool.submit(_grade_one, s, only, tamper, running): (s, d) for s, d in todo}
+        futures = {pool.submit(_grade_one, s, only, tamper, parallel, running): (s, d)
+                   for s, d in todo}
         for future in as_completed(futures):
-            student, digest = futures[future]
+            entry, digest = futures[future]
             outcome = future.result()
             with lock:
                 if isinstance(outcome, Report):
-                    book.record(student.name, outcome, digest)
-                    summary.graded.append(student.name)
-                    summary.scores[student.name] = (outcome.score, outcome.max_score)
+                    book.record(entry.name, outcome, digest, only=covered)
+                    summary.graded.append(entry.name)
+                    summary.scores[entry.name] = (outcome.score, outcome.max_score)
+                    summary.reports[entry.name] = outcome
                     if outcome.flagged:
-                        summary.flagged.append(student.name)
+                        summary.flagged.append(entry.name)
                 else:
-                    summary.failed[student.name] = outcome
+                    book.record_ungraded(entry.name, outcome, __version__)
+                    summary.failed[entry.name] = outcome
             if progress:
                 progress.update(task, advance=1)
     except KeyboardInterrupt:  # what is recorded stays; the next run does the rest

@@ -2,6 +2,8 @@
 
 No network and no scripts: the charts are inline SVG drawn here, the style is inline CSS.
 Everything that comes from a submission (student names, failure messages, ...) is escaped.
+A partial grading (``--only``) is marked as such and never counted as a whole grade in the
+summary or the score distribution; students who could not be graded are listed with why.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ._gradebook import Gradebook, exercise_order
+from ._gradebook import Gradebook, Ungraded, exercise_order
 from ._report import Report
 
 DEFAULT_TITLE = "aiograde class report"
@@ -265,6 +267,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .none { color: var(--muted); }
 tr.flagged td:first-child { box-shadow: inset 4px 0 0 #b91c1c; }
 .flag { color: #b91c1c; font-weight: 600; white-space: nowrap; }
+.partial-mark { color: #92400e; font-weight: 600; }
 .student { font-weight: 600; overflow-wrap: anywhere; min-width: 8em; }
 #student-table { font-size: .9rem; }
 #student-table th.ex { font-size: .8rem; min-width: 4.2em; }
@@ -276,7 +279,11 @@ tr.flagged td:first-child { box-shadow: inset 4px 0 0 #b91c1c; }
 
 def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
     """The class report of this gradebook's latest gradings, as one self-contained HTML page."""
-    latest = book.latest()
+    gradings = book.latest_gradings()
+    ungraded = book.not_graded()
+    latest = [(g.student, g.report, g.graded_at) for g in gradings]
+    partial = {g.student: g.only or [] for g in gradings if g.partial}
+    whole = [(student, r, at) for student, r, at in latest if student not in partial]
     slugs = exercise_order(r for _, r, _ in latest)
     titles: dict[str, str] = {}
     for _, report, _ in latest:
@@ -287,9 +294,14 @@ def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
            f'<title>{_e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n'
            f'<header><h1>{_e(title)}</h1>\n']
-    if not latest:
+    if not latest and not ungraded:
         out.append('<p class="empty">No gradings yet: grade the class first.</p></header>\n'
                    '</main>\n</body>\n</html>\n')
+        return "".join(out)
+    if not latest:
+        out.append('<p class="lede">No student could be graded yet.</p></header>\n')
+        out.append(_not_graded_section(ungraded))
+        out.append("</main>\n</body>\n</html>\n")
         return "".join(out)
 
     first = min(at for _, _, at in latest)
@@ -299,16 +311,23 @@ def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
     when = (f"on {last_text} UTC" if first_text == last_text
             else f"from {first_text} to {last_text} UTC")
     out.append(f'<p class="lede">The latest grading of each of {_plural(len(latest), "student")}, '
-               f'graded {when} by aiograde {_e(", ".join(versions))}.</p></header>\n')
+               f'graded {when} by aiograde {_e(", ".join(versions))}.')
+    if partial:
+        out.append(f' {_plural(len(partial), "student")} had only some exercises graded '
+                   '(<code>--only</code>): marked <em>partial</em> below, and left out of the '
+                   'scores and the score distribution, which are of whole gradings only.')
+    out.append('</p></header>\n')
 
-    # Summary.
-    percents = [_percent(r) for _, r, _ in latest]
-    maxima = {r.max_score for _, r, _ in latest}
+    # Summary: of whole gradings only (a partial grading is not a grade).
+    percents = [_percent(r) for _, r, _ in whole]
+    maxima = {r.max_score for _, r, _ in whole}
     flagged = sum(1 for _, r, _ in latest if _flagged(r))
-    full = sum(1 for _, r, _ in latest if r.max_score and r.score == r.max_score)
-    if len(maxima) == 1:
+    full = sum(1 for _, r, _ in whole if r.max_score and r.score == r.max_score)
+    if not whole:
+        mean = median = "–"
+    elif len(maxima) == 1:
         top = next(iter(maxima))
-        scores = [r.score for _, r, _ in latest]
+        scores = [r.score for _, r, _ in whole]
         mean = f"{statistics.fmean(scores):.1f} / {top}"
         median = f"{statistics.median(scores):g} / {top}"
     else:
@@ -316,7 +335,9 @@ def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
         median = f"{statistics.median(percents):.0f}%"
     stats = [("students", str(len(latest)), ""), ("mean score", mean, ""),
              ("median score", median, ""), ("full marks", str(full), ""),
-             ("flagged for review", str(flagged), " alert" if flagged else "")]
+             ("flagged for review", str(flagged), " alert" if flagged else ""),
+             ("partial gradings", str(len(partial)), " alert" if partial else ""),
+             ("could not be graded", str(len(ungraded)), " alert" if ungraded else "")]
     out.append('<section id="summary" aria-labelledby="summary-heading">\n'
                '<h2 id="summary-heading">Summary</h2>\n<dl class="stats">')
     for name, value, extra in stats:
@@ -328,7 +349,8 @@ def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
                '<h2 id="charts-heading">Charts</h2>\n')
     out.append('<figure id="score-distribution" aria-labelledby="score-distribution-caption">'
                '<figcaption id="score-distribution-caption">Score distribution: how many students '
-               'got each score</figcaption>\n' + _histogram(latest) + "</figure>\n")
+               'got each score (whole gradings)</figcaption>\n' + _histogram(whole)
+               + "</figure>\n")
     out.append('<figure id="pass-rates" aria-labelledby="pass-rates-caption">'
                '<figcaption id="pass-rates-caption">Pass rate per exercise: the share of students '
                'with full marks</figcaption>\n' + _pass_rates(latest, slugs, titles) + "</figure>\n")
@@ -375,20 +397,50 @@ def render_class_report(book: Gradebook, title: str = DEFAULT_TITLE) -> str:
     out.append('<th scope="col">graded (UTC)</th></tr></thead><tbody>\n')
     for student, report, at in latest:
         flag = _flagged(report)
-        out.append(f'<tr class="student-row{" flagged" if flag else ""}">'
+        only = partial.get(student)
+        classes = ("student-row" + (" flagged" if flag else "")
+                   + (" partial-grading" if only is not None else ""))
+        out.append(f'<tr class="{classes}">'
                    f'<th scope="row" class="student">{_e(student)}</th>'
                    f'<td class="num">{report.score}/{report.max_score}</td>')
-        mark = ('<span class="flag" role="img" aria-label="flagged for review">⚑ flagged</span>'
-                if flag else "")
-        out.append(f"<td>{mark}</td>")
+        marks = []
+        if flag:
+            marks.append('<span class="flag" role="img" aria-label="flagged for review">'
+                         '⚑ flagged</span>')
+        if only is not None:
+            marks.append(f'<span class="partial-mark" title="graded with --only: '
+                         f'{_e(", ".join(only))}">partial: only {_e(", ".join(only))}</span>')
+        out.append(f"<td>{' '.join(marks)}</td>")
         by_slug = {ex.slug: ex for ex in report.exercises}
         for slug in slugs:
-            ex = by_slug.get(slug)
-            if ex is None:
+            result = by_slug.get(slug)
+            if result is None:
                 out.append('<td class="num none" title="not graded">–</td>')
             else:
-                out.append(f'<td class="num {_e(ex.status)}" title="{_e(slug)}: {_e(ex.status)}">'
-                           f'{ex.score}/{ex.max_score}</td>')
+                out.append(f'<td class="num {_e(result.status)}" '
+                           f'title="{_e(slug)}: {_e(result.status)}">'
+                           f'{result.score}/{result.max_score}</td>')
         out.append(f'<td class="when">{at:%Y-%m-%d %H:%M}</td></tr>\n')
-    out.append("</tbody></table></div>\n</section>\n</main>\n</body>\n</html>\n")
+    out.append("</tbody></table></div>\n</section>\n")
+    if ungraded:
+        out.append(_not_graded_section(ungraded))
+    out.append("</main>\n</body>\n</html>\n")
+    return "".join(out)
+
+
+def _not_graded_section(ungraded: list[Ungraded]) -> str:
+    out = ['<section id="not-graded" aria-labelledby="not-graded-heading">\n'
+           '<h2 id="not-graded-heading">Could not be graded</h2>\n'
+           '<p class="lede">Students whose latest attempt produced no grading, and why.</p>\n'
+           '<div class="scroll"><table id="not-graded-table"><thead><tr>'
+           '<th scope="col">student</th><th scope="col">why</th>'
+           '<th scope="col">attempted (UTC)</th><th scope="col">earlier grading</th>'
+           '</tr></thead><tbody>\n']
+    for item in ungraded:
+        earlier = "shown above" if item.graded_before else "none"
+        out.append(f'<tr class="not-graded-row"><th scope="row" class="student">'
+                   f'{_e(item.student)}</th><td>{_e(item.reason)}</td>'
+                   f'<td class="when">{item.attempted_at:%Y-%m-%d %H:%M}</td>'
+                   f'<td>{earlier}</td></tr>\n')
+    out.append("</tbody></table></div>\n</section>\n")
     return "".join(out)

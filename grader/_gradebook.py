@@ -1,7 +1,10 @@
 """The gradebook: every grading of a class, kept in one SQLite file.
 
 One row per grading in ``gradings`` (with the whole report as JSON, so a report can be given
-back exactly), and its exercises, tests and findings in their own tables for queries. Many
+back exactly), and its exercises, tests and findings in their own tables for queries. A grading
+restricted with ``--only`` records the exercises it covered (``only_slugs``), so it never stands
+in for a whole grading; a student whose submission could not be graded gets a row in
+``ungraded`` with the reason. Many
 grading processes may write to the same file at once: the database runs in WAL mode with a busy
 timeout, and each grading is written in one short ``BEGIN IMMEDIATE`` transaction.
 
@@ -18,8 +21,9 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -28,12 +32,11 @@ from typing import Any, TextIO
 from ._errors import GradebookError
 from ._report import Report
 
-USER_VERSION = 1
+USER_VERSION = 2
 BUSY_TIMEOUT = 60.0  # seconds a writer waits for another one before giving up
+_OUR_TABLES = {"gradings", "exercises", "tests", "findings", "ungraded"}
 
-# Each step takes the schema from version i to i + 1 (so _MIGRATIONS[0] makes version 1).
-_MIGRATIONS: list[str] = [
-    """
+_V1 = """
     CREATE TABLE gradings (
         id             INTEGER PRIMARY KEY,
         student        TEXT    NOT NULL,
@@ -78,9 +81,83 @@ _MIGRATIONS: list[str] = [
         origin     TEXT    NOT NULL
     );
     CREATE INDEX findings_grading ON findings (grading_id, slug);
-    """,
+    """
+
+
+def _v2_partial_gradings_and_the_ungraded(db: sqlite3.Connection) -> None:
+    """Version 2: which exercises an ``--only`` grading covered, and who could not be graded.
+
+    Version 1 recorded an ``--only`` grading as if it were whole: such a grading (one that
+    lacks some of the manifest's exercises) gets its exercises recorded now.
+    """
+    _run_script(db, """
+    ALTER TABLE gradings ADD COLUMN only_slugs TEXT;  -- NULL: every exercise was graded
+    CREATE TABLE ungraded (
+        id           INTEGER PRIMARY KEY,
+        student      TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        grader_version TEXT NOT NULL,
+        attempted_at TEXT NOT NULL  -- as gradings.graded_at
+    );
+    CREATE INDEX ungraded_student ON ungraded (student, attempted_at);
+    """)
+    try:
+        from . import _manifest
+
+        course = {ex.slug for ex in _manifest.load()}
+    except Exception:  # without a manifest, nothing can be inferred; the rows stay as they were
+        return
+    graded: dict[int, set[str]] = {}
+    for grading, slug in db.execute("SELECT grading_id, slug FROM exercises"):
+        graded.setdefault(grading, set()).add(slug)
+    db.executemany("UPDATE gradings SET only_slugs = ? WHERE id = ?",
+                   [(_only_text(slugs), grading) for grading, slugs in graded.items()
+                    if not course <= slugs])
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# Each step takes the schema from version i to i + 1 (so _MIGRATIONS[0] makes version 1).
+_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    lambda db: _run_script(db, _V1),
+    _v2_partial_gradings_and_the_ungraded,
 ]
 assert len(_MIGRATIONS) == USER_VERSION
+
+
+def _only_text(slugs: Iterable[str] | None) -> str | None:
+    """How ``only_slugs`` keeps the exercises of an ``--only`` grading (None: all of them)."""
+    return None if slugs is None else ",".join(sorted(set(slugs)))
+
+
+@dataclass(frozen=True)
+class Grading:
+    """One student's grading as the gradebook keeps it."""
+
+    student: str
+    report: Report
+    graded_at: datetime
+    content_hash: str
+    grader_version: str
+    only: list[str] | None  # the exercises an --only grading covered; None for a whole grading
+
+    @property
+    def partial(self) -> bool:
+        return self.only is not None
+
+
+@dataclass(frozen=True)
+class Ungraded:
+    """A student whose newest attempt could not be graded."""
+
+    student: str
+    reason: str
+    attempted_at: datetime
+    graded_before: bool  # an earlier grading of theirs is in the gradebook
 
 
 def _utc(moment: datetime | None) -> datetime:
@@ -119,13 +196,39 @@ class Gradebook:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        if self.path.is_dir():
+            raise GradebookError(f"{self.path} is a folder, not a gradebook: name a file with "
+                                 "--gradebook (it is created if missing)")
+        if not self.path.parent.is_dir():
+            raise GradebookError(f"cannot create the gradebook {self.path}: the folder "
+                                 f"{self.path.parent} does not exist")
+        self._db: sqlite3.Connection | None = None
         try:
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self._setup()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if "not a database" in str(exc):  # sqlite3 says so for any file that is not SQLite
+                raise GradebookError(f"{self.path} is not a gradebook (not an SQLite file): name "
+                                     "another file with --gradebook") from None
+            raise GradebookError(f"cannot use the gradebook {self.path}: {exc}") from None
         except BaseException:
             self.close()
             raise
+
+    @classmethod
+    def check(cls, path: str | Path) -> None:
+        """Refuse (GradebookError) a path that could not be used as a gradebook, without
+        creating one: an existing file is opened and read, a new one needs its folder."""
+        path = Path(path)
+        if path.exists():
+            cls(path).close()
+        elif not path.parent.is_dir():
+            raise GradebookError(f"cannot create the gradebook {path}: the folder {path.parent} "
+                                 "does not exist")
+        elif not os.access(path.parent, os.W_OK):
+            raise GradebookError(f"cannot create the gradebook {path}: the folder {path.parent} "
+                                 "is not writable")
 
     # -- connection and schema -------------------------------------------------------------
 
@@ -157,11 +260,17 @@ class Gradebook:
             if version > USER_VERSION:
                 raise GradebookError(
                     f"{self.path} is a gradebook of schema version {version}, newer than this "
-                    f"aiograde knows ({USER_VERSION}); upgrade aiograde to use it.")
+                    f"aiograde knows ({USER_VERSION}); upgrade aiograde to use it, or name "
+                    "another file with --gradebook.")
+            tables = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if (version == 0 and tables) or not tables <= _OUR_TABLES:
+                raise GradebookError(
+                    f"{self.path} is an SQLite database but not an aiograde gradebook (it has "
+                    f"tables {', '.join(sorted(tables - _OUR_TABLES) or sorted(tables))}); name "
+                    "another file with --gradebook.")
             for step in range(version, USER_VERSION):
-                for statement in _MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                _MIGRATIONS[step](db)
             if version != USER_VERSION:
                 db.execute(f"PRAGMA user_version = {USER_VERSION}")
 
@@ -169,13 +278,18 @@ class Gradebook:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: IMMEDIATE takes the write lock up front (waiting its turn)."""
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # locked too long, disk full, read-only, ...
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise GradebookError(f"could not write the gradebook {self.path}: {exc}") from None
 
     def close(self) -> None:
         if self._db is not None:
@@ -192,8 +306,11 @@ class Gradebook:
     # -- writing ---------------------------------------------------------------------------
 
     def record(self, student: str, report: Report, content_hash: str,
-               graded_at: datetime | None = None) -> int:
-        """Keep one grading (in one transaction) and return its id."""
+               graded_at: datetime | None = None, *, only: Iterable[str] | None = None) -> int:
+        """Keep one grading (in one transaction) and return its id.
+
+        ``only``: the exercises a grading restricted with ``--only`` covered (None: all).
+        """
         if not isinstance(student, str) or not student:
             raise ValueError(f"student must be a non-empty string, got {student!r}")
         moment = _stored_time(_utc(graded_at))
@@ -202,9 +319,11 @@ class Gradebook:
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO gradings (student, content_hash, grader_version, graded_at, score, "
-                "max_score, flagged, duration, report_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "max_score, flagged, duration, report_json, only_slugs) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (student, content_hash, _text(report.grader_version), moment, report.score,
-                 report.max_score, int(_is_flagged(report)), float(report.duration), report_json))
+                 report.max_score, int(_is_flagged(report)), float(report.duration), report_json,
+                 _only_text(only)))
             grading = cursor.lastrowid
             assert grading is not None
             db.executemany(
@@ -225,43 +344,89 @@ class Gradebook:
                  for ex in report.exercises for f in ex.findings])
         return grading
 
+    def record_ungraded(self, student: str, reason: str, grader_version: str,
+                        attempted_at: datetime | None = None) -> None:
+        """Keep that this student's submission could not be graded, and why."""
+        if not isinstance(student, str) or not student:
+            raise ValueError(f"student must be a non-empty string, got {student!r}")
+        with self._transaction() as db:
+            db.execute("INSERT INTO ungraded (student, reason, grader_version, attempted_at) "
+                       "VALUES (?, ?, ?, ?)", (_text(student), _text(reason),
+                                               _text(grader_version),
+                                               _stored_time(_utc(attempted_at))))
+
     # -- reading ---------------------------------------------------------------------------
 
-    def find(self, student: str, content_hash: str, grader_version: str) -> Report | None:
-        """The latest grading of exactly this content by this grader version, if any."""
+    def find(self, student: str, content_hash: str, grader_version: str,
+             only: Iterable[str] | None = None) -> Report | None:
+        """The latest grading of exactly this content by this grader version, if any, that
+        covered exactly these exercises (``only``; None: a whole grading)."""
         row = self.db.execute(
             "SELECT report_json FROM gradings WHERE student = ? AND content_hash = ? "
-            "AND grader_version = ? ORDER BY graded_at DESC, id DESC LIMIT 1",
-            (_text(student), _text(content_hash), _text(grader_version))).fetchone()
+            "AND grader_version = ? AND only_slugs IS ? ORDER BY graded_at DESC, id DESC LIMIT 1",
+            (_text(student), _text(content_hash), _text(grader_version),
+             _only_text(only))).fetchone()
         return None if row is None else Report.from_dict(json.loads(row[0]))
 
-    def _latest_rows(self) -> list[tuple[Any, ...]]:
-        return self.db.execute(
-            "SELECT student, report_json, graded_at, content_hash, grader_version FROM ("
+    def latest_gradings(self) -> list[Grading]:
+        """The newest grading of each student, ordered by student name."""
+        rows = self.db.execute(
+            "SELECT student, report_json, graded_at, content_hash, grader_version, only_slugs "
+            "FROM ("
             "  SELECT *, ROW_NUMBER() OVER ("
             "    PARTITION BY student ORDER BY graded_at DESC, id DESC) AS newest"
             "  FROM gradings"
             ") WHERE newest = 1 ORDER BY student").fetchall()
+        return [Grading(student, Report.from_dict(json.loads(report)), _parse_time(at), digest,
+                        version, None if only is None else only.split(","))
+                for student, report, at, digest, version, only in rows]
 
     def latest(self) -> list[tuple[str, Report, datetime]]:
         """The newest grading of each student, ordered by student name."""
-        return [(student, Report.from_dict(json.loads(report)), _parse_time(at))
-                for student, report, at, _, _ in self._latest_rows()]
+        return [(g.student, g.report, g.graded_at) for g in self.latest_gradings()]
+
+    def not_graded(self) -> list[Ungraded]:
+        """The students whose newest attempt could not be graded (newer than any grading of
+        theirs), ordered by name."""
+        rows = self.db.execute(
+            "SELECT u.student, u.reason, u.attempted_at, "
+            "  (SELECT max(graded_at) FROM gradings g WHERE g.student = u.student) FROM ("
+            "  SELECT *, ROW_NUMBER() OVER ("
+            "    PARTITION BY student ORDER BY attempted_at DESC, id DESC) AS newest"
+            "  FROM ungraded"
+            ") u WHERE newest = 1 ORDER BY u.student").fetchall()
+        return [Ungraded(student, reason, _parse_time(at), graded is not None)
+                for student, reason, at, graded in rows if graded is None or graded <= at]
 
     def export_csv(self, out: TextIO) -> None:
-        """One row per student (their latest grading), exercise columns in manifest order."""
-        rows = [(student, Report.from_dict(json.loads(report)), _parse_time(at), digest, version)
-                for student, report, at, digest, version in self._latest_rows()]
-        slugs = exercise_order(report for _, report, _, _, _ in rows)
+        """One row per student (their latest grading), exercise columns in manifest order.
+
+        ``graded_exercises`` is ``all``, or the exercises an ``--only`` grading covered (its
+        score is out of those only); ``not_graded`` says why the student's newest attempt could
+        not be graded (a student never graded has only that).
+        """
+        gradings = {g.student: g for g in self.latest_gradings()}
+        failed = {u.student: u for u in self.not_graded()}
+        slugs = exercise_order(g.report for g in gradings.values())
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["student", "score", "max_score", *slugs, "flagged", "graded_at",
-                         "content_hash", "grader_version"])
-        for student, report, at, digest, version in rows:
+                         "content_hash", "grader_version", "graded_exercises", "not_graded"])
+        for student in sorted(gradings.keys() | failed.keys()):
+            why = failed[student].reason if student in failed else ""
+            grading = gradings.get(student)
+            if grading is None:
+                writer.writerow([_cell(student), "", "", *("" for _ in slugs), "", "", "", "",
+                                 "", _cell(why)])
+                continue
+            report = grading.report
             scores = {ex.slug: ex.score for ex in report.exercises}
             writer.writerow([_cell(student), report.score, report.max_score,
                              *(scores.get(slug, "") for slug in slugs),
-                             int(_is_flagged(report)), at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                             digest, _cell(version)])
+                             int(_is_flagged(report)),
+                             grading.graded_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                             grading.content_hash, _cell(grading.grader_version),
+                             "all" if grading.only is None else " ".join(grading.only),
+                             _cell(why)])
 
 
 def _cell(text: str) -> str:

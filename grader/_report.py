@@ -94,19 +94,28 @@ class Report:
         Unknown keys are ignored, so a newer report with added fields still loads; a
         different ``schema_version`` is refused.
         """
+        from ._errors import ReportError
+
+        if not isinstance(data, Mapping):
+            raise ReportError(f"a report is a JSON object, got {type(data).__name__}")
         version = data.get("schema_version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
-            raise ValueError(f"report schema_version {version!r} is not supported "
-                             f"(this grader reads version {SCHEMA_VERSION})")
-        exercises = []
-        for raw in data["exercises"]:
-            values = _known(ExerciseResult, raw)
-            values["tests"] = [TestResult(**_known(TestResult, t)) for t in raw.get("tests", [])]
-            values["hints"] = list(raw.get("hints", []))
-            values["findings"] = [Finding(**_known(Finding, f)) for f in raw.get("findings", [])]
-            exercises.append(ExerciseResult(**values))
-        found = [Finding(**_known(Finding, f)) for f in data.get("findings", [])]
-        return cls(**{**_known(cls, data), "exercises": exercises, "findings": found})
+            raise ReportError(f"report schema_version {version!r} is not supported "
+                              f"(this grader reads version {SCHEMA_VERSION})")
+        try:
+            exercises = []
+            for raw in data["exercises"]:
+                values = _known(ExerciseResult, raw)
+                values["tests"] = [TestResult(**_known(TestResult, t))
+                                   for t in raw.get("tests", [])]
+                values["hints"] = list(raw.get("hints", []))
+                values["findings"] = [Finding(**_known(Finding, f))
+                                      for f in raw.get("findings", [])]
+                exercises.append(ExerciseResult(**values))
+            found = [Finding(**_known(Finding, f)) for f in data.get("findings", [])]
+            return cls(**{**_known(cls, data), "exercises": exercises, "findings": found})
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ReportError(f"not an aiograde report: {type(exc).__name__}: {exc}") from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

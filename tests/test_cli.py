@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, run_grader
+
+from grader._classgrading import JOBS_PER_CORE
+from grader._formats import FORMATS
+from grader._gradebook import Gradebook
+from grader._report import ExerciseResult, Report
+from grader._report import TestResult as Outcome  # not collected as a test class
 
 
 def test_json_report_has_the_documented_shape(submission) -> None:
@@ -89,3 +101,121 @@ def test_unknown_formats_are_refused(submission) -> None:
                        (["--write", "pdf=x.pdf"], "unknown format 'pdf' in --write")]:
         done = run_grader("grade", folder, "--no-gradebook", *args)
         assert done.returncode == 2 and says in done.stderr, done.stderr
+
+
+def run_from(folder: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+
+
+def refused(done: subprocess.CompletedProcess[str], says: str) -> bool:
+    return done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--jobs", "-1", "--class"], "argument --jobs: must be at least 1, got -1"),
+    (["--jobs", "0", "--class"], "argument --jobs: must be at least 1, got 0"),
+    (["--jobs", "many", "--class"], "argument --jobs: expected a whole number, got 'many'"),
+    (["--parallel", "0"], "argument --parallel: must be at least 1, got 0"),
+    (["--student", ""], "argument --student: must not be empty"),
+    (["--jobs", "2"], "--jobs only applies with --class"),
+    (["--force"], "--force only applies with --class"),
+    (["--write", "json=/nonexistent/r.json"], "cannot write /nonexistent/r.json: the folder "
+     "/nonexistent does not exist"),
+    (["--write", "json=."], "cannot write .: it is a folder"),
+    (["--write", "json=r.json", "--write", "exercism=r.json"], "two --write options write r.json"),
+    (["--gradebook", "/nonexistent/book.sqlite3"], "the folder /nonexistent does not exist"),
+])
+def test_bad_options_are_refused_before_grading(tmp_path: Path, args: list[str], says: str) -> None:
+    done = run_from(tmp_path, "grade", ROOT / "solutions", "--only", "coroutines", *args)
+    assert refused(done, says), done.stderr
+    assert done.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # nothing graded, nothing recorded, nothing written
+
+
+def test_a_gradebook_from_a_newer_aiograde_or_no_gradebook_is_refused(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.sqlite3"
+    Gradebook(newer).close()
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 99")
+    (tmp_path / "notes.txt").write_text("not a gradebook\n")
+    for book, says in [(newer, "newer than this aiograde knows"),
+                       (tmp_path / "notes.txt", "is not a gradebook")]:
+        grading = run_from(tmp_path, "grade", ROOT / "solutions", "--only", "coroutines",
+                           "--gradebook", book)
+        assert refused(grading, says) and grading.stdout == "", grading.stderr
+        export = run_from(tmp_path, "gradebook", "csv", "--gradebook", book)
+        assert refused(export, says), export.stderr
+
+
+def test_a_write_that_fails_after_grading_says_so(tmp_path: Path) -> None:
+    # /dev/full passes every check and then fails the write (no space left on the device).
+    done = run_from(tmp_path, "grade", ROOT / "solutions", "--only", "coroutines",
+                    "--no-gradebook", "--format", "json", "--write", "junit=/dev/full")
+    assert refused(done, "graded, but could not write /dev/full: No space left on device"), \
+        done.stderr
+    assert json.loads(done.stdout)["score"] == 5  # the report is still printed
+    export = run_from(tmp_path, "gradebook", "csv", "--gradebook", tmp_path / "b.sqlite3")
+    assert refused(export, "no gradebook at")
+    Gradebook(tmp_path / "b.sqlite3").close()
+    export = run_from(tmp_path, "gradebook", "html", "--gradebook", tmp_path / "b.sqlite3", "-o",
+                      tmp_path / "nowhere" / "class.html")
+    assert refused(export, "could not write"), export.stderr
+
+
+def test_an_only_grading_is_recorded_as_such(tmp_path: Path) -> None:
+    done = run_from(tmp_path, "grade", ROOT / "solutions", "--only", "coroutines", "--student",
+                    "ada")
+    assert done.returncode == 0, done.stderr
+    with Gradebook(tmp_path / "aiograde.sqlite3") as book:  # the default: the caller's folder
+        [grading] = book.latest_gradings()
+    assert (grading.student, grading.only, grading.report.max_score) == ("ada", ["coroutines"], 5)
+
+
+# -- ./dev, and the docs against the code -------------------------------------------------------
+
+def run_dev(folder: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(ROOT / "dev"), *map(str, args)], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_dev_takes_paths_as_typed_from_any_folder(tmp_path: Path) -> None:
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "coroutines.py", tmp_path / "class" / "alice")
+    done = run_dev(tmp_path, "grade", "class/alice", "--only", "coroutines", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["score"] == 5
+    assert (tmp_path / "aiograde.sqlite3").is_file()  # the gradebook lands where you are
+    export = run_dev(tmp_path, "gradebook", "csv", "-o", "grades.csv")
+    assert export.returncode == 0, export.stderr
+    assert (tmp_path / "grades.csv").read_text().startswith("student,score")
+
+
+def test_dev_usage_lists_every_command_and_format() -> None:
+    done = run_dev(ROOT, "help")
+    assert done.returncode == 2
+    for command in ("./dev grade", "./dev gradebook csv|html", "./dev test"):
+        assert command in done.stderr
+    listed = re.search(r"--format ([\w|]+)", done.stderr)
+    assert listed and set(listed.group(1).split("|")) == {"table", *FORMATS}
+
+
+def test_readme_states_the_defaults_the_code_has() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"(`--jobs`, default {JOBS_PER_CORE} per core)" in readme
+    assert f"default: {JOBS_PER_CORE} per core" in " ".join(_parser_help().split())
+
+
+def _parser_help() -> str:
+    return run_grader("grade", "--help").stdout
+
+
+def test_the_docs_say_what_junit_times_are() -> None:
+    report = Report("s", 1, 2, [ExerciseResult("tasks", "Tasks", 1, 2, "partial", [
+        Outcome("test_a", 1, 1, "passed", "", False, seconds=0.25),
+        Outcome("test_b", 0, 1, "failed", "no", True, seconds=1.5)])], "0", 2.0)
+    xml = FORMATS["junit"](report)
+    assert 'time="1.750"' in xml and 'time="0.250"' in xml and 'time="1.500"' in xml
+    docs = " ".join((ROOT / "docs" / "report-formats.md").read_text().split())
+    assert "the sum of its tests' times" in docs
+    assert "the test's wall-clock seconds" in docs

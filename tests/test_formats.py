@@ -24,6 +24,7 @@ import xmlschema
 from conftest import ROOT
 
 from grader import _manifest
+from grader._errors import ReportError
 from grader._formats import (
     FORMATS,
     MARKDOWN_LIMIT,
@@ -144,7 +145,7 @@ def test_a_report_reads_back_from_its_json(graded) -> None:
     newer = {**graded["stubs"], "added_later": 1}
     newer["exercises"] = [{**graded["stubs"]["exercises"][0], "added_later": 2}]
     assert Report.from_dict(newer).to_dict() == graded["stubs"]
-    with pytest.raises(ValueError, match="schema_version 2"):
+    with pytest.raises(ReportError, match="schema_version 2"):
         Report.from_dict({**graded["stubs"], "schema_version": 2})
 
 

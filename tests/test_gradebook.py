@@ -6,6 +6,7 @@ import csv
 import io
 import multiprocessing
 import os
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import _gradebook, _manifest
 from grader._classreport import normalise_message, render_class_report
 from grader._gradebook import USER_VERSION, Gradebook, GradebookError, content_hash
 from grader._report import ExerciseResult, Finding, Report
@@ -59,13 +61,14 @@ def test_schema_is_created_in_wal_mode_with_a_version(tmp_path: Path) -> None:
     Gradebook(tmp_path / "class.db").close()
     db = sqlite3.connect(tmp_path / "class.db")
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == USER_VERSION == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == USER_VERSION == 2
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         columns = {table: [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-                   for table in ("gradings", "exercises", "tests", "findings")}
+                   for table in ("gradings", "exercises", "tests", "findings", "ungraded")}
         assert columns == {
             "gradings": ["id", "student", "content_hash", "grader_version", "graded_at", "score",
-                         "max_score", "flagged", "duration", "report_json"],
+                         "max_score", "flagged", "duration", "report_json", "only_slugs"],
+            "ungraded": ["id", "student", "reason", "grader_version", "attempted_at"],
             "exercises": ["grading_id", "slug", "title", "score", "max_score", "status"],
             "tests": ["grading_id", "slug", "name", "score", "max_score", "status", "message",
                       "hidden"],
@@ -262,9 +265,9 @@ def test_csv_has_one_row_per_student_with_exercises_in_manifest_order(book: Grad
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows == [
         ["student", "score", "max_score", "coroutines", "gathering", "tasks", "flagged", "graded_at",
-         "content_hash", "grader_version"],
-        ["ada", "10", "10", "", "10", "", "1", "2025-03-01T09:31:30Z", "a-new", "0.2.0"],
-        ["grace", "10", "13", "5", "", "5", "0", "2025-03-01T09:30:00Z", "g", "0.1.0"],
+         "content_hash", "grader_version", "graded_exercises", "not_graded"],
+        ["ada", "10", "10", "", "10", "", "1", "2025-03-01T09:31:30Z", "a-new", "0.2.0", "all", ""],
+        ["grace", "10", "13", "5", "", "5", "0", "2025-03-01T09:30:00Z", "g", "0.1.0", "all", ""],
     ]
 
 
@@ -279,7 +282,7 @@ def test_an_empty_gradebook_exports_a_header(book: Gradebook) -> None:
     out = io.StringIO()
     book.export_csv(out)
     assert out.getvalue() == ("student,score,max_score,flagged,graded_at,content_hash,"
-                              "grader_version\n")
+                              "grader_version,graded_exercises,not_graded\n")
 
 
 # -- content hash ------------------------------------------------------------------------------
@@ -514,3 +517,136 @@ def test_a_class_graded_out_of_different_maxima_is_binned_by_percent(book: Grade
     assert len(bars) == 10
     assert [float(b["data-value"]) for b in bars] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 2]
     assert float(bars[0]["height"]) * 2 == pytest.approx(float(bars[9]["height"]), abs=0.02)
+
+
+# -- partial gradings, students not graded, files that are not gradebooks ------------------------
+
+COURSE = [ex.slug for ex in _manifest.load()]
+
+
+def whole_report() -> Report:
+    return report(*(exercise(slug, 5) for slug in COURSE))
+
+
+def test_a_partial_grading_never_stands_in_for_a_whole_one(book: Gradebook) -> None:
+    book.record("ada", report(exercise("tasks", 15)), "h", T0, only=["tasks"])
+    assert book.find("ada", "h", "0.1.0") is None  # a whole grading must grade everything
+    assert book.find("ada", "h", "0.1.0", ["tasks"]) == report(exercise("tasks", 15))
+    book.record("ada", whole_report(), "h", T0 + timedelta(minutes=1))
+    assert book.find("ada", "h", "0.1.0") == whole_report()
+    assert book.find("ada", "h", "0.1.0", ["queues"]) is None
+    assert [g.only for g in book.latest_gradings()] == [None]
+
+
+def test_a_version_1_gradebook_learns_which_gradings_were_partial(tmp_path: Path) -> None:
+    # Version 1 recorded an --only grading like a whole one, under the same content hash.
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in _gradebook._V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    with Gradebook(path) as book:  # written with the current code, then made to look old
+        book.record("ada", report(exercise("tasks", 15)), "same", T0)
+        book.record("bob", whole_report(), "same", T0)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE gradings SET only_slugs = NULL")
+    db.execute("DROP TABLE ungraded")
+    db.execute("ALTER TABLE gradings DROP COLUMN only_slugs")
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    with Gradebook(path) as book:
+        assert book.find("ada", "same", "0.1.0") is None  # no longer taken for a whole grading
+        assert book.find("ada", "same", "0.1.0", ["tasks"]) is not None
+        assert book.find("bob", "same", "0.1.0") == whole_report()
+        assert {g.student: g.only for g in book.latest_gradings()} == {"ada": ["tasks"],
+                                                                      "bob": None}
+
+
+def test_students_not_graded_are_kept_with_why(book: Gradebook) -> None:
+    book.record_ungraded("cyd", "no exercise module found", "0.1.0", T0)
+    book.record("dee", full_marks(), "d", T0)
+    book.record_ungraded("dee", "grading took longer than 900 s", "0.1.0", T0 + timedelta(hours=1))
+    book.record_ungraded("eve", "old failure", "0.1.0", T0)
+    book.record("eve", full_marks(), "e", T0 + timedelta(hours=1))  # graded since: not listed
+    assert [(u.student, u.reason, u.graded_before) for u in book.not_graded()] == [
+        ("cyd", "no exercise module found", False),
+        ("dee", "grading took longer than 900 s", True)]
+
+
+def test_csv_lists_partial_gradings_and_students_not_graded(book: Gradebook) -> None:
+    book.record("ada", report(exercise("tasks", 15)), "a", T0, only=["tasks"])
+    book.record("bob", full_marks(), "b", T0)
+    book.record_ungraded("cyd", "a symbolic link, not a folder", "0.1.0", T0)
+    out = io.StringIO()
+    book.export_csv(out)
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert set(rows) == {"ada", "bob", "cyd"}
+    assert (rows["ada"]["score"], rows["ada"]["graded_exercises"]) == ("15", "tasks")
+    assert rows["bob"]["graded_exercises"] == "all" and rows["bob"]["not_graded"] == ""
+    assert rows["cyd"]["score"] == "" and rows["cyd"]["not_graded"] == \
+        "a symbolic link, not a folder"
+
+
+def test_the_report_never_counts_a_partial_grading_as_a_grade(book: Gradebook) -> None:
+    book.record("ada", full_marks(), "a", T0)  # 15/15
+    book.record("bob", report(exercise("coroutines", 5), exercise("gathering", 10, ["x"] * 10)),
+                "b", T0)  # 5/15
+    book.record("cyd", report(exercise("tasks", 15)), "c", T0, only=["tasks"])  # 15/15 of tasks
+    book.record_ungraded("dee", "no exercise module found <b>here</b>", "0.1.0", T0)
+    parsed = Elements(render_class_report(book))
+    text = " ".join(" ".join(parsed.text).split())
+    assert "mean score 10.0 / 15 median score 10 / 15 full marks 1" in text
+    assert "partial gradings 1 could not be graded 1" in text
+    assert len(parsed.all("tr", "partial-grading")) == 1
+    assert "cyd 15/15 partial: only tasks" in text
+    bars = parsed.all("rect", "bar", inside="score-distribution")
+    assert sum(float(b["data-value"]) for b in bars) == 2  # ada and bob, not cyd
+    rows = parsed.all("tr", "not-graded-row", inside="not-graded")
+    assert len(rows) == 1
+    assert "dee no exercise module found <b>here</b>" in text  # escaped, shown as text
+
+
+def test_a_class_nobody_could_grade_still_renders(book: Gradebook) -> None:
+    book.record_ungraded("cyd", "no exercise module found", "0.1.0", T0)
+    page = render_class_report(book)
+    assert "No gradings yet" not in page and "no exercise module found" in page
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (lambda p: p.write_text("student,score\n"), "is not a gradebook (not an SQLite file)"),
+    (lambda p: p.mkdir(), "is a folder, not a gradebook"),
+    (lambda p: sqlite3.connect(p).execute("CREATE TABLE songs (title TEXT)").connection.commit(),
+     "not an aiograde gradebook (it has tables songs)"),
+])
+def test_a_file_that_is_not_a_gradebook_is_refused(tmp_path: Path, make, says: str) -> None:
+    path = tmp_path / "grades"
+    make(path)
+    with pytest.raises(GradebookError, match=re.escape(says)):
+        Gradebook(path)
+    with pytest.raises(GradebookError, match=re.escape(says)):
+        Gradebook.check(path)
+
+
+def test_a_gradebook_in_a_missing_folder_is_refused_and_not_created(tmp_path: Path) -> None:
+    for attempt in (Gradebook, Gradebook.check):
+        with pytest.raises(GradebookError, match="does not exist"):
+            attempt(tmp_path / "nowhere" / "book.db")
+    Gradebook.check(tmp_path / "new.db")
+    assert not (tmp_path / "new.db").exists()  # checking creates nothing
+
+
+def test_a_gradebook_that_cannot_be_written_says_so(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(_gradebook, "BUSY_TIMEOUT", 0.2)
+    with Gradebook(tmp_path / "class.db") as book:
+        other = sqlite3.connect(tmp_path / "class.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer that never lets go
+        try:
+            with pytest.raises(GradebookError, match=r"could not write the gradebook .*locked"):
+                book.record("ada", full_marks(), "h", T0)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        book.record("ada", full_marks(), "h", T0)  # and it goes on working
+        assert len(book.latest()) == 1
