@@ -28,16 +28,13 @@ from grader._errors import ReportError
 from grader._formats import (
     FORMATS,
     MARKDOWN_LIMIT,
-    MESSAGE_LIMIT,
     OUTPUT_LIMIT,
-    TRUNCATED,
-    bound,
     render_exercism,
     render_gradescope,
     render_junit,
     render_markdown,
 )
-from grader._report import ExerciseResult, Finding, Report
+from grader._report import MESSAGE_LIMIT, TRUNCATED, ExerciseResult, Finding, Report, bound
 from grader._report import TestResult as Result  # not collected as a test class
 
 SCHEMAS = Path(__file__).parent / "schemas"
