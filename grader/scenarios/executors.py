@@ -19,7 +19,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from grader._child.kit import Tracker, scenario
+from grader._child.kit import Result, Tracker, scenario
 
 TICK = 0.005  # the ticker's sleep: real seconds
 BOUND = 3.0  # real seconds a call may take before the scenario gives up on it
@@ -51,6 +51,33 @@ class Ticker:
         self._turn()
 
 
+class CallRecord(Result):
+    """One call of the twin."""
+
+    chunk: int | None  # which chunk it was given (None: bytes that are no chunk of ours)
+    thread: str  # the name of the thread it ran on
+    on_loop: bool  # it ran on the event loop's own thread
+    start: float  # real seconds since the scenario began
+    end: float | None = None  # real seconds since the scenario began; None while it runs
+
+
+class Checksummed(Result):
+    """How the student's call went, and every call of the twin."""
+
+    hung: bool  # not done BOUND real seconds after the call (and then cancelled)
+    took: float  # real seconds until it returned (or was given up)
+    returned: Any  # None when hung
+    max_gap: float | None  # longest real time the loop went without a turn (None: hung)
+    ticks: int | None  # turns the ticker got (None: hung)
+    left_running: list[str]  # threads that ran a call, still alive when it returned
+    calls: int  # calls of the twin
+    most_at_once: int  # calls of the twin running at once, at most
+    records: list[CallRecord]
+    threads: list[str]  # names of the threads that ran calls, sorted
+    on_loop: bool  # some call ran on the event loop's own thread
+    expected: int | list[int]  # what blocking_checksum gives: for the data, or per chunk
+
+
 class ChecksumTwin:
     """Stands in for ``blocking_checksum``: same result, plus a record of every call.
 
@@ -68,7 +95,7 @@ class ChecksumTwin:
         self.deadline = time.monotonic() + patience
         self.tracker = Tracker()
         self.cond = threading.Condition()
-        self.records: list[dict[str, Any]] = []
+        self.records: list[CallRecord] = []
         self.threads: dict[int, threading.Thread] = {}  # every thread that ran a call
         # The pools those threads belong to, kept alive: a pool nobody shuts down then
         # keeps its threads, instead of their ending whenever the garbage collector
@@ -103,14 +130,14 @@ class ChecksumTwin:
 
     def _checksum(self, data: bytes) -> int:
         i = self.index.get(data)
-        record = {"chunk": i, "thread": threading.current_thread().name,
-                  "on_loop": threading.get_ident() == self.loop_thread,
-                  "start": round(time.perf_counter() - self.t0, 4), "end": None}
+        record = CallRecord(chunk=i, thread=threading.current_thread().name,
+                            on_loop=threading.get_ident() == self.loop_thread,
+                            start=round(time.perf_counter() - self.t0, 4))
         self.records.append(record)
         hold = self.holds[i] if i is not None else 0.05
-        if not record["on_loop"]:
+        if not record.on_loop:
             self._note_thread()
-        if record["on_loop"]:
+        if record.on_loop:
             # Called on the loop's thread: blocking. Blockbuster turns this sleep into a
             # BlockingError at the student's call; no barrier here, it would block too.
             time.sleep(hold)
@@ -123,11 +150,11 @@ class ChecksumTwin:
                         or len(self.tracker.calls) >= self.total,
                         timeout=max(0.0, self.deadline - time.monotonic()))
             time.sleep(hold)
-        record["end"] = round(time.perf_counter() - self.t0, 4)
+        record.end = round(time.perf_counter() - self.t0, 4)
         return zlib.crc32(data)
 
 
-async def _watched(call: Any, twin: ChecksumTwin) -> dict[str, Any]:
+async def _watched(call: Any, twin: ChecksumTwin, expected: int | list[int]) -> Checksummed:
     """Await the student's call with a ticker running beside it; bounded."""
     loop = asyncio.get_running_loop()
     ticker = Ticker()
@@ -142,44 +169,45 @@ async def _watched(call: Any, twin: ChecksumTwin) -> dict[str, Any]:
     except TimeoutError:
         if not deadline.expired():
             raise  # the student's own TimeoutError: theirs to explain
-        return {"hung": True, "took": round(time.perf_counter() - t0, 3)}
+        return _report(twin, expected, hung=True, took=round(time.perf_counter() - t0, 3))
     finally:
         tick_task.cancel()
         await asyncio.wait({tick_task}, timeout=1.0)
         await twin.release_pools(loop)
-    return {"hung": False, "returned": returned, "took": round(time.perf_counter() - t0, 3),
-            "max_gap": round(ticker.max_gap, 4), "ticks": ticker.ticks,
-            "left_running": left}
+    return _report(twin, expected, hung=False, returned=returned,
+                   took=round(time.perf_counter() - t0, 3), max_gap=round(ticker.max_gap, 4),
+                   ticks=ticker.ticks, left_running=left)
 
 
 def _chunks(n: int) -> list[bytes]:
     return [f"chunk {i};".encode() * (i + 1) for i in range(n)]
 
 
-def _report(twin: ChecksumTwin) -> dict[str, Any]:
-    return {"calls": len(twin.records), "most_at_once": twin.tracker.most,
-            "records": twin.records,
-            "threads": sorted({r["thread"] for r in twin.records}),
-            "on_loop": any(r["on_loop"] for r in twin.records)}
+def _report(twin: ChecksumTwin, expected: int | list[int], *, hung: bool, took: float,
+            returned: Any = None, max_gap: float | None = None, ticks: int | None = None,
+            left_running: list[str] | None = None) -> Checksummed:
+    return Checksummed(
+        hung=hung, took=took, returned=returned, max_gap=max_gap, ticks=ticks,
+        left_running=left_running or [], calls=len(twin.records),
+        most_at_once=twin.tracker.most, records=twin.records,
+        threads=sorted({r.thread for r in twin.records}),
+        on_loop=any(r.on_loop for r in twin.records), expected=expected)
 
 
 @scenario("real")
-async def checksum_async(mod: Any, text: str, hold: float = 0.05) -> dict[str, Any]:
+async def checksum_async(mod: Any, text: str, hold: float = 0.05) -> Checksummed:
     data = text.encode()
     twin = ChecksumTwin([data], [hold], None, 0.0)
     mod.blocking_checksum = twin.fn
-    out = await _watched(mod.checksum_async(data), twin)
-    out.update(_report(twin), expected=zlib.crc32(data))
-    return out
+    return await _watched(mod.checksum_async(data), twin, zlib.crc32(data))
 
 
 @scenario("real")
 async def checksums(mod: Any, n: int, max_workers: int, hold: float | list[float] = 0.05,
-                    together: int | None = None, patience: float = 0.8) -> dict[str, Any]:
+                    together: int | None = None, patience: float = 0.8) -> Checksummed:
     chunks = _chunks(n)
     holds = hold if isinstance(hold, list) else [hold] * n
     twin = ChecksumTwin(chunks, holds, together, patience)
     mod.blocking_checksum = twin.fn
-    out = await _watched(mod.checksums(chunks, max_workers), twin)
-    out.update(_report(twin), expected=[zlib.crc32(c) for c in chunks])
-    return out
+    return await _watched(mod.checksums(chunks, max_workers), twin,
+                          [zlib.crc32(c) for c in chunks])

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import socket
 from typing import Any
 
-from grader._child.kit import now, scenario
+from grader._child.kit import Result, now, scenario
 
 HOST = "127.0.0.1"
 PATIENCE = 5.0  # loop seconds any one network wait may take: a correct answer needs none
@@ -44,7 +45,7 @@ async def _start(mod: Any, kind: str) -> asyncio.AbstractServer:
         raise StartProblem("hung") from None
     if not isinstance(server, asyncio.AbstractServer):
         raise StartProblem(f"returned {type(server).__name__}")
-    if not server.sockets:
+    if not _sockets(server):
         raise StartProblem("no sockets")
     if not server.is_serving():
         server.close()
@@ -52,8 +53,14 @@ async def _start(mod: Any, kind: str) -> asyncio.AbstractServer:
     return server
 
 
+def _sockets(server: asyncio.AbstractServer) -> list[socket.socket]:
+    # AbstractServer does not declare ``sockets``; asyncio's Server (what start_server
+    # returns) has it.
+    return list(getattr(server, "sockets", None) or ())
+
+
 def _port(server: asyncio.AbstractServer) -> int:
-    return server.sockets[0].getsockname()[1]
+    return int(_sockets(server)[0].getsockname()[1])
 
 
 async def _stop(server: asyncio.AbstractServer | None) -> None:
@@ -147,22 +154,73 @@ def _pieces(text: str, cuts: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _problem(exc: StartProblem) -> dict[str, Any]:
-    return {"start_problem": str(exc)}
+# -- results -----------------------------------------------------------------------------
+
+
+class Served(Result):
+    """An exchange with a student's server. When ``start_problem`` is set, the server could
+    not be used and the other fields keep their defaults."""
+
+    start_problem: str | None = None  # "hung", "returned <type>", "no sockets", "not serving"
+    handlers_left: list[str] = []  # tasks still running once the clients left and it closed
+
+
+class Listening(Result):
+    host: str  # the address it listens on
+    port_chosen: bool  # a free port was chosen (port 0 was passed on)
+
+
+class Started(Served):
+    returned: Listening | None = None
+    took: float = 0.0  # loop seconds start_reverse_server took to return
+    received: str = ""  # what a client that sent "ping\n" then EOF received
+    closed: bool = False  # the server closed that connection
+
+
+class Answers(Served):
+    returned: list[str | None] = []  # the answer to each line (None: no answer came)
+    closed: bool = False  # the server closed the connection after the client's EOF
+
+
+class Pieces(Served):
+    returned: str = ""  # all the client received
+    before_eof: str = ""  # what it had received before it sent EOF
+    closed: bool = False  # the server closed the connection
+    reset: bool = False  # the connection was reset rather than closed
+    closed_after: float | None = None  # loop seconds from EOF to the server's close
+
+
+class ManyClients(Served):
+    returned: list[str] = []  # what each client received in all
+    answered_while_slow_waited: list[str] = []  # what each had received before it sent EOF
+    closed_while_slow_waited: list[bool] = []  # each was disconnected after its EOF
+    slow: str = ""  # what the slow client received
+    slow_closed: bool = False  # the slow client was disconnected in the end
+
+
+class Asked(Result):
+    returned: Any
+    hung: bool  # ask had not returned after PATIENCE loop seconds
+    received: bytes  # all the server received from ask
+    server_saw_close: bool  # the server read EOF from ask's connection
+    connections: int  # connections the server accepted
+    tracked: int  # connections the loop made (ask's)
+    open_at_return: int  # of those, sockets still open when ask returned
+    handlers_left: list[str]  # tasks still running once ask returned and the server closed
 
 
 # -- scenarios ---------------------------------------------------------------------------
 
 @scenario("virtual")
-async def start(mod: Any) -> dict[str, Any]:
+async def start(mod: Any) -> Started:
     """``start_reverse_server("127.0.0.1", 0)``: what it returns, and one exchange with it."""
     t0 = now()
     try:
         server = await _start(mod, "streams")
     except StartProblem as exc:
-        return _problem(exc)
+        return Started(start_problem=str(exc))
     took = round(now() - t0, 6)
-    address = server.sockets[0].getsockname()
+    address = _sockets(server)[0].getsockname()
     client = Client("one")
     try:
         await client.connect(_port(server))
@@ -174,19 +232,18 @@ async def start(mod: Any) -> dict[str, Any]:
         await client.close()
         await _stop(server)
         left = await _settle()
-    return {"returned": {"host": address[0], "port_chosen": address[1] != 0},
-            "took": took, "received": client.text(), "closed": client.closed_by_server,
-            "handlers_left": left}
+    return Started(returned=Listening(host=address[0], port_chosen=address[1] != 0), took=took,
+                   received=client.text(), closed=client.closed_by_server, handlers_left=left)
 
 
 @scenario("virtual")
-async def interactive(mod: Any, kind: str, lines: list[str]) -> dict[str, Any]:
+async def interactive(mod: Any, kind: str, lines: list[str]) -> Answers:
     """One client sends each line (whole, with its newline) and waits for its answer before
     sending the next; then it half-closes and reads to the end."""
     try:
         server = await _start(mod, kind)
     except StartProblem as exc:
-        return _problem(exc)
+        return Answers(start_problem=str(exc))
     client = Client("one")
     answers: list[str | None] = []
     try:
@@ -203,17 +260,17 @@ async def interactive(mod: Any, kind: str, lines: list[str]) -> dict[str, Any]:
         await client.close()
         await _stop(server)
         left = await _settle()
-    return {"returned": answers, "closed": client.closed_by_server, "handlers_left": left}
+    return Answers(returned=answers, closed=client.closed_by_server, handlers_left=left)
 
 
 @scenario("virtual")
-async def pieces(mod: Any, kind: str, text: str, cuts: list[int]) -> dict[str, Any]:
+async def pieces(mod: Any, kind: str, text: str, cuts: list[int]) -> Pieces:
     """One client sends ``text`` (UTF-8) cut at the byte offsets ``cuts``, a piece per
     write, then half-closes and reads until the server closes."""
     try:
         server = await _start(mod, kind)
     except StartProblem as exc:
-        return _problem(exc)
+        return Pieces(start_problem=str(exc))
     client = Client("one")
     before_eof = b""
     try:
@@ -233,14 +290,14 @@ async def pieces(mod: Any, kind: str, text: str, cuts: list[int]) -> dict[str, A
         await client.close()
         await _stop(server)
         left = await _settle()
-    return {"returned": client.text(), "before_eof": before_eof.decode("utf-8", "replace"),
-            "closed": client.closed_by_server, "reset": client.reset,
-            "closed_after": closed_after if client.closed_by_server else None,
-            "handlers_left": left}
+    return Pieces(returned=client.text(), before_eof=before_eof.decode("utf-8", "replace"),
+                  closed=client.closed_by_server, reset=client.reset,
+                  closed_after=closed_after if client.closed_by_server else None,
+                  handlers_left=left)
 
 
 @scenario("virtual")
-async def many_clients(mod: Any, kind: str, scripts: list[list[str]]) -> dict[str, Any]:
+async def many_clients(mod: Any, kind: str, scripts: list[list[str]]) -> ManyClients:
     """A slow client connects first and sends half a line, then nothing for a long while.
     Meanwhile the other clients (one per script, a list of lines each) connect and send
     their lines in small pieces, taking turns write by write; each reads its answers, then
@@ -248,11 +305,11 @@ async def many_clients(mod: Any, kind: str, scripts: list[list[str]]) -> dict[st
     try:
         server = await _start(mod, kind)
     except StartProblem as exc:
-        return _problem(exc)
+        return ManyClients(start_problem=str(exc))
     port = _port(server)
     slow = Client("slow")
     clients = [Client(f"c{i}") for i in range(len(scripts))]
-    report: dict[str, Any] = {}
+    report = ManyClients()
     try:
         await slow.connect(port)
         await slow.send(b"sl")
@@ -272,28 +329,28 @@ async def many_clients(mod: Any, kind: str, scripts: list[list[str]]) -> dict[st
             await asyncio.sleep(GAP)
         for client, lines in zip(clients, scripts, strict=True):
             await client.read_lines(len(lines) - client.received.count(b"\n"))
-        report["answered_while_slow_waited"] = [c.text() for c in clients]
+        report.answered_while_slow_waited = [c.text() for c in clients]
         for client in clients:
             client.half_close()
         for client in clients:
             await client.read_to_end()
-        report["closed_while_slow_waited"] = [c.closed_by_server for c in clients]
+        report.closed_while_slow_waited = [c.closed_by_server for c in clients]
         await slow.send(b"ow\n")
         slow.half_close()
         await slow.read_to_end()
-        report["slow"] = slow.text()
-        report["slow_closed"] = slow.closed_by_server
+        report.slow = slow.text()
+        report.slow_closed = slow.closed_by_server
     finally:
         for client in [slow, *clients]:
             await client.close()
         await _stop(server)
-        report["handlers_left"] = await _settle()
-    report["returned"] = [c.text() for c in clients]
+        report.handlers_left = await _settle()
+    report.returned = [c.text() for c in clients]
     return report
 
 
 @scenario("virtual")
-async def ask(mod: Any, line: str) -> dict[str, Any]:
+async def ask(mod: Any, line: str) -> Asked:
     """``ask(host, port, line)`` against a server made here: it reads one line, answers it
     reversed, then waits for the client to close. Connections the loop makes are tracked,
     to tell whether ask's socket was really closed by the time ask returned."""
@@ -345,7 +402,7 @@ async def ask(mod: Any, line: str) -> dict[str, Any]:
         del loop.create_connection
         await _stop(server)
         left = await _settle()
-    return {"returned": returned, "hung": hung, "received": seen["received"],
-            "server_saw_close": seen["eof"], "connections": seen["connections"],
-            "tracked": len(client_transports), "open_at_return": open_at_return,
-            "handlers_left": left}
+    return Asked(returned=returned, hung=hung, received=seen["received"],
+                 server_saw_close=seen["eof"], connections=seen["connections"],
+                 tracked=len(client_transports), open_at_return=open_at_return,
+                 handlers_left=left)

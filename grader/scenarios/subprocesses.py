@@ -26,7 +26,7 @@ from typing import Any
 
 import psutil
 
-from grader._child.kit import scenario
+from grader._child.kit import Result, scenario
 
 PY = [sys.executable, "-I", "-S", "-c"]
 PATIENCE = 2.5  # real seconds for run_all to end, far more than a correct one needs
@@ -34,6 +34,7 @@ GRACE = 1.5  # real seconds after its timeout by which run must have returned or
 FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.05 s needed)
 SETTLE = 0.25  # real seconds to watch for commands beyond the limit
 BIG = 1024 * 1024  # bytes: sixteen times what a pipe holds
+HEARTBEAT = 0.01  # real seconds between two beats of the heartbeat task
 
 PROGRAMS = {
     "out_err_exit": "import sys; sys.stdout.write('to out\\n'); "
@@ -77,17 +78,32 @@ def _program(name: str, *args: str) -> list[str]:
     return [*PY, PROGRAMS[name], *args]
 
 
-def _children() -> list[dict[str, Any]]:
+class Child(Result):
+    """A child process of the worker."""
+
+    pid: int
+    status: str  # psutil's: "running", "sleeping", "zombie", ...
+    cmd: str  # the end of its command line
+
+
+class Cleanup(Result):
+    """What was left of the processes started during a scenario once it was over."""
+
+    ended_later: list[int]  # return codes of processes that ended shortly after
+    killed_here: list[int]  # pids of processes still running, killed (and reaped) here
+
+
+def _children() -> list[Child]:
     """This process's child processes, alive or zombie (call it from a worker thread)."""
-    found = []
+    found: list[Child] = []
     try:
         children = psutil.Process().children(recursive=True)
     except psutil.Error:
         return found
     for child in children:
         try:
-            found.append({"pid": child.pid, "status": child.status(),
-                          "cmd": " ".join(child.cmdline())[-120:]})
+            found.append(Child(pid=child.pid, status=child.status(),
+                               cmd=" ".join(child.cmdline())[-120:]))
         except psutil.Error:
             pass
     return found
@@ -101,6 +117,7 @@ class Watch:
         self.transports: list[asyncio.SubprocessTransport] = []
         self.beats = 0
         self._beating: asyncio.Task[None] | None = None
+        self.cleanup = Cleanup(ended_later=[], killed_here=[])
 
     async def __aenter__(self) -> Watch:
         loop, original_exec, original_shell = self.loop, self.loop.subprocess_exec, \
@@ -123,7 +140,7 @@ class Watch:
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(HEARTBEAT)
             self.beats += 1
 
     def returncodes(self) -> list[int | None]:
@@ -138,10 +155,10 @@ class Watch:
         del self.loop.subprocess_shell
         self.cleanup = await self._reap_leftovers()
 
-    async def _reap_leftovers(self) -> dict[str, list[Any]]:
+    async def _reap_leftovers(self) -> Cleanup:
         """Give processes the student killed a moment to be reaped; kill and reap the ones
         still running. What was found is part of the observation."""
-        out: dict[str, list[Any]] = {"ended_later": [], "killed_here": []}
+        out = Cleanup(ended_later=[], killed_here=[])
         pending = [t for t in self.transports if t.get_returncode() is None]
         for _ in range(50):  # at most half a second
             if not any(t.get_returncode() is None for t in pending):
@@ -150,9 +167,9 @@ class Watch:
         for t in pending:
             code = t.get_returncode()
             if code is not None:
-                out["ended_later"].append(code)
+                out.ended_later.append(code)
                 continue
-            out["killed_here"].append(t.get_pid())
+            out.killed_here.append(t.get_pid())
             with contextlib.suppress(ProcessLookupError, OSError):
                 t.kill()
             for _ in range(50):
@@ -165,16 +182,68 @@ class Watch:
         return out
 
 
-def _summary(result: Any, expect_out: bytes | None, expect_err: bytes | None) -> Any:
-    """A large result as plain facts: (returncode, len(out), len(err), out ok, err ok)."""
+class Summary(Result):
+    """A large ``(returncode, stdout, stderr)`` as plain facts."""
+
+    returncode: Any
+    out_len: int
+    err_len: int
+    out_ok: bool  # stdout is what was expected
+    err_ok: bool  # stderr is what was expected
+
+
+def _summary(result: Any, expect_out: bytes | None, expect_err: bytes | None) -> Summary | None:
+    """``result`` summarised; None if it is not a tuple of a code and two bytes."""
     if type(result) is not tuple or len(result) != 3:
-        return result
+        return None
     code, out, err = result
     if type(out) is not bytes or type(err) is not bytes:
-        return result
-    return {"returncode": code, "out_len": len(out), "err_len": len(err),
-            "out_ok": expect_out is None or out == expect_out,
-            "err_ok": expect_err is None or err == expect_err}
+        return None
+    return Summary(returncode=code, out_len=len(out), err_len=len(err),
+                   out_ok=expect_out is None or out == expect_out,
+                   err_ok=expect_err is None or err == expect_err)
+
+
+class Ran(Result):
+    returned: Any  # None when summarised or when run raised or hung
+    summary: Summary | None  # what run returned, summarised (with ``summarize``)
+    raised: Any  # the TimeoutError run raised, if it did
+    hung: bool  # still running GRACE real seconds after its timeout (and then cancelled)
+    took: float  # real seconds
+    beats: int  # beats of the heartbeat task while it ran
+    started: int  # processes started
+    codes_at_return: list[int | None]  # their return codes when run returned or raised
+    left_at_return: list[Child]  # child processes, alive or zombie, at that moment
+    cleanup: Cleanup
+
+
+class Shortfall(Result):
+    """A moment when fewer commands ran than should have."""
+
+    running: int
+    want: int  # commands that should have been running
+    ended: int  # commands ended by then
+
+
+class RanAll(Result):
+    returned: Any
+    hung: bool  # not done PATIENCE real seconds after the last release (then cancelled)
+    cleanup: Cleanup
+
+
+class RanAllHeld(RanAll):
+    most: int  # commands running at once, at most
+    shortfalls: list[Shortfall]
+    marks: list[str]  # the log: "+name" when a command started, "-name" when it ended
+
+
+class RanAllCodes(RanAll):
+    started: int  # processes started
+
+
+class Refused(Result):
+    returned: Any
+    started: int  # processes started
 
 
 @contextlib.contextmanager
@@ -200,7 +269,7 @@ def _stdin_that_never_ends(active: bool) -> Any:
 async def run(mod: Any, program: str, args: list[str] | None = None,
               input_text: str | None = None, input_size: int | None = None,
               pass_input: bool = True, timeout: float = 3.0,
-              summarize: bool = False, stdin_trap: bool = False) -> dict[str, Any]:
+              summarize: bool = False, stdin_trap: bool = False) -> Ran:
     """``run(<program> *args, input=..., timeout=...)``. ``input_text`` is sent as UTF-8;
     ``input_size`` sends that many bytes of a pattern; with neither, ``input=None`` is
     passed (or, with ``pass_input=False``, not passed at all). ``stdin_trap``: see
@@ -232,16 +301,15 @@ async def run(mod: Any, program: str, args: list[str] | None = None,
         took = loop.time() - t0
         codes_at_return = watch.returncodes()
         left_at_return = await asyncio.to_thread(_children)
+    summary = None
     if summarize and program == "big_both":
-        returned = _summary(returned, b"o" * BIG, b"e" * BIG)
+        summary = _summary(returned, b"o" * BIG, b"e" * BIG)
     elif summarize and program == "cat":
-        returned = _summary(returned, data, b"")
-    return {
-        "returned": returned, "raised": caught, "hung": hung, "took": round(took, 3),
-        "beats": watch.beats, "started": len(watch.transports),
-        "codes_at_return": codes_at_return, "left_at_return": left_at_return,
-        "cleanup": watch.cleanup,
-    }
+        summary = _summary(returned, data, b"")
+    return Ran(returned=None if summary is not None else returned, summary=summary,
+               raised=caught, hung=hung, took=round(took, 3), beats=watch.beats,
+               started=len(watch.transports), codes_at_return=codes_at_return,
+               left_at_return=left_at_return, cleanup=watch.cleanup)
 
 
 # -- run_all -----------------------------------------------------------------------------
@@ -276,7 +344,7 @@ async def _finish(task: asyncio.Task[Any]) -> tuple[Any, bool]:
 
 
 @scenario("real")
-async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = False) -> dict[str, Any]:
+async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = False) -> RanAllHeld:
     """``run_all`` of ``count`` held commands (exit codes 10, 11, ...). The scenario waits
     until ``min(limit, commands not ended)`` have started (at most FILL_PATIENCE; after a
     first shortfall it stops waiting), then lets the oldest running one go and waits for
@@ -288,7 +356,7 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
     commands = [_program("mark", log, name, "hold", str(10 + i)) for i, name in enumerate(names)]
     loop = asyncio.get_running_loop()
     most = 0
-    shortfalls: list[dict[str, int]] = []
+    shortfalls: list[Shortfall] = []
     released: list[str] = []
     lenient = False
     marks: list[str] = []
@@ -316,8 +384,8 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
                 waited_from = loop.time()
                 while len(running) < want and not task.done():
                     if lenient or loop.time() - waited_from > FILL_PATIENCE:
-                        shortfalls.append({"running": len(running), "want": want,
-                                           "ended": len(ended)})
+                        shortfalls.append(Shortfall(running=len(running), want=want,
+                                                    ended=len(ended)))
                         lenient = True
                         break
                     await asyncio.sleep(0.01)
@@ -350,12 +418,12 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
             finally:
                 await look()
                 await asyncio.to_thread(shutil.rmtree, folder, True)
-    return {"returned": returned, "hung": hung, "most": most, "shortfalls": shortfalls,
-            "marks": marks, "cleanup": watch.cleanup}
+    return RanAllHeld(returned=returned, hung=hung, most=most, shortfalls=shortfalls,
+                      marks=marks, cleanup=watch.cleanup)
 
 
 @scenario("real")
-async def run_all_codes(mod: Any, specs: list[list[Any]], limit: int) -> dict[str, Any]:
+async def run_all_codes(mod: Any, specs: list[list[Any]], limit: int) -> RanAllCodes:
     """``run_all`` of commands that each wait ``specs[i][0]`` seconds, then exit with code
     ``specs[i][1]``, after writing ``specs[i][2]`` bytes (if given) to stdout and stderr."""
     commands = [_program("exit_after", str(s[0]), str(s[1]), str(s[2] if len(s) > 2 else 0))
@@ -363,15 +431,15 @@ async def run_all_codes(mod: Any, specs: list[list[Any]], limit: int) -> dict[st
     async with Watch() as watch:
         task = asyncio.create_task(mod.run_all(commands, limit))
         returned, hung = await _finish(task)
-    return {"returned": returned, "hung": hung, "started": len(watch.transports),
-            "cleanup": watch.cleanup}
+    return RanAllCodes(returned=returned, hung=hung, started=len(watch.transports),
+                       cleanup=watch.cleanup)
 
 
 @scenario("real")
-async def run_all_refused(mod: Any, limit: int) -> dict[str, Any]:
+async def run_all_refused(mod: Any, limit: int) -> Refused:
     """``run_all`` with a bad ``limit``: the student's exception propagates."""
     commands = [_program("exit_after", "0", "0", "0")]
     async with Watch() as watch:
         async with asyncio.timeout(PATIENCE):
             returned = await mod.run_all(commands, limit)
-    return {"returned": returned, "started": len(watch.transports)}
+    return Refused(returned=returned, started=len(watch.transports))

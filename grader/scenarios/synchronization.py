@@ -111,7 +111,8 @@ class SideBySide(Result):
 @scenario("virtual")
 async def deposit_one_by_one(mod: Any, start: int, amounts: list[int]) -> OneByOne:
     account = mod.Account(start)
-    syncs, seen = Tracker(), []
+    syncs = Tracker()
+    seen: list[Any] = []
     _instrument(account, 0.0, syncs, seen)
     returned = []
     for amount in amounts:
@@ -137,7 +138,8 @@ def deposit_concurrently(mod: Any, start: int, amounts: list[int],
                          sync_delay: float = 0.0) -> OnOwnLoop[Deposits]:
     async def main() -> Deposits:
         account = mod.Account(start)
-        syncs, seen: tuple[Tracker, list[Any]] = Tracker(), []
+        syncs = Tracker()
+        seen: list[Any] = []
         _instrument(account, sync_delay, syncs, seen)
         returned = await asyncio.gather(*(account.deposit(a) for a in amounts))
         return Deposits(returned=list(returned), balance=account.balance,

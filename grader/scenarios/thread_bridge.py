@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from grader._child.kit import scenario
+from grader._child.kit import Result, scenario
 
 from ._common import RAISABLE
 
@@ -47,8 +47,28 @@ class _IterationCounter:
         self.loop.__dict__.pop("_run_once", None)
 
 
+class Delivery(Result):
+    """One ``result_from_thread`` call: the thread's side and the coroutine's."""
+
+    starts: int  # calls of start(callback)
+    iterations_waiting: int | None  # loop iterations from start() to the callback
+    ping_answered: bool | None  # the loop ran our ping within PING_WAIT (None: no ping sent)
+    callback_error: Any  # what the student's callback raised in our thread, if anything
+    delivered: bool  # the thread called the callback
+    hung: bool  # not returned NUDGE_AFTER real seconds after the value was due
+    nudged: bool  # it returned only once our timer had woken the loop
+    latency: float | None  # real seconds from the callback to the return
+    returned: Any
+    same_object: bool  # it returned the very object the thread passed to the callback
+
+
+class FromThread(Result):
+    calls: list[Delivery]  # one per value, in order
+    returned: list[Any]  # what each call returned
+
+
 class _Delivery:
-    """One ``start`` function and the thread it starts."""
+    """One ``start`` function and the thread it starts, and how the call that got it ended."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, counter: _IterationCounter,
                  value: Any, delay: float) -> None:
@@ -62,6 +82,9 @@ class _Delivery:
         self.called_at: float | None = None
         self.callback_error: BaseException | None = None
         self.callback_in_loop_thread = False
+        self.hung = self.nudged = self.same_object = False
+        self.latency: float | None = None
+        self.returned: Any = None
 
     def start(self, callback: Any) -> None:
         self.starts += 1
@@ -92,52 +115,78 @@ class _Delivery:
         for thread in self.threads:
             await asyncio.to_thread(thread.join, PING_WAIT + self.delay + 1.0)
 
-    def report(self) -> dict[str, Any]:
-        return {"starts": self.starts, "iterations_waiting": self.iterations_waiting,
-                "ping_answered": self.ping_answered, "callback_error": self.callback_error,
-                "delivered": self.called_at is not None}
+    def report(self) -> Delivery:
+        return Delivery(
+            starts=self.starts, iterations_waiting=self.iterations_waiting,
+            ping_answered=self.ping_answered, callback_error=self.callback_error,
+            delivered=self.called_at is not None, hung=self.hung, nudged=self.nudged,
+            latency=self.latency, returned=self.returned, same_object=self.same_object)
 
 
 @scenario("real")
-async def result_from_thread(mod: Any, values: list[Any], delays: list[float]) -> dict[str, Any]:
+async def result_from_thread(mod: Any, values: list[Any], delays: list[float]) -> FromThread:
     """``result_from_thread`` called once per value, all at once; value i is delivered by a
     thread after ``delays[i]`` real seconds."""
     loop = asyncio.get_running_loop()
     counter = _IterationCounter(loop)
     deliveries = [_Delivery(loop, counter, v, d) for v, d in zip(values, delays, strict=True)]
 
-    async def one(delivery: _Delivery) -> dict[str, Any]:
-        out: dict[str, Any] = {"hung": False, "nudged": False, "latency": None}
+    async def one(delivery: _Delivery) -> None:
         try:
             async with asyncio.timeout(delivery.delay + NUDGE_AFTER) as nudge:
                 returned = await mod.result_from_thread(delivery.start)
         except TimeoutError:
             if not nudge.expired():
                 raise
-            out["hung"] = True
-            return out
+            delivery.hung = True
+            return
         arrived = time.perf_counter()
-        out["nudged"] = nudge.when() is not None and loop.time() >= nudge.when()
+        due = nudge.when()
+        delivery.nudged = due is not None and loop.time() >= due
         if delivery.called_at is not None:
-            out["latency"] = round(arrived - delivery.called_at, 3)
-        out["returned"] = returned
-        out["same_object"] = returned is delivery.value
-        return out
+            delivery.latency = round(arrived - delivery.called_at, 3)
+        delivery.returned = returned
+        delivery.same_object = returned is delivery.value
 
     try:
-        calls = await asyncio.gather(*(one(d) for d in deliveries))
+        await asyncio.gather(*(one(d) for d in deliveries))
     finally:
         for delivery in deliveries:
             await delivery.join()
         counter.remove()
-    for call, delivery in zip(calls, deliveries, strict=True):
-        call.update(delivery.report())
-    return {"calls": calls, "returned": [c.get("returned") for c in calls]}
+    calls = [delivery.report() for delivery in deliveries]
+    return FromThread(calls=calls, returned=[c.returned for c in calls])
+
+
+class FnRuns(Result):
+    """What the ``fn`` made here saw of its runs."""
+
+    runs: int = 0  # times it ran
+    on_the_loop: list[bool] = []  # for each run: on the loop it was meant for
+    in_loop_thread: list[bool] = []  # for each run: in that loop's thread
+    cancelled: bool = False  # it saw CancelledError
+    finished: bool = False  # it ended (returned, raised or was cancelled)
+
+
+class _Outcome(Result):
+    """How the student's call ended, in the caller thread."""
+
+    returned: Any = None
+    raised: Any = None
+    took: float = 0.0  # real seconds
+
+
+class Called(Result):
+    blocked: bool  # not returned GIVE_UP_AFTER real seconds after its timeout
+    returned: Any
+    raised: Any  # what it raised, if anything
+    took: float | None  # real seconds until it returned or raised (None: blocked)
+    fn: FnRuns
 
 
 @scenario("real")
 async def call_async_from_thread(mod: Any, kind: str, args: list[Any], timeout: float,
-                                 hold: float = 2.0) -> dict[str, Any]:
+                                 hold: float = 2.0) -> Called:
     """``call_async_from_thread(loop, fn, *args, timeout=timeout)`` from a thread of ours.
 
     ``kind`` picks ``fn``: "add" returns ``a + b`` after 10 ms; "raise" raises
@@ -146,15 +195,14 @@ async def call_async_from_thread(mod: Any, kind: str, args: list[Any], timeout: 
     """
     loop = asyncio.get_running_loop()
     loop_thread = threading.get_ident()
-    seen: dict[str, Any] = {"runs": 0, "on_the_loop": [], "in_loop_thread": [],
-                            "cancelled": False, "finished": False}
+    seen = FnRuns()
     cancelled = asyncio.Event()
 
     def note() -> bool:
-        seen["runs"] += 1
+        seen.runs += 1
         ours = asyncio.get_running_loop() is loop
-        seen["on_the_loop"].append(ours)
-        seen["in_loop_thread"].append(threading.get_ident() == loop_thread)
+        seen.on_the_loop.append(ours)
+        seen.in_loop_thread.append(threading.get_ident() == loop_thread)
         return ours
 
     async def add(a: Any, b: Any) -> Any:
@@ -173,30 +221,30 @@ async def call_async_from_thread(mod: Any, kind: str, args: list[Any], timeout: 
         try:
             await asyncio.sleep(hold)
         except asyncio.CancelledError:
-            seen["cancelled"] = True
+            seen.cancelled = True
             cancelled.set()
             raise
         finally:
-            seen["finished"] = True
+            seen.finished = True
         return "fn was not cancelled"
 
     fn = {"add": add, "raise": fails, "slow": slow}[kind]
-    answer: asyncio.Future[dict[str, Any]] = loop.create_future()
+    answer: asyncio.Future[_Outcome] = loop.create_future()
 
-    def settle(result: dict[str, Any]) -> None:
+    def settle(outcome: _Outcome) -> None:
         if not answer.done():
-            answer.set_result(result)
+            answer.set_result(outcome)
 
     def caller() -> None:
         t0 = time.perf_counter()
+        outcome = _Outcome()
         try:
-            result: dict[str, Any] = {"returned": mod.call_async_from_thread(loop, fn, *args,
-                                                                              timeout=timeout)}
+            outcome.returned = mod.call_async_from_thread(loop, fn, *args, timeout=timeout)
         except BaseException as exc:  # handed back to the loop as data
-            result = {"raised": exc}
-        result["took"] = round(time.perf_counter() - t0, 3)
+            outcome.raised = exc
+        outcome.took = round(time.perf_counter() - t0, 3)
         try:
-            loop.call_soon_threadsafe(settle, result)
+            loop.call_soon_threadsafe(settle, outcome)
         except RuntimeError:  # the loop is closed: the scenario gave up on us
             pass
 
@@ -204,15 +252,16 @@ async def call_async_from_thread(mod: Any, kind: str, args: list[Any], timeout: 
     thread.start()
     done, _ = await asyncio.wait({answer}, timeout=timeout + GIVE_UP_AFTER)
     if not done:
-        return {"blocked": True, "timeout": timeout, **seen}
-    result = answer.result()
+        return Called(blocked=True, returned=None, raised=None, took=None, fn=seen)
+    outcome = answer.result()
     await asyncio.to_thread(thread.join, 1.0)
-    if isinstance(result.get("raised"), NotImplementedError):
-        raise result["raised"]
-    if kind == "slow" and seen["runs"] and seen["on_the_loop"][0]:
+    if isinstance(outcome.raised, NotImplementedError):
+        raise outcome.raised
+    if kind == "slow" and seen.runs and seen.on_the_loop[0]:
         try:
             async with asyncio.timeout(CANCEL_WAIT):
                 await cancelled.wait()
         except TimeoutError:
             pass
-    return {"blocked": False, "raised": None, **result, **seen}
+    return Called(blocked=False, returned=outcome.returned, raised=outcome.raised,
+                  took=outcome.took, fn=seen)

@@ -6,7 +6,8 @@ between two turns stays far below the time the threads work."""
 
 import os
 
-from grader.testing import case, expect_equal, fail, show
+from grader.scenarios import executors as sc
+from grader.testing import Reason, case, expect_equal, fail, show
 
 SLUG = "executors"
 
@@ -22,41 +23,42 @@ def _finished(obs):
     """The scenario's record, once the call returned in time."""
     obs.expect_no_error()
     v = obs.value
-    if v["hung"]:
-        fail(f"{obs.call} had not finished after 3 s of real time (the work needs a fraction "
-             "of a second) and was cancelled. Is it waiting for something that never comes?")
+    if v.hung:
+        fail(f"{obs.call} had not finished after {sc.BOUND:g} s of real time (the work needs a "
+             "fraction of a second) and was cancelled. Is it waiting for something that never "
+             "comes?", Reason.HANG, obs=obs)
     return v
 
 
 def _expect_checksums(obs):
     v = _finished(obs)
-    if v["on_loop"]:
+    if v.on_loop:
         fail(f"{obs.call} called blocking_checksum on the event loop's own thread, blocking "
-             f"the loop. {OFFLOAD}")
-    expect_equal(v["returned"], v["expected"], obs.call,
+             f"the loop. {OFFLOAD}", Reason.BLOCKING, obs=obs)
+    expect_equal(v.returned, v.expected, obs.call,
                  "Return one checksum per chunk, in the order of the chunks, each the value "
                  "blocking_checksum returned.")
-    if v["calls"] != len(v["expected"]):
-        fail(f"{obs.call} called blocking_checksum {v['calls']} times; expected "
-             f"{len(v['expected'])}, once per chunk, through the module's global name "
+    if v.calls != len(v.expected):
+        fail(f"{obs.call} called blocking_checksum {v.calls} times; expected "
+             f"{len(v.expected)}, once per chunk, through the module's global name "
              "`blocking_checksum`.")
     return v
 
 
 def _run(student, n, max_workers, **kw):
-    return student.run("checksums", n=n, max_workers=max_workers, **kw,
+    return student.run(sc.checksums, n=n, max_workers=max_workers, **kw,
                        call=f"checksums(<{n} chunks>, max_workers={max_workers})")
 
 
 # -- checksum_async ----------------------------------------------------------------------
 
 def _checksum_async(student, text):
-    obs = student.run("checksum_async", text=text, call=f"checksum_async({text.encode()!r})")
+    obs = student.run(sc.checksum_async, text=text, call=f"checksum_async({text.encode()!r})")
     v = _finished(obs)
-    expect_equal(v["returned"], v["expected"], obs.call,
+    expect_equal(v.returned, v.expected, obs.call,
                  "It returns what blocking_checksum(data) returns.")
-    if v["calls"] != 1:
-        fail(f"{obs.call} called blocking_checksum {v['calls']} times; expected once, "
+    if v.calls != 1:
+        fail(f"{obs.call} called blocking_checksum {v.calls} times; expected once, "
              "through the module's global name `blocking_checksum` (the grader replaces it).")
     return obs, v
 
@@ -69,9 +71,9 @@ def test_checksum_async_returns_the_checksum(student):
 @case(points=1)
 def test_checksum_async_runs_in_another_thread(student):
     obs, v = _checksum_async(student, "legacy library")
-    if v["on_loop"]:
+    if v.on_loop:
         fail(f"{obs.call} ran blocking_checksum on the event loop's thread: `async def` does "
-             f"not make the code inside it non-blocking. {OFFLOAD}")
+             f"not make the code inside it non-blocking. {OFFLOAD}", Reason.BLOCKING, obs=obs)
     obs.expect_not_blocking()
     _expect_no_thread_left(obs, v)
     obs.expect_clean()
@@ -84,9 +86,9 @@ def test_checksums_keeps_the_order_of_the_chunks(student):
     # The first chunks take longest, so they finish last.
     obs = _run(student, 5, 5, hold=[0.03 * (5 - i) for i in range(5)])
     v = _finished(obs)
-    if sorted(v["returned"] or []) == sorted(v["expected"]) and v["returned"] != v["expected"]:
+    if sorted(v.returned or []) == sorted(v.expected) and v.returned != v.expected:
         fail(f"{obs.call} returned the right checksums in the wrong order: "
-             f"{show(v['returned'])}; expected {show(v['expected'])}. Results must follow "
+             f"{show(v.returned)}; expected {show(v.expected)}. Results must follow "
              "the order of the chunks, not the order the calls finish in: `asyncio.gather` "
              "keeps its arguments' order (`as_completed` does not).")
     _expect_checksums(obs)
@@ -94,21 +96,21 @@ def test_checksums_keeps_the_order_of_the_chunks(student):
 
 def _expect_most(obs, v, expected, hint):
     # No thread names or timings in messages: they vary from run to run, the verdict must not.
-    most = v["most_at_once"]
+    most = v.most_at_once
     if most != expected:
         where = (" (on the loop's default pool, the threads named asyncio_N)"
-                 if any(t.startswith("asyncio_") for t in v["threads"]) else "")
+                 if any(t.startswith("asyncio_") for t in v.threads) else "")
         fail(f"{obs.call} ran at most {most} blocking_checksum calls at once{where}; "
-             f"expected {expected}. {hint}")
+             f"expected {expected}. {hint}", Reason.TIMING, obs=obs)
 
 
 def _expect_no_thread_left(obs, v):
-    if v["left_running"]:
-        fail(f"When {obs.call} returned, {len(v['left_running'])} thread(s) that had run "
+    if v.left_running:
+        fail(f"When {obs.call} returned, {len(v.left_running)} thread(s) that had run "
              "blocking_checksum were still alive. Shut a "
              "private pool down before returning, without blocking the loop: "
              "`await asyncio.to_thread(pool.shutdown)` in a `finally` (and join threads of "
-             "your own the same way).")
+             "your own the same way).", Reason.LEAK)
 
 
 @case(points=1, hidden=False)
@@ -126,7 +128,7 @@ def test_checksums_goes_beyond_the_default_pool(student):
     obs = _run(student, workers + 2, workers, together=workers)
     v = _expect_checksums(obs)
     hint = ""
-    if v["most_at_once"] == DEFAULT_POOL or any(t.startswith("asyncio_") for t in v["threads"]):
+    if v.most_at_once == DEFAULT_POOL or any(t.startswith("asyncio_") for t in v.threads):
         hint = (f" The loop's default pool (used by asyncio.to_thread) has only {DEFAULT_POOL} "
                 "threads here, so the other calls queue up: make a pool of your own, "
                 "`ThreadPoolExecutor(max_workers=max_workers)`, and use "
@@ -140,7 +142,7 @@ def test_checksums_runs_no_more_than_max_workers(student):
     for n, workers in ((8, 2), (4, 1)):
         obs = _run(student, n, workers, together=workers)
         v = _expect_checksums(obs)
-        if v["most_at_once"] > workers:
+        if v.most_at_once > workers:
             _expect_most(obs, v, workers, "At most max_workers calls may run at once: give "
                          "your pool exactly max_workers threads "
                          "(`ThreadPoolExecutor(max_workers=max_workers)`).")
@@ -154,16 +156,17 @@ def test_checksums_keeps_the_workers_busy(student):
     holds = [0.4, 0.03, 0.03, 0.03, 0.03]
     obs = _run(student, 5, 2, hold=holds)
     v = _expect_checksums(obs)
-    if v["most_at_once"] > 2:
+    if v.most_at_once > 2:
         _expect_most(obs, v, 2, "At most max_workers calls may run at once.")
-    records = v["records"]
-    long_end = next(r["end"] for r in records if r["chunk"] == 0)
-    late = [r["chunk"] for r in records if r["chunk"] != 0 and r["start"] >= long_end]
+    records = v.records
+    long_end = next(r.end for r in records if r.chunk == 0)
+    late = [r.chunk for r in records if r.chunk != 0 and r.start >= long_end]
     if late:
         fail(f"{obs.call} with one call of 0.4 s and four of 0.03 s: chunks {late} started "
              "only after the long call had finished, although a worker was free. Start "
              "every call at once and let the pool hand them to free threads; don't wait for "
-             "a batch of max_workers calls to finish before starting the next.")
+             "a batch of max_workers calls to finish before starting the next.", Reason.TIMING,
+             obs=obs)
 
 
 @case(points=1)
@@ -174,12 +177,12 @@ def test_checksums_does_not_block_the_loop(student):
     # The threads work 0.4 s in all (4 rounds of 0.1 s); a loop that waits for them
     # goes that long without a turn. A free loop turns every few milliseconds (at worst
     # some 0.07 s on a 2-core machine beside 3 busy processes).
-    if v["max_gap"] >= 0.2:
+    if v.max_gap >= 0.2:
         fail(f"{obs.call}: the event loop went more than 0.2 s at a time without running "
              "anything while the threads worked (0.4 s in all): it was blocked, waiting for "
              "the results on its own thread. Await them instead (run_in_executor or "
              "asyncio.wrap_future, then asyncio.gather), and never call future.result(), "
-             "pool.map() or pool.shutdown() on the loop.")
+             "pool.map() or pool.shutdown() on the loop.", Reason.BLOCKING, obs=obs)
 
 
 @case(points=1)
@@ -195,7 +198,7 @@ def test_checksums_leaves_no_thread_behind(student):
 @case(points=1, hidden=False)
 def test_checksums_rejects_max_workers_below_one(student):
     for workers in (0, -2):
-        obs = student.run("checksums", n=3, max_workers=workers,
+        obs = student.run(sc.checksums, n=3, max_workers=workers,
                           call=f"checksums(<3 chunks>, max_workers={workers})")
         if obs.error is None:
             _finished(obs)

@@ -3,7 +3,8 @@ free port) and are talked to by trusted clients that send lines in awkward piece
 half-close, and read until the server closes; ``ask`` is tried against a server made by
 the scenario, which records exactly what it received and whether the client hung up."""
 
-from grader.testing import case, expect_equal, fail, show
+from grader.scenarios import streams as sc
+from grader.testing import Reason, case, expect_equal, fail, show
 
 SLUG = "streams"
 
@@ -34,29 +35,31 @@ def _student_crash(obs, hint=""):
     """An exception the student's code raised in a callback the loop ran (a protocol's
     methods): the loop reports it instead of propagating it."""
     for error in obs.loop_errors:
-        exc = error.get("exception") or {}
-        if exc.get("type") == "NotImplementedError":
+        exc = error.exception
+        if exc is None:
+            continue
+        if exc.is_a("NotImplementedError"):
             fail(f"{obs.call}: ReverseProtocol raised NotImplementedError: it is not "
-                 "implemented yet.")
-        where = exc.get("where")
+                 "implemented yet.", Reason.NOT_IMPLEMENTED, where=exc.where)
+        where = exc.where
         if where:
-            fail(f"{obs.call}: the event loop reported that {exc.get('type')}: "
-                 f"{exc.get('message')} was raised at {where.get('file')}:{where.get('line')} "
-                 f"in {where.get('function')} ({where.get('code')}). The exception closed the "
-                 "connection." + (f" {hint}" if hint else ""))
+            fail(f"{obs.call}: the event loop reported that {exc.type}: "
+                 f"{exc.message} was raised at {where.file}:{where.line} "
+                 f"in {where.function} ({where.code}). The exception closed the "
+                 "connection." + (f" {hint}" if hint else ""), where=where)
 
 
 def _started(obs, kind="streams", hint=""):
     obs.expect_no_error()
     _student_crash(obs, hint)
-    problem = obs.value.get("start_problem")
+    problem = obs.value.start_problem
     if problem is None:
         return
     if problem == "hung":
         prefix = "" if obs.call.startswith("start_reverse_server") else f"{obs.call}: "
-        fail(f"{prefix}start_reverse_server('127.0.0.1', 0) did not return within 5 s of "
-             "loop time. Return the server once it listens: it serves in the background "
-             "(do not await serve_forever() in it).")
+        fail(f"{prefix}start_reverse_server('127.0.0.1', 0) did not return within "
+             f"{sc.PATIENCE:g} s of loop time. Return the server once it listens: it serves in "
+             "the background (do not await serve_forever() in it).", Reason.HANG, obs=obs)
     if problem == "not serving":
         fail(f"{obs.call}: start_reverse_server returned a server that is not serving "
              "(is_serving() is False). Return it serving: `await asyncio.start_server(...)`.")
@@ -86,7 +89,7 @@ def _diagnose(got, expected, text):
 def _run_pieces(student, kind, text):
     cuts = _cuts(text) if text == AWKWARD else []
     where = "cut in awkward pieces" if cuts else "in one write"
-    return student.run("pieces", kind=kind, text=text, cuts=cuts,
+    return student.run(sc.pieces, kind=kind, text=text, cuts=cuts,
                        call=f"{KINDS[kind]}, sent {text!r} {where} then EOF")
 
 
@@ -100,22 +103,23 @@ def _expect_answers(obs, kind, text):
 
 
 def _expect_closed(obs, kind):
-    if obs.value["closed"]:
+    if obs.value.closed:
         return
     if kind == "protocol":
         fail(f"{obs.call}: after the client's EOF the server answered but never closed the "
              "connection. eof_received() must return a false value (the transport then "
-             "closes itself once its buffer is sent), or close the transport itself.")
+             "closes itself once its buffer is sent), or close the transport itself.",
+             Reason.LEAK)
     fail(f"{obs.call}: after the client's EOF the server never closed the connection. When "
          "readline() returns a piece without newline (b'' at the end), close the writer: "
-         "`writer.close(); await writer.wait_closed()`.")
+         "`writer.close(); await writer.wait_closed()`.", Reason.LEAK)
 
 
 # -- line by line ------------------------------------------------------------------------
 
 def _interactive(student, kind):
     lines = ["hello", "héllo wörld ✓", "a man a plan"]
-    obs = student.run("interactive", kind=kind, lines=lines,
+    obs = student.run(sc.interactive, kind=kind, lines=lines,
                       call=f"{KINDS[kind]}, sent {lines!r} one at a time")
     _started(obs, kind)
     answers = obs.returned()
@@ -150,18 +154,18 @@ def test_streams_server_answers_complete_lines_then_closes(student):
 
 @case(points=1)
 def test_start_returns_a_serving_server(student):
-    obs = student.run("start", call="start_reverse_server('127.0.0.1', 0)")
+    obs = student.run(sc.start, call="start_reverse_server('127.0.0.1', 0)")
     _started(obs)
     returned = obs.returned()
-    if returned["host"] != "127.0.0.1" or not returned["port_chosen"]:
-        fail(f"{obs.call} listens on {returned['host']}; expected 127.0.0.1 on a free port "
+    if returned.host != "127.0.0.1" or not returned.port_chosen:
+        fail(f"{obs.call} listens on {returned.host}; expected 127.0.0.1 on a free port "
              "(port 0): pass host and port on to asyncio.start_server.")
-    if obs.value["received"] != "gnip\n":
-        fail(f"{obs.call}: a client sent 'ping' and received {obs.value['received']!r}; "
+    if obs.value.received != "gnip\n":
+        fail(f"{obs.call}: a client sent 'ping' and received {obs.value.received!r}; "
              "expected 'gnip\\n'.")
-    if obs.value["took"] > 0:
-        fail(f"{obs.call} took {obs.value['took']:g} s of loop time to return; expected it to "
-             "return as soon as the server listens.")
+    if obs.value.took > 0:
+        fail(f"{obs.call} took {obs.value.took:g} s of loop time to return; expected it to "
+             "return as soon as the server listens.", Reason.TIMING, obs=obs)
 
 
 @case(points=1)
@@ -174,10 +178,10 @@ def test_streams_server_handles_awkward_pieces(student):
 def test_protocol_server_handles_awkward_pieces(student):
     obs = _run_pieces(student, "protocol", AWKWARD)
     _expect_answers(obs, "protocol", AWKWARD)
-    if obs.value["before_eof"] != answers_for(AWKWARD):
+    if obs.value.before_eof != answers_for(AWKWARD):
         fail(f"{obs.call}: before the client's EOF it had received only "
-             f"{obs.value['before_eof']!r}: answer each line in data_received as soon as its "
-             "newline arrives.")
+             f"{obs.value.before_eof!r}: answer each line in data_received as soon as its "
+             "newline arrives.", Reason.TIMING, obs=obs)
 
 
 @case(points=1)
@@ -195,10 +199,10 @@ def test_servers_do_not_block_and_leave_nothing(student):
         obs.expect_not_blocking()
         _expect_answers(obs, kind, AWKWARD)
         _expect_closed(obs, kind)
-        if obs.value["handlers_left"]:
+        if obs.value.handlers_left:
             fail(f"{obs.call}: after the client had gone and the server was closed, "
-                 f"{obs.value['handlers_left'][0]} was still running. A connection's handler "
-                 "must end when its client closes (readline() returns b'').")
+                 f"{obs.value.handlers_left[0]} was still running. A connection's handler "
+                 "must end when its client closes (readline() returns b'').", Reason.LEAK)
         obs.expect_clean("Close each connection when its client has closed its side.")
 
 
@@ -209,7 +213,7 @@ SCRIPTS = [["alpha one", "alpha ✓ two"], ["bêta", "gamma", "δέλτα 3"],
 
 
 def _many(student, kind):
-    obs = student.run("many_clients", kind=kind, scripts=SCRIPTS,
+    obs = student.run(sc.many_clients, kind=kind, scripts=SCRIPTS,
                       call=f"{KINDS[kind]}, with {len(SCRIPTS)} clients sending lines in "
                       "interleaved pieces while another client, connected first, sits on "
                       "half a line")
@@ -218,7 +222,7 @@ def _many(student, kind):
              "in a global.")
     final = obs.returned()
     expected = ["".join(line[::-1] + "\n" for line in lines) for lines in SCRIPTS]
-    early = obs.value["answered_while_slow_waited"]
+    early = obs.value.answered_while_slow_waited
     for i, (got, want) in enumerate(zip(final, expected, strict=True)):
         if got != want and not want.startswith(got):
             hint = ("Each connection needs its own buffer: state kept on the class (or in a "
@@ -230,13 +234,15 @@ def _many(student, kind):
         if got != want and final[i] == want:
             fail(f"{obs.call}: client {i} received its answers only after it had closed its "
                  f"side (before that: {got!r}). Answer each line as soon as its newline "
-                 "arrives: read line by line (readline()), not everything up to EOF.")
+                 "arrives: read line by line (readline()), not everything up to EOF.",
+                 Reason.TIMING, obs=obs)
         if got != want:
             fail(f"{obs.call}: while the first client sat silent, client {i} received "
                  f"{got!r}; expected {want!r}. One client must not hold up another: serve "
                  "each connection on its own (start_server runs one handler task per "
-                 "client; never hold a lock or wait on one client while serving it).")
-    closed = obs.value["closed_while_slow_waited"]
+                 "client; never hold a lock or wait on one client while serving it).",
+                 Reason.TIMING, obs=obs)
+    closed = obs.value.closed_while_slow_waited
     if not all(closed):
         hint = ("After a client's EOF, the protocol must close that connection: "
                 "eof_received() returns a false value, or closes the transport."
@@ -245,10 +251,10 @@ def _many(student, kind):
                 "EOF.")
         fail(f"{obs.call}: client {closed.index(False)} sent EOF and was not disconnected "
              f"(while the first client still sat silent). {hint}")
-    if obs.value["slow"] != "wols\n" or not obs.value["slow_closed"]:
+    if obs.value.slow != "wols\n" or not obs.value.slow_closed:
         fail(f"{obs.call}: the first client, which sent 'sl', then much later 'ow\\n' and EOF, "
-             f"received {obs.value['slow']!r}"
-             + ("" if obs.value["slow_closed"] else " and was never disconnected")
+             f"received {obs.value.slow!r}"
+             + ("" if obs.value.slow_closed else " and was never disconnected")
              + "; expected 'wols\\n' and then the end of the connection.")
     obs.expect_clean()
 
@@ -266,17 +272,17 @@ def test_protocol_server_serves_clients_independently(student):
 # -- ask ---------------------------------------------------------------------------------
 
 def _ask(student, line):
-    obs = student.run("ask", line=line, call=f"ask('127.0.0.1', <port>, {line!r})")
+    obs = student.run(sc.ask, line=line, call=f"ask('127.0.0.1', <port>, {line!r})")
     obs.expect_no_error()
-    if obs.value["hung"]:
-        fail(f"{obs.call} did not return within 5 s of loop time. The server answers one "
-             "line and then waits for the client to close: read one line (readline()), not "
-             "until the end of the stream.")
+    if obs.value.hung:
+        fail(f"{obs.call} did not return within {sc.PATIENCE:g} s of loop time. The server "
+             "answers one line and then waits for the client to close: read one line "
+             "(readline()), not until the end of the stream.", Reason.HANG, obs=obs)
     return obs
 
 
 def _expect_asked(obs, line):
-    received = obs.value["received"]
+    received = obs.value.received
     wanted = line.encode() + b"\n"
     if received != wanted:
         fail(f"{obs.call}: the server received {show(received)}; expected exactly "
@@ -304,15 +310,15 @@ def test_ask_closes_its_connection_and_waits(student):
     obs = _ask(student, "drawer")
     _expect_asked(obs, "drawer")
     unclosed = [w for w in obs.warnings if "unclosed" in w and "ResourceWarning" in w]
-    if not obs.value["server_saw_close"] or unclosed:
+    if not obs.value.server_saw_close or unclosed:
         fail(f"{obs.call} returned without closing its connection"
              + (" (Python closed it later, when the writer was garbage-collected: "
                 f"{unclosed[0][:120]})" if unclosed else "")
              + ". Close it before returning: `writer.close()` then `await "
-             "writer.wait_closed()`, in a `finally`.")
-    if obs.value["open_at_return"]:
+             "writer.wait_closed()`, in a `finally`.", Reason.LEAK)
+    if obs.value.open_at_return:
         fail(f"When {obs.call} returned, its socket was not closed yet: `writer.close()` only "
-             "starts closing. `await writer.wait_closed()` before returning.")
+             "starts closing. `await writer.wait_closed()` before returning.", Reason.LEAK)
     obs.expect_clean()
 
 

@@ -7,7 +7,8 @@ test, except that ``run`` must not give up before its timeout."""
 
 import json
 
-from grader.testing import Raised, case, expect_equal, fail, show
+from grader.scenarios import subprocesses as sc
+from grader.testing import Raised, Reason, case, expect_equal, fail, show
 
 SLUG = "subprocesses"
 
@@ -34,7 +35,7 @@ def _run(student, program, args=(), timeout=3.0, input_text=None, input_size=Non
         parts.append("input=None")
     parts.append(f"timeout={timeout:g}")
     call = f"run({', '.join(parts)})"
-    return student.run("run", program=program, args=list(args), timeout=timeout,
+    return student.run(sc.run, program=program, args=list(args), timeout=timeout,
                        input_text=input_text, input_size=input_size, pass_input=pass_input,
                        summarize=summarize, stdin_trap=stdin_trap, call=call)
 
@@ -42,33 +43,38 @@ def _run(student, program, args=(), timeout=3.0, input_text=None, input_size=Non
 def _returned(obs, hint=""):
     """What run returned, failing on errors, hangs and timeouts first."""
     obs.expect_no_error()
-    if obs.value["hung"]:
-        fail(f"{obs.call} was still running 1.5 s after its timeout had passed: bound the "
-             "wait (`async with asyncio.timeout(timeout):`), and note that `process.wait()` "
+    if obs.value.hung:
+        fail(f"{obs.call} was still running {sc.GRACE:g} s after its timeout had passed: bound "
+             "the wait (`async with asyncio.timeout(timeout):`), and note that `process.wait()` "
              "returns only once the pipes have been read to their end."
-             + (f" {hint}" if hint else ""))
-    raised = obs.value["raised"]
+             + (f" {hint}" if hint else ""), Reason.HANG, obs=obs)
+    raised = obs.value.raised
     if raised is not None:
-        fail(f"{obs.call} raised {raised} after {obs.value['took']:g} s; the program should "
+        fail(f"{obs.call} raised {raised} after {obs.value.took:g} s; the program should "
              "have ended well within its timeout." + (f" {hint}" if hint else ""))
     return obs.returned()
 
 
+def _summarised(obs, hint):
+    """What run returned, as the scenario summarised it (a large result of the right shape)."""
+    returned = _returned(obs, hint)
+    return returned if obs.value.summary is None else obs.value.summary
+
+
 def _expect_nothing_left(obs, moment="returned"):
-    left = obs.value["left_at_return"]
-    codes = obs.value["codes_at_return"]
+    left = obs.value.left_at_return
+    codes = obs.value.codes_at_return
     if any(code is None for code in codes):
-        cleanup = obs.value["cleanup"]
-        if cleanup["killed_here"]:
+        if obs.value.cleanup.killed_here:
             fail(f"When {obs.call} {moment}, the program was still running. Kill it "
-                 "(`process.kill()`) and wait for it (`await process.wait()`).")
+                 "(`process.kill()`) and wait for it (`await process.wait()`).", Reason.LEAK)
         fail(f"When {obs.call} {moment}, the program had not been reaped: its exit status "
              "was never collected. After `process.kill()`, `await process.wait()`: a killed "
-             "process that nobody waits for stays a zombie.")
+             "process that nobody waits for stays a zombie.", Reason.LEAK)
     if left:
-        fail(f"When {obs.call} {moment}, a child process was left behind: pid {left[0]['pid']} "
-             f"({left[0]['status']}). Wait for every process you start, also after killing "
-             "it.")
+        fail(f"When {obs.call} {moment}, a child process was left behind: pid {left[0].pid} "
+             f"({left[0].status}). Wait for every process you start, also after killing "
+             "it.", Reason.LEAK)
 
 
 # -- run: results ------------------------------------------------------------------------
@@ -128,27 +134,27 @@ def test_run_never_lets_a_pipe_fill_up(student):
     deadlock = ("A pipe holds 64 KiB: a program that writes more waits until someone reads. "
                 "Read stdout and stderr at the same time, while the program runs, and write "
                 "the input meanwhile: `await process.communicate(input)` does all three.")
-    got = _returned(obs, deadlock)
-    want = {"returncode": 0, "out_len": 1024 * 1024, "err_len": 1024 * 1024, "out_ok": True,
-            "err_ok": True}
+    got = _summarised(obs, deadlock)
+    want = sc.Summary(returncode=0, out_len=sc.BIG, err_len=sc.BIG, out_ok=True, err_ok=True)
     if got != want:
         fail(f"{obs.call} returned {show(got)} (summarised); expected returncode 0 and both "
              "outputs complete.")
     size = 1024 * 1024
     obs = _run(student, "cat", input_size=size, summarize=True, timeout=2.0)
-    got = _returned(obs, deadlock)
-    want = {"returncode": 0, "out_len": size, "err_len": 0, "out_ok": True, "err_ok": True}
+    got = _summarised(obs, deadlock)
+    want = sc.Summary(returncode=0, out_len=size, err_len=0, out_ok=True, err_ok=True)
     if got != want:
         fail(f"{obs.call} returned {show(got)} (summarised); expected `cat` to echo all "
              f"{size} bytes. " + deadlock)
-    obs = student.run("run_all_codes", specs=[[0, 5, 1024 * 1024], [0, 6, 0]], limit=2,
+    obs = student.run(sc.run_all_codes, specs=[[0, 5, 1024 * 1024], [0, 6, 0]], limit=2,
                       call="run_all([<write 1 MiB to stdout and stderr, exit 5>, "
                       "<exit 6>], limit=2)")
     obs.expect_no_error()
-    if obs.value["hung"]:
+    if obs.value.hung:
         fail(f"{obs.call} never returned. A command whose output is captured must have its "
              "pipes read (and the output dropped), e.g. `await process.communicate()`; "
-             "`stdout=PIPE` that nobody reads stops the program once the pipe is full.")
+             "`stdout=PIPE` that nobody reads stops the program once the pipe is full.",
+             Reason.HANG, obs=obs)
     expect_equal(obs.returned(), [5, 6], obs.call)
 
 
@@ -158,21 +164,21 @@ def test_run_never_lets_a_pipe_fill_up(student):
 def test_run_kills_and_reaps_a_program_that_runs_too_long(student):
     obs = _run(student, "sleep", timeout=0.5)
     obs.expect_no_error()
-    if obs.value["hung"]:
+    if obs.value.hung:
         fail(f"{obs.call} did not return at all. After `timeout` seconds, kill the program "
              "and wait for it: `async with asyncio.timeout(timeout):` around the waiting, then "
-             "`process.kill()` and `await process.wait()`.")
-    raised = obs.value["raised"]
+             "`process.kill()` and `await process.wait()`.", Reason.HANG, obs=obs)
+    raised = obs.value.raised
     if raised is None:
-        fail(f"{obs.call} returned {show(obs.value['returned'])}; expected it to raise "
+        fail(f"{obs.call} returned {show(obs.value.returned)}; expected it to raise "
              "TimeoutError after 0.5 s, the program being killed.")
     if not isinstance(raised, Raised) or not raised.is_a("TimeoutError"):
         fail(f"{obs.call} raised {raised}; expected TimeoutError.")
-    if obs.value["took"] < 0.45:
-        fail(f"{obs.call} gave up after {obs.value['took']:g} s; expected to wait the whole "
+    if obs.value.took < 0.45:
+        fail(f"{obs.call} gave up after {obs.value.took:g} s; expected to wait the whole "
              "timeout (0.5 s, wall-clock) first.")
     _expect_nothing_left(obs, "raised TimeoutError")
-    codes = obs.value["codes_at_return"]
+    codes = obs.value.codes_at_return
     if codes and codes[0] != -9:
         fail(f"{obs.call}: the program ended with return code {codes[0]}; expected -9: kill "
              "it with SIGKILL (`process.kill()`), which a program cannot ignore.")
@@ -184,11 +190,12 @@ def test_run_does_not_block_the_loop(student):
     obs = _run(student, "nap")
     obs.expect_not_blocking()
     expect_equal(_returned(obs), (0, b"rested", b""), obs.call)
-    if obs.value["beats"] < 3:
+    if obs.value.beats < 3:
         fail(f"{obs.call}: while the program ran for 0.3 s, a task that wakes up every "
-             f"10 ms ran only {obs.value['beats']} times: run held the event loop. Start the "
-             "program with `asyncio.create_subprocess_exec` and await `communicate()`; never "
-             "`subprocess.run` on the loop's thread.")
+             f"{sc.HEARTBEAT * 1000:g} ms ran only {obs.value.beats} times: run held the event "
+             "loop. Start the program with `asyncio.create_subprocess_exec` and await "
+             "`communicate()`; never `subprocess.run` on the loop's thread.", Reason.BLOCKING,
+             obs=obs)
     _expect_nothing_left(obs)
     obs.expect_clean()
 
@@ -198,32 +205,32 @@ def test_run_does_not_block_the_loop(student):
 @case(points=1, hidden=False)
 def test_run_all_returns_the_codes_in_order(student):
     specs = [[0.3, 4], [0, 0], [0, 1], [0.1, 7], [0, 0]]
-    obs = student.run("run_all_codes", specs=specs, limit=2,
+    obs = student.run(sc.run_all_codes, specs=specs, limit=2,
                       call="run_all([<exit 4 after 0.3 s>, <exit 0>, <exit 1>, <exit 7 after "
                       "0.1 s>, <exit 0>], limit=2)")
     obs.expect_no_error()
-    if obs.value["hung"]:
+    if obs.value.hung:
         fail(f"{obs.call} never returned. Does every command get started, and its pipes "
-             "read?")
+             "read?", Reason.HANG, obs=obs)
     expect_equal(obs.returned(), [4, 0, 1, 7, 0], obs.call,
                  "The return codes come in the order of the commands, not in the order "
                  "they end.")
-    if obs.value["started"] not in (0, len(specs)):
-        fail(f"{obs.call} started {obs.value['started']} processes; expected {len(specs)}, "
+    if obs.value.started not in (0, len(specs)):
+        fail(f"{obs.call} started {obs.value.started} processes; expected {len(specs)}, "
              "one per command.")
 
 
 def _held(student, count, limit, settle_first=False):
-    return student.run("run_all_held", count=count, limit=limit, settle_first=settle_first,
+    return student.run(sc.run_all_held, count=count, limit=limit, settle_first=settle_first,
                        call=f"run_all(<{count} commands that run until released>, "
                        f"limit={limit})")
 
 
 def _expect_held_codes(obs, count):
     obs.expect_no_error()
-    if obs.value["hung"]:
+    if obs.value.hung:
         fail(f"{obs.call} never returned after every command had been released and had "
-             "ended.")
+             "ended.", Reason.HANG, obs=obs)
     expect_equal(obs.returned(), [10 + i for i in range(count)], obs.call)
 
 
@@ -231,13 +238,13 @@ def _expect_held_codes(obs, count):
 def test_run_all_never_runs_more_than_limit(student):
     obs = _held(student, 5, 2, settle_first=True)
     _expect_held_codes(obs, 5)
-    if obs.value["most"] > 2:
-        fail(f"{obs.call} ran {obs.value['most']} commands at once; expected at most 2. "
+    if obs.value.most > 2:
+        fail(f"{obs.call} ran {obs.value.most} commands at once; expected at most 2. "
              "Hold back the others until a slot is free (an `asyncio.Semaphore(limit)` "
-             "around each command, or `limit` worker tasks).")
+             "around each command, or `limit` worker tasks).", Reason.TIMING, obs=obs)
     obs.expect_clean()
     for bad in (0, -1):
-        obs = student.run("run_all_refused", limit=bad,
+        obs = student.run(sc.run_all_refused, limit=bad,
                           call=f"run_all([<exit 0>], limit={bad})")
         err = obs.expect_raises("ValueError", "A limit below 1 could never run anything.")
         if not err.message:
@@ -251,16 +258,16 @@ def test_run_all_keeps_limit_commands_running_while_there_is_work(student):
     for count, limit in ((4, 2), (3, 5)):
         obs = _held(student, count, limit)
         _expect_held_codes(obs, count)
-        short = obs.value["shortfalls"]
+        short = obs.value.shortfalls
         if short:
             s = short[0]
-            fail(f"{obs.call}: with {s['ended']} command(s) ended and "
-                 f"{count - s['ended'] - s['running']} still waiting to start, only "
-                 f"{s['running']} ran; expected {s['want']}. Start the next command as soon as "
+            fail(f"{obs.call}: with {s.ended} command(s) ended and "
+                 f"{count - s.ended - s.running} still waiting to start, only "
+                 f"{s.running} ran; expected {s.want}. Start the next command as soon as "
                  "any running one ends: not one by one, not batch by batch (a Semaphore, "
                  "`limit` workers taking commands from a shared iterator, or "
-                 "`asyncio.wait(..., return_when=FIRST_COMPLETED)`).")
-        if obs.value["most"] > limit:
-            fail(f"{obs.call} ran {obs.value['most']} commands at once; expected at most "
-                 f"{limit}.")
+                 "`asyncio.wait(..., return_when=FIRST_COMPLETED)`).", Reason.TIMING, obs=obs)
+        if obs.value.most > limit:
+            fail(f"{obs.call} ran {obs.value.most} commands at once; expected at most "
+                 f"{limit}.", Reason.TIMING, obs=obs)
         obs.expect_clean()

@@ -3,14 +3,15 @@ slowed down on the virtual clock where timing tells a shared lock from a private
 ``bounded_map`` is driven by scripted calls whose outcomes are recorded at the moment it
 returns or raises, and counted for how many run at once."""
 
-from grader.testing import Raised, case, expect_equal, fail, show
+from grader.scenarios import synchronization as sc
+from grader.testing import TOLERANCE, Raised, Reason, case, expect_equal, fail, show
 
 SLUG = "synchronization"
 
-STUCK = ("the event loop's thread was still stuck 2 s later: a second deposit waited for "
-         "the first on the loop's own thread, which the first needs to finish. Is a "
-         "`threading.Lock` (or another thread primitive) held across `await`? Use "
-         "`asyncio.Lock` and `async with`.")
+STUCK = (f"the event loop's thread was still stuck {sc.STUCK_AFTER:g} s later: a second "
+         "deposit waited for the first on the loop's own thread, which the first needs to "
+         "finish. Is a `threading.Lock` (or another thread primitive) held across `await`? "
+         "Use `asyncio.Lock` and `async with`.")
 
 
 def _run_on_own_loop(obs):
@@ -19,10 +20,9 @@ def _run_on_own_loop(obs):
         fail(f"{obs.call} raised {obs.error}. An asyncio.Lock belongs to the event loop that "
              "first waits on it: a lock shared by all accounts (at class or module level) fails "
              "on the next loop. Keep one lock per account, made on first use.")
-    value = obs.returned("stuck")
-    if value:
-        fail(f"{obs.call} never finished: " + STUCK)
-    return obs.value["value"]
+    if obs.result().stuck:
+        fail(f"{obs.call} never finished: " + STUCK, Reason.BLOCKING, obs=obs)
+    return obs.value.value
 
 
 # -- deposit ---------------------------------------------------------------------------------
@@ -30,71 +30,72 @@ def _run_on_own_loop(obs):
 
 @case(points=1)
 def test_deposit_returns_the_new_balance(student):
-    obs = student.run("deposit_one_by_one", start=5, amounts=[3, 4],
+    obs = student.run(sc.deposit_one_by_one, start=5, amounts=[3, 4],
                       call="Account(5): deposit(3), then deposit(4)")
     expect_equal(obs.returned(), [8, 12], obs.call,
                  "Each deposit returns the balance right after it.")
-    expect_equal(obs.value["balance"], 12, f"{obs.call}: account.balance")
-    if obs.value["sync_calls"] != 2:
-        fail(f"{obs.call} awaited account._sync() {obs.value['sync_calls']} times; expected once "
+    expect_equal(obs.value.balance, 12, f"{obs.call}: account.balance")
+    if obs.value.sync_calls != 2:
+        fail(f"{obs.call} awaited account._sync() {obs.value.sync_calls} times; expected once "
              "per deposit: read the balance, `await self._sync()`, then store the new balance.")
 
 
 @case(points=1, hidden=False)
 def test_deposit_rejects_non_positive_amounts(student):
-    obs = student.run("deposit_rejected", start=5, amounts=[0, -3],
+    obs = student.run(sc.deposit_rejected, start=5, amounts=[0, -3],
                       call="Account(5): deposit(0), then deposit(-3)")
-    outcomes = obs.returned("outcomes")
+    outcomes = obs.result().outcomes
     for amount, outcome in zip([0, -3], outcomes, strict=True):
-        if "raised" not in outcome:
-            fail(f"{obs.call}: deposit({amount}) returned {show(outcome['returned'])}; expected "
+        if outcome.raised is None:
+            fail(f"{obs.call}: deposit({amount}) returned {show(outcome.returned)}; expected "
                  "ValueError: an amount <= 0 is not a deposit.")
-        exc = outcome["raised"]
+        exc = outcome.raised
         if not isinstance(exc, Raised) or not exc.message.strip():
             fail(f"{obs.call}: deposit({amount}) raised ValueError without a message; say what "
                  "is wrong, e.g. ValueError(f'amount must be positive, got {amount}').")
-    expect_equal(obs.value["balance"], 5, f"{obs.call}: account.balance",
+    expect_equal(obs.value.balance, 5, f"{obs.call}: account.balance",
                  "A rejected deposit must not change the balance.")
 
 
 @case(points=1, hidden=False)
 def test_concurrent_deposits_lose_nothing(student):
-    obs = student.run("deposit_concurrently", start=10, amounts=[1] * 100,
+    obs = student.run(sc.deposit_concurrently, start=10, amounts=[1] * 100,
                       call="Account(10), then 100 concurrent deposit(1) with asyncio.gather")
     obs.expect_not_blocking()
     run = _run_on_own_loop(obs)
-    if run["balance"] != 110:
-        fail(f"{obs.call} left a balance of {show(run['balance'])}; expected 110. Deposits that "
+    if run.balance != 110:
+        fail(f"{obs.call} left a balance of {show(run.balance)}; expected 110. Deposits that "
              "overlap across `await self._sync()` read the same old balance, and all but one of "
              "their updates are lost: hold one `asyncio.Lock` per account across the read, the "
              "await and the write.")
-    got = run["returned"]
+    got = run.returned
     if not all(type(x) is int for x in got) or sorted(got) != list(range(11, 111)):
         fail(f"{obs.call}: the deposits returned {show(got)}; expected 11, 12, ..., 110 in some "
              "order: each deposit returns the balance right after it.")
-    if run["sync_calls"] != 100:
-        fail(f"{obs.call} awaited account._sync() {run['sync_calls']} times; expected 100, once "
+    if run.sync_calls != 100:
+        fail(f"{obs.call} awaited account._sync() {run.sync_calls} times; expected 100, once "
              "per deposit (it stands for the I/O that makes deposits overlap).")
 
 
 @case(points=1)
 def test_accounts_do_not_share_a_lock(student):
-    obs = student.run("accounts_side_by_side", starts=[0, 100, 200], deposits_each=1, amount=5,
+    obs = student.run(sc.accounts_side_by_side, starts=[0, 100, 200], deposits_each=1, amount=5,
                       sync_delay=1.0,
                       call="3 accounts, one deposit(5) on each, all at once, with _sync() taking "
                            "1 s")
     obs.expect_not_blocking()
     run = _run_on_own_loop(obs)
-    expect_equal(run["balances"], [5, 105, 205], f"{obs.call}: the balances")
-    took = obs.value["elapsed"]
-    if took > 1.01:
+    expect_equal(run.balances, [5, 105, 205], f"{obs.call}: the balances")
+    took = obs.value.elapsed
+    if took > 1.0 + TOLERANCE:
         fail(f"{obs.call} took {took:g} s of loop time; expected 1 s: deposits on different "
              "accounts do not wait for each other. Is the lock shared by all accounts (at class "
              "or module level)? Keep one per account, made on first use: a shared asyncio.Lock "
-             "also fails on the next event loop.")
-    if took < 0.99:
+             "also fails on the next event loop.", Reason.TIMING, obs=obs)
+    if took < 1.0 - TOLERANCE:
         fail(f"{obs.call} took {took:g} s of loop time; expected 1 s: each deposit awaits "
-             "`self._sync()` once, between reading and storing the balance.")
+             "`self._sync()` once, between reading and storing the balance.", Reason.TIMING,
+             obs=obs)
 
 
 # -- bounded_map -----------------------------------------------------------------------------
@@ -107,52 +108,53 @@ def _scripts(delays, values=None):
 
 def _returned(obs):
     """What bounded_map returned; fails with a clear message if it raised or hung."""
-    value = obs.returned("hung")
-    if value:
-        fail(f"{obs.call} was still running after 1000 s of loop time although every call was "
-             "done long before: is something awaited that never completes?")
-    if obs.value["raised"] is not None:
-        fail(f"{obs.call} raised {obs.value['raised']}; expected it to return.")
-    return obs.value["returned"]
+    if obs.result().hung:
+        fail(f"{obs.call} was still running after {sc.HANG_AFTER:g} s of loop time although "
+             "every call was done long before: is something awaited that never completes?",
+             Reason.HANG, obs=obs)
+    if obs.value.failed is not None:
+        fail(f"{obs.call} raised {obs.value.failed.raised}; expected it to return.")
+    return obs.value.returned
 
 
 def _raised(obs):
     """What bounded_map raised (the scripted error, possibly wrapped); fails if it returned."""
-    if obs.returned("hung"):
-        fail(f"{obs.call} never finished (still waiting after 1000 s of loop time) although one "
-             "call raised at once: a failure must end bounded_map, not leave it waiting.")
-    if obs.value["raised"] is None:
-        fail(f"{obs.call} returned {show(obs.value['returned'])}; expected the KeyError that "
+    if obs.result().hung:
+        fail(f"{obs.call} never finished (still waiting after {sc.HANG_AFTER:g} s of loop time) "
+             "although one call raised at once: a failure must end bounded_map, not leave it "
+             "waiting.", Reason.HANG, obs=obs)
+    if obs.value.failed is None:
+        fail(f"{obs.call} returned {show(obs.value.returned)}; expected the KeyError that "
              "fn raised for item 0 to propagate.")
-    return obs.value["raised"]
+    return obs.value.failed
 
 
 @case(points=1, hidden=False)
 def test_bounded_map_keeps_the_order_of_items(student):
-    obs = student.run("bounded_map", scripts=_scripts([3, 1, 2, 0.5], ["a", "b", "c", "d"]),
+    obs = student.run(sc.bounded_map, scripts=_scripts([3, 1, 2, 0.5], ["a", "b", "c", "d"]),
                       limit=2, call="bounded_map(fn, 4 items taking 3, 1, 2, 0.5 s, limit=2)")
     expect_equal(_returned(obs), ["a", "b", "c", "d"], obs.call,
                  "Results must follow the order of items, not the order in which calls finish.")
-    empty = student.run("bounded_map", scripts=[], limit=3, call="bounded_map(fn, [], limit=3)")
+    empty = student.run(sc.bounded_map, scripts=[], limit=3, call="bounded_map(fn, [], limit=3)")
     expect_equal(_returned(empty), [], empty.call)
 
 
 @case(points=1, hidden=False)
 def test_bounded_map_runs_limit_calls_at_once(student):
-    obs = student.run("bounded_map", scripts=_scripts([1.0] * 10), limit=3,
+    obs = student.run(sc.bounded_map, scripts=_scripts([1.0] * 10), limit=3,
                       call="bounded_map(fn, 10 items taking 1 s each, limit=3)")
     obs.expect_not_blocking()
     expect_equal(_returned(obs), [f"r{i}" for i in range(10)], obs.call)
-    most = obs.value["most_at_once"]
+    most = obs.value.most_at_once
     if most > 3:
         fail(f"{obs.call} ran {most} calls of fn at once; expected at most 3. The limit was not "
              "applied: every call must acquire the same `asyncio.Semaphore(limit)`, created once "
-             "per bounded_map call (or use `limit` workers).")
+             "per bounded_map call (or use `limit` workers).", Reason.TIMING, obs=obs)
     if most < 3:
         fail(f"{obs.call} ran at most {most} calls of fn at once; expected 3 while items wait. "
-             "Are the calls awaited one after another?")
-    if obs.value["calls"] != 10:
-        fail(f"{obs.call} called fn {obs.value['calls']} times; expected 10, once per item.")
+             "Are the calls awaited one after another?", Reason.TIMING, obs=obs)
+    if obs.value.calls != 10:
+        fail(f"{obs.call} called fn {obs.value.calls} times; expected 10, once per item.")
     obs.expect_elapsed(4.0, slow_hint="3 at a time, 10 calls of 1 s take 4 s.",
                        fast_hint="Too fast: more than 3 calls ran at once.")
     obs.expect_clean()
@@ -160,7 +162,7 @@ def test_bounded_map_runs_limit_calls_at_once(student):
 
 @case(points=1)
 def test_bounded_map_fills_a_free_slot_at_once(student):
-    obs = student.run("bounded_map", scripts=_scripts([3, 1, 1, 1, 1, 1, 1]), limit=3,
+    obs = student.run(sc.bounded_map, scripts=_scripts([3, 1, 1, 1, 1, 1, 1]), limit=3,
                       call="bounded_map(fn, 7 items taking 3, 1, 1, 1, 1, 1, 1 s, limit=3)")
     got = _returned(obs)
     if type(got) is not list or sorted(map(str, got)) != [f"r{i}" for i in range(7)]:
@@ -169,7 +171,7 @@ def test_bounded_map_fills_a_free_slot_at_once(student):
                        "1 s items two by two. A free slot must take the next item at once: no "
                        "batches (gather of `limit` items at a time waits for the slowest).",
                        fast_hint="Too fast: more than 3 calls ran at once.")
-    few = student.run("bounded_map", scripts=_scripts([1.0, 1.0, 1.0]), limit=10,
+    few = student.run(sc.bounded_map, scripts=_scripts([1.0, 1.0, 1.0]), limit=10,
                       call="bounded_map(fn, 3 items taking 1 s each, limit=10)")
     expect_equal(_returned(few), ["r0", "r1", "r2"], few.call)
     few.expect_elapsed(1.0, slow_hint="With a limit above the number of items, all of them run "
@@ -185,71 +187,74 @@ FAILING_CALL = ("bounded_map(fn, 5 items, limit=3) where item 0 raises KeyError(
 
 @case(points=1)
 def test_bounded_map_raises_fns_exception_unwrapped(student):
-    obs = student.run("bounded_map", scripts=FAILING, limit=3, call=FAILING_CALL)
-    exc = _raised(obs)
-    if obs.value["is_group"]:
+    obs = student.run(sc.bounded_map, scripts=FAILING, limit=3, call=FAILING_CALL)
+    failed = _raised(obs)
+    exc = failed.raised
+    if failed.is_group:
         fail(f"{obs.call} raised {exc}; expected the KeyError itself, not an ExceptionGroup "
              "around it. A TaskGroup always wraps failures: catch the ExceptionGroup and raise "
              "its first exception (`raise group.exceptions[0]`).")
     if not exc.is_a("KeyError") or "item 0 failed" not in exc.message:
         fail(f"{obs.call} raised {exc}; expected KeyError('item 0 failed'), the exception fn "
              "raised.")
-    if not obs.value["same_exception"]:
+    if not failed.same_exception:
         fail(f"{obs.call} raised a KeyError, but not the one fn raised: let fn's exception "
              "propagate as it is.")
 
 
 @case(points=1)
 def test_bounded_map_failure_cancels_the_other_calls(student):
-    obs = student.run("bounded_map", scripts=FAILING, limit=3, call=FAILING_CALL)
-    exc = _raised(obs)
-    if not (obs.value["same_exception"] or obs.value.get("group_holds_it")):
-        fail(f"{obs.call} raised {exc}; expected the KeyError fn raised.")
-    runs = obs.value["runs"]
-    running = [r["index"] for r in runs if r["outcome"] == "running"]
-    asked = obs.value["cancel_requested"]
+    obs = student.run(sc.bounded_map, scripts=FAILING, limit=3, call=FAILING_CALL)
+    failed = _raised(obs)
+    if not (failed.same_exception or failed.group_holds_it):
+        fail(f"{obs.call} raised {failed.raised}; expected the KeyError fn raised.")
+    runs = obs.value.runs
+    running = [r.index for r in runs if r.outcome == "running"]
+    asked = obs.value.cancel_requested
     if asked:
         fail(f"{obs.call}: when it raised, the calls for items {asked} had been asked to cancel "
              "but had not finished yet: `task.cancel()` only requests it. Await the cancelled "
-             "tasks (`await asyncio.gather(*tasks, return_exceptions=True)`) before raising.")
+             "tasks (`await asyncio.gather(*tasks, return_exceptions=True)`) before raising.",
+             Reason.LEAK)
     if running:
         fail(f"{obs.call}: when it raised, the calls for items {running} were still running. "
              "Cancel the other calls and wait until they have finished before raising "
-             "(a TaskGroup does both; `gather` does neither).")
+             "(a TaskGroup does both; `gather` does neither).", Reason.LEAK)
     for run in runs[1:]:
-        if run["outcome"] not in ("not started", "cancelled"):
-            fail(f"{obs.call}: the call for item {run['index']} was running when item 0 failed, "
-                 f"but it ended as '{run['outcome']}'; expected it to be cancelled.")
-    if obs.value["at"] != 0.5:
-        fail(f"{obs.call} raised after {obs.value['at']:g} s of loop time; expected 0.5 s, at "
-             "once when item 0 failed (the other calls are cancelled, not waited for).")
+        if run.outcome not in ("not started", "cancelled"):
+            fail(f"{obs.call}: the call for item {run.index} was running when item 0 failed, "
+                 f"but it ended as '{run.outcome}'; expected it to be cancelled.")
+    if obs.value.at != 0.5:
+        fail(f"{obs.call} raised after {obs.value.at:g} s of loop time; expected 0.5 s, at "
+             "once when item 0 failed (the other calls are cancelled, not waited for).",
+             Reason.TIMING, obs=obs)
     obs.expect_clean()
 
 
 @case(points=1)
 def test_bounded_map_rejects_a_limit_below_one(student):
     for limit in (0, -2):
-        obs = student.run("bounded_map", scripts=_scripts([1.0, 1.0]), limit=limit,
+        obs = student.run(sc.bounded_map, scripts=_scripts([1.0, 1.0]), limit=limit,
                           call=f"bounded_map(fn, [0, 1], limit={limit})")
         exc = _raised_value_error(obs)
         if not exc.message.strip():
             fail(f"{obs.call} raised ValueError without a message; say what is wrong, e.g. "
                  "ValueError(f'limit must be at least 1, got {limit}').")
-        if obs.value["calls"]:
-            fail(f"{obs.call} called fn {obs.value['calls']} times before raising ValueError; "
+        if obs.value.calls:
+            fail(f"{obs.call} called fn {obs.value.calls} times before raising ValueError; "
                  "check the arguments first.")
-    one = student.run("bounded_map", scripts=_scripts([1.0, 2.0]), limit=1,
+    one = student.run(sc.bounded_map, scripts=_scripts([1.0, 2.0]), limit=1,
                       call="bounded_map(fn, 2 items taking 1 s and 2 s, limit=1)")
     expect_equal(_returned(one), ["r0", "r1"], one.call, "limit=1 is valid: one call at a time.")
 
 
 def _raised_value_error(obs):
-    if obs.returned("hung"):
-        fail(f"{obs.call} never finished; expected ValueError at once.")
-    exc = obs.value["raised"]
-    if exc is None:
-        fail(f"{obs.call} returned {show(obs.value['returned'])}; expected ValueError: limit must "
+    if obs.result().hung:
+        fail(f"{obs.call} never finished; expected ValueError at once.", Reason.HANG, obs=obs)
+    if obs.value.failed is None:
+        fail(f"{obs.call} returned {show(obs.value.returned)}; expected ValueError: limit must "
              "be at least 1.")
+    exc = obs.value.failed.raised
     if not exc.is_a("ValueError"):
         fail(f"{obs.call} raised {exc}; expected ValueError.")
     return exc

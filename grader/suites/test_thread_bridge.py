@@ -6,7 +6,8 @@ second after the value was due (a value that only arrives then was handed over w
 the loop). ``call_async_from_thread`` runs in a thread of the scenario beside the running
 loop; ``fn`` records the loop and thread it ran on and whether it was cancelled."""
 
-from grader.testing import case, expect_equal, fail, show
+from grader.scenarios import thread_bridge as sc
+from grader.testing import Reason, case, expect_equal, fail, show
 
 SLUG = "thread_bridge"
 
@@ -15,26 +16,27 @@ POLLING_LIMIT = 10  # loop iterations while waiting; an honest wait needs 1 or 2
 
 def _one_call(obs, value, delay):
     """The record of a single result_from_thread call; fails unless it returned ``value``."""
-    (call,) = obs.returned("calls")
-    if call["starts"] != 1:
-        fail(f"{obs.call} called start(callback) {call['starts']} times; expected exactly once.")
-    if call["callback_error"] is not None:
+    (call,) = obs.result().calls
+    if call.starts != 1:
+        fail(f"{obs.call} called start(callback) {call.starts} times; expected exactly once.")
+    if call.callback_error is not None:
         fail(f"{obs.call}: when the thread called the callback, it raised "
-             f"{call['callback_error']}. The callback runs on another thread: it may only hand "
+             f"{call.callback_error}. The callback runs on another thread: it may only hand "
              "the value over to the loop, with `loop.call_soon_threadsafe(...)`.")
-    if call["hung"]:
+    if call.hung:
         fail(f"{obs.call}: the thread called back after {delay:g} s, but result_from_thread "
-             "still had not returned 1.5 s later, even once the loop had been woken up. "
-             "Is the value handed over to what the coroutine awaits?")
-    if call["returned"] != {"value": value} or not call["same_object"]:
-        fail(f"{obs.call} returned {show(call['returned'])}; expected the object the thread "
+             f"still had not returned {sc.NUDGE_AFTER:g} s later, even once the loop had been "
+             "woken up. Is the value handed over to what the coroutine awaits?", Reason.HANG,
+             obs=obs)
+    if call.returned != {"value": value} or not call.same_object:
+        fail(f"{obs.call} returned {show(call.returned)}; expected the object the thread "
              f"passed to the callback ({show({'value': value})}), as it is.")
     return call
 
 
 @case(points=1, hidden=False)
 def test_result_from_thread_returns_the_value(student):
-    obs = student.run("result_from_thread", values=["from the thread"], delays=[0.1],
+    obs = student.run(sc.result_from_thread, values=["from the thread"], delays=[0.1],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.1 s")
     _one_call(obs, "from the thread", 0.1)
@@ -42,38 +44,39 @@ def test_result_from_thread_returns_the_value(student):
 
 @case(points=1)
 def test_result_from_thread_wakes_the_loop(student):
-    obs = student.run("result_from_thread", values=[42], delays=[0.3],
+    obs = student.run(sc.result_from_thread, values=[42], delays=[0.3],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.3 s")
     call = _one_call(obs, 42, 0.3)
-    if call["nudged"]:
-        fail(f"{obs.call}: the thread called back after 0.3 s, but the value only arrived 1.5 s "
-             "later, when a timer happened to wake the loop up. An asyncio future set from "
-             "another thread does not wake the loop, which sleeps on: from the thread, use "
-             "`loop.call_soon_threadsafe(fut.set_result, value)`.")
+    if call.nudged:
+        fail(f"{obs.call}: the thread called back after 0.3 s, but the value only arrived "
+             f"{sc.NUDGE_AFTER:g} s later, when a timer happened to wake the loop up. An "
+             "asyncio future set from another thread does not wake the loop, which sleeps on: "
+             "from the thread, use `loop.call_soon_threadsafe(fut.set_result, value)`.")
 
 
 @case(points=1, hidden=False)
 def test_result_from_thread_keeps_the_loop_free(student):
-    obs = student.run("result_from_thread", values=["free"], delays=[0.3],
+    obs = student.run(sc.result_from_thread, values=["free"], delays=[0.3],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.3 s")
     obs.expect_not_blocking()
     call = _one_call(obs, "free", 0.3)
-    if call["ping_answered"] is False:
+    if call.ping_answered is False:
         fail(f"{obs.call}: while it waited for the thread, the event loop did not run a "
-             "callback scheduled with call_soon_threadsafe for a whole second: the loop's "
+             f"callback scheduled with call_soon_threadsafe for {sc.PING_WAIT:g} s: the loop's "
              "thread was blocked. Never wait on a thread primitive (queue.Queue.get, "
-             "threading.Event.wait, a Lock) in a coroutine: await an asyncio future instead.")
+             "threading.Event.wait, a Lock) in a coroutine: await an asyncio future instead.",
+             Reason.BLOCKING, obs=obs)
 
 
 @case(points=1)
 def test_result_from_thread_does_not_poll(student):
-    obs = student.run("result_from_thread", values=["patience"], delays=[0.4],
+    obs = student.run(sc.result_from_thread, values=["patience"], delays=[0.4],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.4 s")
     call = _one_call(obs, "patience", 0.4)
-    woke = call["iterations_waiting"]
+    woke = call.iterations_waiting
     if woke is not None and woke > POLLING_LIMIT:
         fail(f"{obs.call}: while it waited 0.4 s for the thread, the event loop woke up {woke} "
              "times; an await that is woken by the thread needs none. Do not poll a variable "
@@ -83,18 +86,18 @@ def test_result_from_thread_does_not_poll(student):
 
 @case(points=1)
 def test_result_from_thread_calls_do_not_mix(student):
-    obs = student.run("result_from_thread", values=["first", "second"], delays=[0.3, 0.1],
+    obs = student.run(sc.result_from_thread, values=["first", "second"], delays=[0.3, 0.1],
                       call="two result_from_thread(start) calls at once, whose threads call "
                            "back with 'first' after 0.3 s and 'second' after 0.1 s")
-    calls = obs.returned("calls")
+    calls = obs.result().calls
     for call, value in zip(calls, ["first", "second"], strict=True):
-        if call["hung"]:
+        if call.hung:
             fail(f"{obs.call}: the call waiting for {value!r} never returned, although its "
                  "thread had called back. Each call needs its own future, made inside the "
-                 "call (no module-level state shared between calls).")
-        if call["returned"] != {"value": value} or not call["same_object"]:
+                 "call (no module-level state shared between calls).", Reason.HANG, obs=obs)
+        if call.returned != {"value": value} or not call.same_object:
             fail(f"{obs.call}: the call waiting for {value!r} returned "
-                 f"{show(call['returned'])}; expected {show({'value': value})}. Each call "
+                 f"{show(call.returned)}; expected {show({'value': value})}. Each call "
                  "needs its own future (no module-level state shared between calls).")
 
 
@@ -103,17 +106,18 @@ def test_result_from_thread_calls_do_not_mix(student):
 
 def _outcome(obs, timeout):
     """What call_async_from_thread did, with a clear message if it never came back."""
-    if obs.returned("blocked"):
-        fail(f"{obs.call} still had not returned {timeout + 1.5:g} s later although timeout="
-             f"{timeout:g}: it must give up after `timeout` seconds at most. Wait with a "
-             "timeout (`future.result(timeout)` or `concurrent.futures.wait`).")
+    if obs.result().blocked:
+        fail(f"{obs.call} still had not returned {timeout + sc.GIVE_UP_AFTER:g} s later although "
+             f"timeout={timeout:g}: it must give up after `timeout` seconds at most. Wait with a "
+             "timeout (`future.result(timeout)` or `concurrent.futures.wait`).", Reason.HANG,
+             obs=obs)
     return obs.value
 
 
 def _ran_on_the_loop(obs, value):
-    if value["runs"] != 1:
-        fail(f"{obs.call} ran fn {value['runs']} times; expected exactly once.")
-    if not value["on_the_loop"][0] or not value["in_loop_thread"][0]:
+    if value.fn.runs != 1:
+        fail(f"{obs.call} ran fn {value.fn.runs} times; expected exactly once.")
+    if not value.fn.on_the_loop[0] or not value.fn.in_loop_thread[0]:
         fail(f"{obs.call}: fn ran on another event loop, not on the `loop` it was given (which "
              "runs in its own thread). Submit the coroutine to that loop: "
              "`asyncio.run_coroutine_threadsafe(fn(*args), loop)`, not asyncio.run().")
@@ -121,37 +125,37 @@ def _ran_on_the_loop(obs, value):
 
 @case(points=1, hidden=False)
 def test_call_async_runs_fn_on_the_loop(student):
-    obs = student.run("call_async_from_thread", kind="add", args=[2, 3], timeout=2.0,
+    obs = student.run(sc.call_async_from_thread, kind="add", args=[2, 3], timeout=2.0,
                       call="call_async_from_thread(loop, fn, 2, 3, timeout=2) from another "
                            "thread, where fn(a, b) returns a + b after 10 ms")
     value = _outcome(obs, 2.0)
-    if value["raised"] is not None:
-        fail(f"{obs.call} raised {value['raised']}; expected it to return 5.")
-    expect_equal(value["returned"], 5, obs.call, "It blocks until fn's result and returns it.")
+    if value.raised is not None:
+        fail(f"{obs.call} raised {value.raised}; expected it to return 5.")
+    expect_equal(value.returned, 5, obs.call, "It blocks until fn's result and returns it.")
     _ran_on_the_loop(obs, value)
 
 
 def _expect_fn_error(obs, kind, message, timeout):
     value = _outcome(obs, timeout)
-    if value["raised"] is None:
-        fail(f"{obs.call} returned {show(value['returned'])}; expected fn's {kind} to "
+    if value.raised is None:
+        fail(f"{obs.call} returned {show(value.returned)}; expected fn's {kind} to "
              "propagate.")
-    exc = value["raised"]
-    if exc.type != kind or exc.message != message:
+    exc = value.raised
+    if exc.type != kind or not exc.is_a(kind) or exc.message != message:
         hint = (" fn's own TimeoutError is fn's exception, not the deadline: it finished, so "
                 "check whether it is done (or use concurrent.futures.wait) before treating a "
                 "TimeoutError as a timeout." if kind == "TimeoutError" else "")
         fail(f"{obs.call} raised {exc.type}: {exc.message}; expected fn's own {kind}: "
              f"{message}, unchanged (same type and message).{hint}")
-    if value["took"] > 1.0:
-        fail(f"{obs.call} raised fn's {kind} only after {value['took']:g} s; fn raised it at "
+    if value.took > 1.0:
+        fail(f"{obs.call} raised fn's {kind} only after {value.took:g} s; fn raised it at "
              "once, and the caller must get it as soon as fn raises (not when the timeout "
              "runs out).")
 
 
 @case(points=1, hidden=False)
 def test_call_async_propagates_fns_exception(student):
-    obs = student.run("call_async_from_thread", kind="raise", args=["ValueError", "fn failed"],
+    obs = student.run(sc.call_async_from_thread, kind="raise", args=["ValueError", "fn failed"],
                       timeout=2.0,
                       call="call_async_from_thread(loop, fn, timeout=2) from another thread, "
                            "where fn raises ValueError('fn failed') at once")
@@ -160,7 +164,7 @@ def test_call_async_propagates_fns_exception(student):
 
 @case(points=1)
 def test_call_async_passes_fns_own_timeout_error(student):
-    obs = student.run("call_async_from_thread", kind="raise",
+    obs = student.run(sc.call_async_from_thread, kind="raise",
                       args=["TimeoutError", "fn's own timeout"], timeout=2.0,
                       call="call_async_from_thread(loop, fn, timeout=2) from another thread, "
                            "where fn raises TimeoutError(\"fn's own timeout\") at once")
@@ -173,22 +177,22 @@ SLOW_CALL = ("call_async_from_thread(loop, fn, timeout=0.2) from another thread,
 
 def _expect_timeout(obs):
     value = _outcome(obs, 0.2)
-    if value["runs"] and not value["on_the_loop"][0]:
+    if value.fn.runs and not value.fn.on_the_loop[0]:
         _ran_on_the_loop(obs, value)
-    if value["raised"] is None:
-        fail(f"{obs.call} returned {show(value['returned'])}; expected TimeoutError after "
+    if value.raised is None:
+        fail(f"{obs.call} returned {show(value.returned)}; expected TimeoutError after "
              "0.2 s.")
-    if not value["raised"].is_a("TimeoutError"):
-        fail(f"{obs.call} raised {value['raised']}; expected TimeoutError.")
+    if not value.raised.is_a("TimeoutError"):
+        fail(f"{obs.call} raised {value.raised}; expected TimeoutError.")
     return value
 
 
 @case(points=1)
 def test_call_async_times_out(student):
-    obs = student.run("call_async_from_thread", kind="slow", args=[], timeout=0.2, hold=2.0,
+    obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.2, hold=2.0,
                       call=SLOW_CALL)
     value = _expect_timeout(obs)
-    took = value["took"]
+    took = value.took
     if took < 0.19:
         fail(f"{obs.call} raised TimeoutError after {took:g} s; expected it to wait the "
              "0.2 s of timeout first.")
@@ -199,12 +203,12 @@ def test_call_async_times_out(student):
 
 @case(points=1)
 def test_call_async_timeout_cancels_fn(student):
-    obs = student.run("call_async_from_thread", kind="slow", args=[], timeout=0.2, hold=2.0,
+    obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.2, hold=2.0,
                       call=SLOW_CALL)
     value = _expect_timeout(obs)
-    if not value["cancelled"]:
+    if not value.fn.cancelled:
         fail(f"{obs.call} raised TimeoutError, but fn never saw CancelledError on the loop: it "
              "ran on after the caller gave up. Cancel it: `future.cancel()` on the future of "
              "run_coroutine_threadsafe cancels the task on the loop.")
-    if not value["finished"]:
-        fail(f"{obs.call}: fn was cancelled but had not finished a second later.")
+    if not value.fn.finished:
+        fail(f"{obs.call}: fn was cancelled but had not finished {sc.CANCEL_WAIT:g} s later.")
