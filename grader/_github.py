@@ -2,8 +2,7 @@
 
 Built on requests with urllib3's ``Retry`` (rather than httpx, whose transport retries
 only failed connections: every status retry would be home-made there). ``Retry``
-retries connection errors and 5xx answers with exponential backoff and honours
-``Retry-After``; GitHub's rate limits (403 or 429 with ``x-ratelimit-remaining: 0`` and
+retries connection errors and 5xx answers with exponential backoff; GitHub's rate limits (403 or 429 with ``x-ratelimit-remaining: 0`` and
 ``x-ratelimit-reset``, or a secondary limit's ``Retry-After``) need the response's
 headers, so :meth:`GitHub._send` waits them out itself, up to ``max_wait`` seconds.
 
@@ -71,7 +70,8 @@ class GitHub:
                       # POST is left out: a comment created before a 502 must not be created
                       # twice (the sticky comment retries by looking for it again).
                       allowed_methods=frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"}),
-                      respect_retry_after_header=True, raise_on_status=False)
+                      # Retry-After (429, 403) is ours to honour, with a cap and a message.
+                      respect_retry_after_header=False, raise_on_status=False)
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
