@@ -2,9 +2,10 @@
 
 Built on requests with urllib3's ``Retry`` (rather than httpx, whose transport retries
 only failed connections: every status retry would be home-made there). ``Retry``
-retries connection errors and 5xx answers with exponential backoff; GitHub's rate limits (403 or 429 with ``x-ratelimit-remaining: 0`` and
-``x-ratelimit-reset``, or a secondary limit's ``Retry-After``) need the response's
-headers, so :meth:`GitHub._send` waits them out itself, up to ``max_wait`` seconds.
+retries connection errors and 5xx answers with exponential backoff. GitHub's rate
+limits (403 or 429 with ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``, or a
+secondary limit's ``Retry-After``) need the response's headers, so
+:meth:`GitHub._send` waits them out itself, up to ``max_wait`` seconds.
 
 The API's address comes from ``GITHUB_API_URL`` (set by GitHub Actions, and pointed at a
 fake server by the tests) and the token from ``GITHUB_TOKEN``. A workflow's

@@ -47,8 +47,8 @@ def add_commands(commands: Any) -> None:
                    help="also print GitHub Classroom's points and set the step output 'result'")
     a.add_argument("--artifact", metavar="DIR",
                    help="write the artifact for the comment poster into DIR")
-    a.add_argument("--pr", type=int, default=None, help="with --artifact: the pull request "
-                   "this run is for (checked by the poster, never believed)")
+    a.add_argument("--pr", type=_number_or_none, default=None, help="with --artifact: the pull "
+                   "request this run is for, empty on a push (checked by the poster, never believed)")
     a.add_argument("--head-sha", default=None, help="with --artifact: the commit graded")
 
     k = commands.add_parser("classroom", help="grade a GitHub Classroom assignment's pull requests")
@@ -69,6 +69,14 @@ def add_commands(commands: Any) -> None:
     m = steps.add_parser("merge", help="merge the shards' gradebooks into one")
     m.add_argument("output", help="the merged gradebook (created, or added to)")
     m.add_argument("shards", nargs="+", help="the shards' gradebooks")
+
+
+def _number_or_none(text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a pull request number, got {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -117,7 +117,8 @@ class FakeGitHub:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return server
 
     def _page(self, handler: Any, path: str, query: dict[str, list[str]], items: list[Any],

@@ -202,7 +202,7 @@ def test_rate_limits_are_waited_out_or_refused_with_a_message(fake: FakeGitHub, 
     fake.fail["/user"] = [(403, {"x-ratelimit-remaining": "0",
                                  "x-ratelimit-reset": str(int(time.time()) + 7200)})]
     with GitHub("t", fake.url, backoff=0, sleep=waits.append) as client, \
-            pytest.raises(GitHubError, match="rate limit.*Run it again later"):
+            pytest.raises(GitHubError, match=r"rate limit.*Run it again later"):
         client.login()
 
 
@@ -330,7 +330,7 @@ def test_the_body_stays_under_githubs_limit_and_says_what_was_cut(
 
 def test_the_timeline_and_the_students_line_appear_and_text_is_inert(report: Report) -> None:
     gathering = report.exercises[1]
-    first = [t for t in gathering.tests if t.status != "passed"][0]
+    first = next(t for t in gathering.tests if t.status != "passed")
     first.message = "boom <img src=x onerror=alert(1)> @teacher | ``` [link](http://evil)"
     first.where = {"file": "gathering.py", "line": 12}  # type: ignore[attr-defined]
     first.timeline = [  # type: ignore[attr-defined]
@@ -346,7 +346,7 @@ def test_the_timeline_and_the_students_line_appear_and_text_is_inert(report: Rep
 
 def test_the_authoritative_comment_shows_hidden_tests_by_name_only(report: Report) -> None:
     gathering = report.exercises[1]
-    first = [t for t in gathering.tests if t.status != "passed"][0]
+    first = next(t for t in gathering.tests if t.status != "passed")
     first.hidden, first.message = True, "SECRET expected [1, 4, 9] from the hidden suite"
     body = render_comment(report, "grade")
     assert first.name in body and "(hidden test)" in body
@@ -375,7 +375,7 @@ def test_annotations_stay_within_githubs_limits_most_useful_first(report: Report
 
 
 def test_annotation_text_cannot_start_another_workflow_command(report: Report) -> None:
-    first = [t for t in report.exercises[1].tests if t.status != "passed"][0]
+    first = next(t for t in report.exercises[1].tests if t.status != "passed")
     first.message = "bad\n::add-mask::x\r\n::error::forged 100%"
     first.where = {"file": "gathering.py", "line": 3}  # type: ignore[attr-defined]
     [line] = [x for x in annotations(report) if "gathering" in x]
@@ -394,7 +394,7 @@ def test_classroom_points_and_the_step_summary(report: Report, tmp_path: Path,
     points = report.score
     assert lines[-2:] == classroom_notices(report) == [
         f"::notice title=Autograding complete::Points {points}/15",
-        '::notice title=Autograding report::{"totalPoints":%d,"maxPoints":15}' % points]
+        '::notice title=Autograding report::{"totalPoints":' + str(points) + ',"maxPoints":15}']
     assert summary.read_text() == "# the report\n"
     key, _, value = output.read_text().strip().partition("=")
     result = json.loads(base64.b64decode(value))
