@@ -3,7 +3,8 @@
 ``aiograde classroom grade`` lists the students' repositories (an organisation and the
 assignment's name prefix, as Classroom names them ``<prefix>-<login>``, or a roster
 file), takes each one's most recently updated open pull request, fetches its head with
-git, grades it with the hidden suites in the sandbox, records it in the gradebook, and
+git, grades it with the hidden suites in the sandbox (in its own grader process, as
+``grade --class`` does), records it in the gradebook, and
 posts the authoritative comment. ``--shard K/N`` grades the students whose name hashes to
 K, so a workflow's matrix can share a class out; :func:`merge_gradebooks` joins the
 shards' gradebooks into one.
@@ -128,7 +129,7 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                     git_url: str, shard: tuple[int, int] = (1, 1), post: bool = True,
                     only: list[str] | None = None, login: str | None = None,
                     token: str = "", log: Callable[[str], None] | None = None) -> Outcome:
-    from ._grading import grade
+    from ._classgrading import _grade_one
     from ._prcomment import post_comment
 
     say = log or (lambda text: print(text, file=sys.stderr))
@@ -150,7 +151,14 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                 digest = content_hash(checkout, slugs)
                 report = book.find(student.name, digest, __version__)
                 if report is None:
-                    report = grade(checkout, only=only, hide=[Path(work).resolve()])
+                    # Its own grader process, as a class grading does (_classgrading), with
+                    # the work folder hidden from the sandbox.
+                    graded = _grade_one(checkout, only, "flag", {})
+                    if isinstance(graded, str):
+                        outcome.skipped[student.name] = graded
+                        say(f"{student.name}: not graded: {graded}")
+                        continue
+                    report = graded
                     report.submission = f"{student.repo}#{number}"
                     book.record(student.name, report, digest)
             outcome.graded[student.name] = (report.score, report.max_score)
