@@ -66,7 +66,7 @@ def _ranked(report: Report) -> list[tuple[str, TestResult, bool]]:
     return sorted(found, key=key)
 
 
-def annotations(report: Report, root: str = "exercises") -> list[str]:
+def annotation_commands(report: Report, root: str = "exercises") -> list[str]:
     """The workflow commands for one step: ``ERRORS_PER_STEP`` errors, then as many warnings."""
     lines = []
     ranked = _ranked(report)
@@ -121,6 +121,6 @@ def report_to_actions(report: Report, *, summary: str | None, root: str,
         _append("GITHUB_STEP_SUMMARY", summary.rstrip("\n") + "\n")
     if classroom:
         _append("GITHUB_OUTPUT", f"result={classroom_result(report)}\n")
-    yield from annotations(report, root)
+    yield from annotation_commands(report, root)
     if classroom:
         yield from classroom_notices(report)

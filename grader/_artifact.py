@@ -100,7 +100,7 @@ def _no_constant(name: str) -> Any:
 
 def parse_report(data: bytes, what: str = "the report") -> Report:
     """The report in ``data`` (untrusted bytes), or :class:`ReportError` saying why not."""
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]  # no stubs installed with it
 
     if len(data) > MAX_REPORT_BYTES:
         raise ReportError(f"{what} is {len(data)} bytes, more than the {MAX_REPORT_BYTES} "

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, SAMPLES, run_grader
 from fakegithub import APP_TOKEN, STUDENT_TOKEN, FakeGitHub, started
 
-from grader._actions import annotations, classroom_notices, report_to_actions
+from grader._actions import annotation_commands, classroom_notices, report_to_actions
 from grader._artifact import MAX_REPORT_BYTES, parse_report, read_artifact
 from grader._errors import GitHubError, ReportError
 from grader._github import GitHub
@@ -364,7 +364,7 @@ def test_annotations_stay_within_githubs_limits_most_useful_first(report: Report
         ex.tests = [type(template)(f"t{n}", 0, 1, "failed", f"{ex.slug} {n}", False)
                     for n in range(15)]
     many.exercises[1].tests[3].where = {"file": "gathering.py", "line": 7}  # type: ignore[attr-defined]
-    lines = annotations(many)
+    lines = annotation_commands(many)
     errors = [x for x in lines if x.startswith("::error")]
     warnings = [x for x in lines if x.startswith("::warning")]
     assert len(errors) == 10 and len(warnings) == 10
@@ -378,7 +378,7 @@ def test_annotation_text_cannot_start_another_workflow_command(report: Report) -
     first = next(t for t in report.exercises[1].tests if t.status != "passed")
     first.message = "bad\n::add-mask::x\r\n::error::forged 100%"
     first.where = {"file": "gathering.py", "line": 3}  # type: ignore[attr-defined]
-    [line] = [x for x in annotations(report) if "gathering" in x]
+    [line] = [x for x in annotation_commands(report) if "gathering" in x]
     assert "\n" not in line and "\r" not in line
     assert line.startswith("::error file=exercises/gathering.py,line=3,title=gathering%3A ")
     assert "bad%0A::add-mask::x%0D%0A::error::forged 100%25" in line
