@@ -32,6 +32,9 @@ from ._gradebook import Gradebook, content_hash
 from ._report import Report
 
 GIT_TIMEOUT = 300  # seconds for one fetch
+CHECK_NAME = "aiograde grade"  # the check run that carries GitHub Classroom's points
+# A file every released repository has, for the check run's annotations (they need one).
+CHECK_ANNOTATION_PATH = ".github/workflows/aiograde.yml"
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -128,7 +131,8 @@ def fetch_head(url: str, number: int, into: Path, token: str = "") -> str:
 def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                     git_url: str, shard: tuple[int, int] = (1, 1), post: bool = True,
                     only: list[str] | None = None, login: str | None = None,
-                    token: str = "", log: Callable[[str], None] | None = None) -> Outcome:
+                    token: str = "", classroom_points: bool = False,
+                    log: Callable[[str], None] | None = None) -> Outcome:
     from ._classgrading import _grade_one
     from ._prcomment import post_comment
 
@@ -167,10 +171,37 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                 action, _ = post_comment(gh, report, student.repo, number, "grade",
                                          login=login, head_sha=sha)
                 outcome.posted[student.name] = action
+            if classroom_points:
+                post_classroom_points(gh, student.repo, sha, report)
         except GitHubError as exc:
             outcome.skipped[student.name] = str(exc)
             say(f"{student.name}: not graded: {exc}")
     return outcome
+
+
+def post_classroom_points(gh: GitHub, repo: str, sha: str, report: Report) -> int:
+    """The instructor's grade as GitHub Classroom's points: a completed check run on the
+    graded commit, carrying the two notices its reporter prints. (Check runs need a GitHub
+    App's token; how Classroom reads the notices is not documented, see docs/instructors.md.)
+    Returns the check run's id."""
+    from ._prcomment import render_comment
+
+    notices = [("Autograding complete", f"Points {report.score}/{report.max_score}"),
+               ("Autograding report", json.dumps({"totalPoints": report.score,
+                                                  "maxPoints": report.max_score},
+                                                 separators=(",", ":")))]
+    full = report.max_score > 0 and report.score == report.max_score
+    made = gh.request("POST", f"/repos/{repo}/check-runs", json={
+        "name": CHECK_NAME, "head_sha": sha, "status": "completed",
+        "conclusion": "success" if full else "failure",
+        "output": {
+            "title": f"Points {report.score}/{report.max_score}",
+            "summary": render_comment(report, "grade", head_sha=sha),
+            "annotations": [{"path": CHECK_ANNOTATION_PATH, "start_line": 1, "end_line": 1,
+                             "annotation_level": "notice", "title": title, "message": message}
+                            for title, message in notices],
+        }})
+    return int(made["id"])
 
 
 def merge_gradebooks(target: Gradebook, shards: list[Path]) -> int:

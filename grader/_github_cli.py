@@ -63,6 +63,9 @@ def add_commands(commands: Any) -> None:
     g.add_argument("--only", action="append", metavar="SLUG", help="grade only this exercise")
     g.add_argument("--no-comment", action="store_true", help="grade and record, post nothing")
     g.add_argument("--as", dest="login", metavar="LOGIN", help="as for comment")
+    g.add_argument("--classroom-points", action="store_true",
+                   help="also give GitHub Classroom the grade's points, as a check run on the "
+                   "graded commit (needs a GitHub App's token with Checks: write)")
     g.add_argument("--git-url", default=None, metavar="TEMPLATE",
                    help="where to fetch a repository from, with {repo}, {owner}, {name} "
                    "(default: $GITHUB_SERVER_URL/{repo}.git)")
@@ -167,7 +170,7 @@ def _classroom(args: argparse.Namespace) -> int:
         token = os.environ.get("GITHUB_TOKEN", "") if git_url.startswith("https://") else ""
         outcome = grade_classroom(gh, students, book, git_url=git_url, shard=shard,
                                   post=not args.no_comment, only=args.only, login=args.login,
-                                  token=token)
+                                  token=token, classroom_points=args.classroom_points)
     print(f"graded {len(outcome.graded)}, commented on {len(outcome.posted)}, not graded "
           f"{len(outcome.skipped)} (shard {shard[0]}/{shard[1]}); gradebook: {args.gradebook}")
     for student, why in sorted(outcome.skipped.items()):

@@ -40,6 +40,7 @@ class FakeGitHub:
     artifacts: dict[tuple[str, int], list[tuple[dict[str, Any], bytes]]] = field(
         default_factory=dict)
     org_repos: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     fail: dict[str, list[int | tuple[int, dict[str, str]]]] = field(
         default_factory=lambda: defaultdict(list))
     requests: list[Recorded] = field(default_factory=list)
@@ -171,6 +172,10 @@ class FakeGitHub:
                     if meta["id"] == int(match[1]):
                         return h._answer(200, raw=data)
             raise KeyError(path)
+        if (match := m(r"/repos/([^/]+/[^/]+)/check-runs", path)) and method == "POST":
+            self._next_id += 1
+            self.check_runs[match[1]].append({"id": self._next_id, **body})
+            return h._answer(201, {"id": self._next_id})
         if match := m(r"/orgs/([^/]+)/repos", path):
             return self._page(h, path, query, self.org_repos[match[1]])
         raise KeyError(path)

@@ -110,13 +110,23 @@ def test_each_student_is_graded_recorded_and_commented_once(
             if test.hidden and test.status != "passed":
                 assert test.name in body and test.message not in body
 
-    # Again: the same comments are updated, and unchanged submissions are not regraded.
-    again = grade(fake, root, "class.sqlite3")
+    # Again: the same comments are updated, and unchanged submissions are not regraded;
+    # this time Classroom gets the grade's points too.
+    again = grade(fake, root, "class.sqlite3", "--classroom-points")
     assert "graded 3, commented on 3" in again.stdout
     for student in ("ada", "grace", "alan"):
         assert len(fake.comments[(f"{ORG}/{PREFIX}-{student}", 1)]) == 1
     with Gradebook(root / "class.sqlite3") as book:
         assert book.db.execute("SELECT count(*) FROM gradings").fetchone()[0] == 3
+    [check] = fake.check_runs[f"{ORG}/{PREFIX}-grace"]
+    score = latest["grace"].score
+    assert check["head_sha"] == fake.pulls[f"{ORG}/{PREFIX}-grace"][0]["head"]["sha"]
+    assert check["conclusion"] == "failure" and check["status"] == "completed"
+    assert [(a["title"], a["message"], a["annotation_level"])
+            for a in check["output"]["annotations"]] == [
+        ("Autograding complete", f"Points {score}/5", "notice"),
+        ("Autograding report", '{"totalPoints":' + str(score) + ',"maxPoints":5}', "notice")]
+    assert fake.check_runs[f"{ORG}/{PREFIX}-ada"][0]["conclusion"] == "success"
 
 
 def test_shard_gradebooks_merge_into_the_gradebook_of_one_run(
