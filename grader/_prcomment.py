@@ -19,6 +19,7 @@ from ._artifact import read_artifact
 from ._errors import ReportError, UsageError
 from ._formats import _code, _failing, _md, bound
 from ._github import SERVER_ERRORS, GitHub, StatusError
+from ._manifest import Exercise, load
 from ._report import ExerciseResult, Report, TestResult
 
 BODY_LIMIT = 65_536  # GitHub refuses a longer comment (422)
@@ -90,10 +91,21 @@ def _timeline(test: TestResult) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
-def _exercise(ex: ExerciseResult, kind: str, limit: int, timelines: bool) -> list[str]:
+def _course() -> dict[str, Exercise]:
+    """This course's exercises: titles and hints come from here (our own Markdown), never
+    from a report, which may come from an untrusted run."""
+    return {ex.slug: ex for ex in load()}
+
+
+def _title(ex: ExerciseResult, course: dict[str, Exercise]) -> str:
+    return course[ex.slug].title if ex.slug in course else _md(ex.title)
+
+
+def _exercise(ex: ExerciseResult, kind: str, limit: int, timelines: bool,
+              course: dict[str, Exercise]) -> list[str]:
     failing = _failing(ex)
     first = failing[0]
-    lines = [f"#### {_code(ex.slug)}: {_md(ex.title)} ({ex.score}/{ex.max_score}, "
+    lines = [f"#### {_code(ex.slug)}: {_title(ex, course)} ({ex.score}/{ex.max_score}, "
              f"{_md(ex.status)})", ""]
     if ex.problem and ex.problem != first.message:
         lines += [_md(bound(ex.problem, max(limit, 200))), ""]
@@ -110,8 +122,9 @@ def _exercise(ex: ExerciseResult, kind: str, limit: int, timelines: bool) -> lis
         lines += [f"{len(failing) - 1} more failing: "
                   + ", ".join(_code(t.name) for t in failing[1:20])
                   + (", …" if len(failing) > 20 else ""), ""]
-    if ex.hints:
-        lines += [f"**Hint:** {_md(bound(ex.hints[0], 500))}", ""]
+    hints = course[ex.slug].hints if ex.slug in course else ()
+    if hints:
+        lines += [f"**Hint:** {hints[0]}", ""]
     if timelines and not (first.hidden and kind == "grade"):
         lines += _timeline(first)
     return lines
@@ -158,14 +171,15 @@ def _render(report: Report, kind: str, tag: str, head_sha: str, flagged: list[Ch
         if len(flagged) > 50:
             lines.append(f"- …and {len(flagged) - 50} more")
         lines.append("")
+    course = _course()
     lines += ["| Exercise | Score | Status |", "| --- | ---: | --- |"]
     for ex in report.exercises:
-        lines.append(f"| {_code(ex.slug)} {_md(ex.title)} | {ex.score}/{ex.max_score} "
+        lines.append(f"| {_code(ex.slug)} {_title(ex, course)} | {ex.score}/{ex.max_score} "
                      f"| {_md(ex.status)} |")
     lines += [f"| **Total** | **{report.score}/{report.max_score}** | |", ""]
     for ex in report.exercises:
         if _failing(ex):
-            lines += _exercise(ex, kind, limit, timelines)
+            lines += _exercise(ex, kind, limit, timelines, course)
     applied = report.sandbox.get("applied", []) if report.sandbox else []
     missing = report.sandbox.get("missing", []) if report.sandbox else []
     sandbox = ("; ".join(_md(m) for m in applied) or "none") + (

@@ -338,7 +338,11 @@ def test_the_timeline_and_the_students_line_appear_and_text_is_inert(report: Rep
         {"kind": "task", "name": "slow_square(2)", "start": 1.0, "end": 2.0, "where": None},
         {"kind": "blocked", "name": "time.sleep", "start": 2.0, "end": None,
          "where": {"file": "gathering.py", "line": 12}}]
+    gathering.title, gathering.hints = "[evil](http://evil)", ["<b>forged hint</b>"]
     body = render_comment(report, "feedback")
+    # Titles and hints come from the course's own manifest, never from the report.
+    assert "forged hint" not in body and "[evil]" not in body and "\\[evil\\]" not in body
+    assert "Running coroutines concurrently" in body
     assert "Loop timeline" in body and "slow\\_square(2)" in body and "still running" in body
     assert "(at gathering.py:12)" in body
     assert "<img" not in body and "@teacher" not in body and "[link](" not in body
