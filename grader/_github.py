@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -58,14 +59,14 @@ class GitHub:
         token = token if token is not None else os.environ.get("GITHUB_TOKEN", "")
         self.max_wait, self._sleep = max_wait, sleep
         self.session = requests.Session()
-        self.session.trust_env = False  # no ~/.netrc credentials sent to a fake or real API
+        # The token as an auth object, not a header: requests would otherwise replace it with
+        # ~/.netrc's credentials for the host. (Proxy settings from the environment apply.)
+        self.session.auth = _Bearer(token) if token else None
         self.session.headers.update({
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": f"aiograde/{__version__}",
         })
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
         retry = Retry(total=retries, connect=retries, read=retries, status=retries,
                       backoff_factor=backoff, status_forcelist=SERVER_ERRORS,
                       # POST is left out: a comment created before a 502 must not be created
@@ -170,6 +171,15 @@ class GitHub:
                 return ACTIONS_BOT
             raise
         return str(user["login"])
+
+
+class _Bearer(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
 
 
 def _origin(url: str) -> str:

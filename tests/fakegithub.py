@@ -97,6 +97,8 @@ class FakeGitHub:
                     failure = queued.pop(0)
                     status, headers = failure if isinstance(failure, tuple) else (failure, {})
                     return self._answer(status, {"message": "injected failure"}, headers)
+                if parts.path.startswith("/blobs/"):
+                    return fake.route(self, method, parts.path, query, body, "", "")
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ").strip()
                 login = fake.tokens.get(token)
@@ -164,8 +166,10 @@ class FakeGitHub:
             found = [meta for meta, _ in self.artifacts.get((match[1], int(match[2])), [])]
             return self._page(h, path, query, found, wrap="artifacts")
         if match := m(r"/repos/([^/]+/[^/]+)/actions/artifacts/(\d+)/zip", path):
-            # As GitHub does: a redirect to where the zip is stored.
-            return h._answer(302, headers={"Location": f"{self.url}/blobs/{match[2]}"})
+            # As GitHub does: a redirect to where the zip is stored, another host, which
+            # must not receive the token (it needs none).
+            blobs = self.url.replace("127.0.0.1", "localhost")
+            return h._answer(302, headers={"Location": f"{blobs}/blobs/{match[2]}"})
         if match := m(r"/blobs/(\d+)", path):
             for artifacts in self.artifacts.values():
                 for meta, data in artifacts:

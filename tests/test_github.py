@@ -233,6 +233,9 @@ def test_the_poster_finds_the_pull_request_by_the_runs_head_not_the_artifact(
                                              "pull-request.json": claim(3)}))]
     posted = post_from_workflow_run(gh, workflow_run(head_repo=fork), REPO)
     assert [(n, a) for n, a, _ in posted] == [(3, "created")]
+    [blob] = fake.find("GET", r"/blobs/5")
+    assert blob.headers["Host"].startswith("localhost:")
+    assert "Authorization" not in blob.headers  # the token stays with the API
     [comment] = fake.comments[(REPO, 3)]
     body = comment["body"]
     assert "changes files the grading depends on" in body
