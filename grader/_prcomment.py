@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._artifact import read_artifact
+from ._artifact import MAX_ARTIFACT_BYTES, read_artifact
 from ._errors import ReportError, UsageError
 from ._formats import _code, _failing, _md, bound
 from ._github import SERVER_ERRORS, GitHub, StatusError
@@ -272,8 +272,6 @@ def post_from_workflow_run(gh: GitHub, event: Mapping[str, Any], repo: str, *,
         print(f"aiograde: run {run_id} uploaded no {ARTIFACT_NAME} artifact: nothing to post",
               file=sys.stderr)
         return []
-    from ._artifact import MAX_ARTIFACT_BYTES
-
     data = gh.download(f"/repos/{repo}/actions/artifacts/{int(artifacts[0]['id'])}/zip",
                        MAX_ARTIFACT_BYTES)
     report, claim = read_artifact(data)
@@ -281,15 +279,15 @@ def post_from_workflow_run(gh: GitHub, event: Mapping[str, Any], repo: str, *,
     if claim.head_sha is not None and claim.head_sha != head_sha:
         raise ReportError(f"the artifact says it graded commit {claim.head_sha[:12]} but the run "
                           f"was for {head_sha[:12]}: refusing a forged artifact")
+    if not numbers:
+        print(f"aiograde: no open pull request has head {head_sha[:12]} from "
+              f"{head_repo or 'a deleted repository'}: nothing to post", file=sys.stderr)
+        return []
     if claim.number is not None and claim.number not in numbers:
-        found = ", ".join(f"#{n}" for n in numbers) or "no open pull request"
+        found = ", ".join(f"#{n}" for n in numbers)
         raise ReportError(f"the artifact says it is for pull request #{claim.number}, but the "
                           f"run's commit {head_sha[:12]} from {head_repo} is the head of "
                           f"{found}: refusing a forged artifact")
-    if not numbers:
-        print(f"aiograde: no open pull request has head {head_sha[:12]} from {head_repo}: "
-              "nothing to post", file=sys.stderr)
-        return []
     login = login or gh.login()
     posted = []
     for number in numbers:

@@ -407,3 +407,16 @@ def test_classroom_points_and_the_step_summary(report: Report, tmp_path: Path,
     result = json.loads(base64.b64decode(value))
     assert key == "result" and result["max_score"] == 15 and result["version"] == 3
     assert sum(t["score"] for t in result["tests"]) == points
+
+
+def test_the_poster_posts_nothing_without_a_pull_request_or_an_artifact(
+        fake: FakeGitHub, gh: GitHub, report_bytes: bytes,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert post_from_workflow_run(gh, workflow_run(), REPO) == []
+    assert "uploaded no aiograde-report artifact" in capsys.readouterr().err
+    fake.artifacts[(REPO, 77)] = [({"id": 5, "name": "aiograde-report"},
+                                   artifact({"report.json": report_bytes,
+                                             "pull-request.json": claim(None)}))]
+    assert post_from_workflow_run(gh, workflow_run(), REPO) == []  # a push with no pull request
+    assert "no open pull request has head" in capsys.readouterr().err
+    assert not fake.find("POST", r".*")
