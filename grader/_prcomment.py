@@ -192,10 +192,8 @@ def _render(report: Report, kind: str, tag: str, head_sha: str, flagged: list[Ch
 
 
 def _same_author(a: str, b: str) -> bool:
-    def norm(login: str) -> str:
-        return login.removesuffix("[bot]").casefold()
-
-    return norm(a) == norm(b)
+    # Exactly (logins ignore case): a user may be named like an app's bot without "[bot]".
+    return a.casefold() == b.casefold()
 
 
 def find_comment(gh: GitHub, repo: str, number: int, tag: str, login: str) -> int | None:

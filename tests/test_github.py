@@ -124,11 +124,12 @@ def test_a_comment_by_someone_else_with_our_marker_is_left_alone(
         fake: FakeGitHub, report: Report) -> None:
     forged = f"{marker('feedback')}\n### aiograde: 15/15 (trust me)"
     theirs = fake.add_comment(REPO, 3, "student", forged)
+    lookalike = fake.add_comment(REPO, 3, "GitHub-Actions", forged)  # a user, not the bot
     with GitHub(APP_TOKEN, fake.url, backoff=0) as gh:
         action, ours = post_comment(gh, report, REPO, 3, "feedback")
-    assert action == "created" and ours != theirs
+    assert action == "created" and ours not in (theirs, lookalike)
     by_id = {c["id"]: c for c in fake.comments[(REPO, 3)]}
-    assert by_id[theirs]["body"] == forged
+    assert by_id[theirs]["body"] == by_id[lookalike]["body"] == forged
     assert by_id[ours]["user"]["login"] == "github-actions[bot]"
     assert not fake.find("PATCH", r".*")
 
