@@ -3,6 +3,7 @@
     aiograde grade PATH                  grade one submission (a folder of modules, or a checkout)
     aiograde grade FOLDER --class        grade every student sub-folder, in parallel, resumably
     aiograde gradebook csv|html          export the gradebook
+    aiograde comment|actions|classroom   grades on GitHub pull requests (docs/instructors.md)
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
                    "class report with charts")
     b.add_argument("--gradebook", type=_name, default=DEFAULT_GRADEBOOK, metavar="DB")
     b.add_argument("-o", "--output", metavar="PATH", help="write here (default: standard output)")
+
+    from ._github_cli import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -353,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_cleanly)
     args = _parser().parse_args(argv)
     try:
+        from ._github_cli import COMMANDS, run
+
+        if args.command in COMMANDS:
+            return run(args)
         return _grade(args) if args.command == "grade" else _gradebook(args)
     except AiogradeError as exc:
         print(f"aiograde: {exc}", file=sys.stderr)

@@ -34,3 +34,7 @@ class ReportError(AiogradeError):
 
 class OutputError(AiogradeError):
     """A file or folder aiograde was asked to write cannot be written."""
+
+
+class GitHubError(AiogradeError):
+    """The GitHub API refused a request or kept failing (token, repository, rate limit)."""
