@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ._artifact import CLAIM_NAME, REPORT_NAME
-from ._formats import _failing, bound, render_exercism
-from ._report import Report, TestResult
+from ._formats import _failing, render_exercism
+from ._report import Report, TestResult, bound
 
 ERRORS_PER_STEP = 10
 WARNINGS_PER_STEP = 10

@@ -134,6 +134,7 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                     token: str = "", classroom_points: bool = False,
                     log: Callable[[str], None] | None = None) -> Outcome:
     from ._classgrading import _grade_one
+    from ._grading import DEFAULT_PARALLEL
     from ._prcomment import post_comment
 
     say = log or (lambda text: print(text, file=sys.stderr))
@@ -153,18 +154,19 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                 sha = fetch_head(git_url.format(repo=student.repo, owner=owner, name=name),
                                  number, checkout, token)
                 digest = content_hash(checkout, slugs)
-                report = book.find(student.name, digest, __version__)
+                report = book.find(student.name, digest, __version__, only)
                 if report is None:
                     # Its own grader process, as a class grading does (_classgrading), with
                     # the work folder hidden from the sandbox.
-                    graded = _grade_one(checkout, only, "flag", {})
+                    graded = _grade_one(checkout, only, "flag", DEFAULT_PARALLEL, {})
                     if isinstance(graded, str):
                         outcome.skipped[student.name] = graded
+                        book.record_ungraded(student.name, graded, __version__)
                         say(f"{student.name}: not graded: {graded}")
                         continue
                     report = graded
                     report.submission = f"{student.repo}#{number}"
-                    book.record(student.name, report, digest)
+                    book.record(student.name, report, digest, only=only)
             outcome.graded[student.name] = (report.score, report.max_score)
             say(f"{student.name}: {report.score}/{report.max_score} ({student.repo}#{number})")
             if post:
@@ -213,11 +215,20 @@ def merge_gradebooks(target: Gradebook, shards: list[Path]) -> int:
             raise UsageError(f"no gradebook at {path}")
         with Gradebook(path) as shard:
             rows = shard.db.execute(
-                "SELECT student, content_hash, graded_at, report_json FROM gradings "
+                "SELECT student, content_hash, graded_at, report_json, only_slugs FROM gradings "
                 "ORDER BY graded_at, id").fetchall()
-        for student, digest, graded_at, report_json in rows:
+            ungraded = shard.db.execute(
+                "SELECT student, reason, grader_version, attempted_at FROM ungraded "
+                "ORDER BY attempted_at").fetchall()
+        for student, digest, graded_at, report_json, only_slugs in rows:
             report = Report.from_dict(json.loads(report_json))
-            moment = datetime.strptime(graded_at, "%Y-%m-%dT%H:%M:%S.%fZ")
-            target.record(student, report, digest, graded_at=moment)
+            target.record(student, report, digest, graded_at=_moment(graded_at),
+                          only=only_slugs.split(",") if only_slugs is not None else None)
             count += 1
+        for student, reason, version, attempted_at in ungraded:
+            target.record_ungraded(student, reason, version, _moment(attempted_at))
     return count
+
+
+def _moment(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")

@@ -22,11 +22,10 @@ from typing import Any
 from . import __version__
 from ._classgrading import JOBS_PER_CORE, PARALLEL_PER_SUBMISSION, ClassSummary
 from ._errors import AiogradeError, GradebookError, OutputError, UsageError
-from ._grading import TAMPER_POLICIES, grade
+from ._grading import DEFAULT_PARALLEL, TAMPER_POLICIES, grade
 from ._report import Report, render_table
 
 DEFAULT_GRADEBOOK = "aiograde.sqlite3"  # relative: in the folder the command is run from
-DEFAULT_PARALLEL = 3  # grader processes sharing one submission's exercises
 # What --format prints in class mode (the other formats are per student: --write FORMAT=DIR).
 CLASS_FORMATS = ("table", "json")
 # The file a class-mode --write FORMAT=DIR writes for each student: DIR/<student><suffix>.

@@ -15,12 +15,14 @@ from ._scoring import TAMPER_POLICIES, build_report
 from ._suiterun import SandboxFactory, SuiteRun
 from ._tamper import scan_folder
 
-__all__ = ["TAMPER_POLICIES", "grade"]
+__all__ = ["DEFAULT_PARALLEL", "TAMPER_POLICIES", "grade"]
+
+DEFAULT_PARALLEL = 3  # grader processes sharing one submission's exercises
 
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
           visible_only: bool = False, tamper: str = "flag", hide: list[Path] | None = None,
-          parallel: int = 3, sandbox: SandboxFactory | None = None) -> Report:
+          parallel: int = DEFAULT_PARALLEL, sandbox: SandboxFactory | None = None) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``only`` names the exercises to grade (default: all). ``visible_only`` runs only the

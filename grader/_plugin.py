@@ -103,8 +103,9 @@ class Student:
         hello = self.sandbox.ready(slug, limit)
         if isinstance(hello, Failure):
             self.seen.note_failure(slug, hello)
-            fail(f"{slug}.py could not be imported: " + self._explain(hello, "the import"),
-                 self._reason(hello))
+            reason = Reason.IMPORT if hello.kind in (FailureKind.TIMEOUT, FailureKind.CRASH) \
+                else self._reason(hello)
+            fail(f"{slug}.py could not be imported: " + self._explain(hello, "the import"), reason)
         self.seen.note(slug, hello.findings, hello.confinement)
         if hello.import_error is not None:
             err = hello.import_error

@@ -17,10 +17,10 @@ from typing import Any
 
 from ._artifact import MAX_ARTIFACT_BYTES, read_artifact
 from ._errors import ReportError, UsageError
-from ._formats import _code, _failing, _md, bound
+from ._formats import _code, _failing, _md
 from ._github import SERVER_ERRORS, GitHub, StatusError
 from ._manifest import Exercise, load
-from ._report import ExerciseResult, Report, TestResult
+from ._report import ExerciseResult, Report, TestResult, bound
 
 BODY_LIMIT = 65_536  # GitHub refuses a longer comment (422)
 MAX_BODY = 65_000  # what we aim under, the marker and the footer included

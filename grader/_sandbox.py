@@ -130,6 +130,14 @@ class Zygote:
             self.process.wait()
 
 
+def _carries_id(line: bytes, request_id: str) -> bool:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("id") == request_id
+
+
 class Worker:
     """One sandboxed process holding one student module."""
 
@@ -177,13 +185,14 @@ class Worker:
             os.write(self.requests, encode(Request(request_id, scenario, args)))
         except OSError:
             return self._fail(FailureKind.CRASH, started)
-        answer = self._read(time_limit, started)
+        answer = self._read(time_limit, started, request_id)
         if isinstance(answer, Hello) or (isinstance(answer, Answer) and answer.id != request_id):
             return self._garbled(time.monotonic() - started, "the submission's process sent an "
                                  "answer that was not asked for")
         return answer
 
-    def _read(self, time_limit: float, started: float) -> Hello | Answer | Failure:
+    def _read(self, time_limit: float, started: float,
+              request_id: str | None = None) -> Hello | Answer | Failure:
         deadline = started + time_limit
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -204,12 +213,13 @@ class Worker:
             return decode_worker_line(line)
         except WireError as exc:
             self.kill()
-            try:
-                json.loads(line)
-            except ValueError:  # not even JSON: nothing of ours writes that
-                return Failure(FailureKind.GARBLED, time.monotonic() - started,
-                               "the submission's process wrote something that is not an answer")
-            return Failure(FailureKind.WIRE, time.monotonic() - started, str(exc)[:300])
+            seconds = time.monotonic() - started
+            if request_id is not None and _carries_id(line, request_id):
+                # The answer to our question, of the wrong shape: our own bug (or a forger
+                # who found the id in memory; either way not a grade the student earned).
+                return Failure(FailureKind.WIRE, seconds, str(exc)[:300])
+            return Failure(FailureKind.GARBLED, seconds,
+                           "the submission's process wrote something that is not an answer")
 
     def _garbled(self, seconds: float, detail: str) -> Failure:
         self.kill()

@@ -290,11 +290,12 @@ def test_the_report_is_validated_strictly(report_bytes: bytes, change: Any, expe
 def test_fields_the_report_is_gaining_are_accepted(report_bytes: bytes) -> None:
     raw = json.loads(report_bytes)
     test = raw["exercises"][1]["tests"][0]
-    test.update(reason="timing", where={"file": "gathering.py", "line": 12}, caused_by=None,
+    line12 = {"file": "gathering.py", "line": 12, "function": "slow_square", "code": "time.sleep(1)"}
+    test.update(reason="timing", where=line12, caused_by=None,
                 hints=["use gather"], timeline=[
                     {"kind": "task", "name": "slow_square(1)", "start": 0, "end": 1.0, "where": None},
                     {"kind": "blocked", "name": "time.sleep", "start": 1.0, "end": None,
-                     "where": {"file": "gathering.py", "line": 12}}])
+                     "where": line12}])
     parse_report(json.dumps(raw).encode())
     raw["exercises"][1]["tests"][0]["reason"] = "because"
     with pytest.raises(ReportError, match="reason"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 import looptime
@@ -54,7 +55,7 @@ class Script:
         finally:
             self.ended = now()
 
-    def factory(self):
+    def factory(self) -> Coroutine[Any, Any, Any]:
         return self.run()
 
     def report(self, t0: float) -> RunReport:

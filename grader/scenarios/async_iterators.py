@@ -7,12 +7,86 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+from collections.abc import AsyncGenerator
 from typing import Any
 
-from grader._child.kit import now, scenario
+from grader._child.kit import Result, now, scenario
 
 # Bounds (virtual seconds) on every wait a scenario adds: only a mistake reaches them.
 PATIENCE = 600.0
+
+
+class SourceReport(Result):
+    """How one scripted source ran (times in loop seconds since the scenario started)."""
+
+    name: str
+    yielded: list[str]  # its items, in order
+    times: list[float]  # when it yielded each
+    started: float | None
+    ending: str  # "not started" | "running" | "exhausted" | "raised" | "closed" | "cancelled"
+    cleanup_started: float | None  # when its `finally` began
+    closed: float | None  # when its `finally` finished
+
+
+class Ticks(Result):
+    returned: list[Any]  # the ticks received
+    times: list[float]  # when each arrived, in loop seconds since iteration started
+    is_async_gen: bool  # ticks(...) returned an async generator
+    ended_at: float  # loop seconds from the start of iteration until its end
+    hung: bool  # the scenario gave up waiting (PATIENCE)
+
+
+class Taken(Result):
+    returned: Any
+    pulled: list[str]  # items the scenario read from the source before calling take
+    hung: bool
+    took: float  # loop seconds take ran
+    read_by_take: int  # items the source yielded while take ran
+    source: SourceReport
+    closed_when_returned: bool  # the source generator had no frame left when take returned
+    others_running: list[str]  # tasks still running when take returned
+
+
+class Merged(Result):
+    returned: list[Any]  # the items received, in order
+    times: list[float]  # when each arrived
+    ended_at: float  # loop seconds until the merge ended
+    sources: list[SourceReport]
+    others_running: list[str]  # tasks still running when it ended
+    hung: bool
+
+
+class AtClose(Result):
+    """The moment aclose() of the merge returned."""
+
+    closed: list[bool]  # per source: its `finally` had finished
+    cleanup_started: list[bool]  # per source: its `finally` had begun
+    others_running: list[str]
+    close_took: float  # loop seconds aclose() took
+
+
+class ClosedEarly(Result):
+    returned: list[Any]  # the items read before closing
+    at_close: AtClose | None  # None: it hung before closing
+    sources: list[SourceReport]
+    hung: bool
+
+
+class AtRaise(Result):
+    """The moment a source's error reached the consumer."""
+
+    at: float
+    closed: list[bool]  # per source: closed (or it raised itself)
+    others_running: list[str]
+
+
+class MergeError(Result):
+    returned: list[Any]  # the items received before the error
+    raised: Any  # what reached the consumer (None: it ended normally)
+    at_raise: AtRaise | None
+    hung: bool
+    same_exception: bool  # `raised` is the very exception a source raised
+    sources: list[SourceReport]
 
 
 class Source:
@@ -38,7 +112,7 @@ class Source:
     def rel(self) -> float:
         return round(now() - self.t0, 6)
 
-    async def gen(self):
+    async def gen(self) -> AsyncGenerator[str, None]:
         self.started = self.rel()
         self.ending = "running"
         interval, count = self.spec.get("interval", 1.0), self.spec.get("count")
@@ -69,11 +143,11 @@ class Source:
                 await asyncio.sleep(self.spec["cleanup"])
             self.closed = self.rel()
 
-    def report(self) -> dict[str, Any]:
-        return {"name": self.name, "yielded": [item for item, _ in self.yielded],
-                "times": [t for _, t in self.yielded], "started": self.started,
-                "ending": self.ending, "cleanup_started": self.cleanup_started,
-                "closed": self.closed}
+    def report(self) -> SourceReport:
+        return SourceReport(name=self.name, yielded=[item for item, _ in self.yielded],
+                            times=[t for _, t in self.yielded], started=self.started,
+                            ending=self.ending, cleanup_started=self.cleanup_started,
+                            closed=self.closed)
 
 
 def _other_tasks() -> list[str]:
@@ -119,7 +193,7 @@ async def _close_quietly(gen: Any) -> None:
 
 @scenario("virtual")
 async def ticks(mod: Any, interval: float, count: int, wait_first: float = 0.0,
-                stop_after: int | None = None) -> dict[str, Any]:
+                stop_after: int | None = None) -> Ticks:
     """Consume ``ticks(interval, count)`` promptly; ``wait_first`` seconds pass between
     making the generator and starting to iterate; ``stop_after`` items, then ``aclose()``."""
     gen = mod.ticks(interval, count)
@@ -135,14 +209,14 @@ async def ticks(mod: Any, interval: float, count: int, wait_first: float = 0.0,
                     break
             if stop_after is not None and hasattr(gen, "aclose"):
                 await gen.aclose()
-    return {"returned": [tick for tick, _ in seen], "times": [t for _, t in seen],
-            "is_async_gen": is_async_gen, "ended_at": round(now() - t0, 6), "hung": bound.hung}
+    return Ticks(returned=[tick for tick, _ in seen], times=[t for _, t in seen],
+                 is_async_gen=is_async_gen, ended_at=round(now() - t0, 6), hung=bound.hung)
 
 
 # -- take --------------------------------------------------------------------------------
 
 @scenario("virtual")
-async def take(mod: Any, source: dict[str, Any], n: int, pull_first: int = 0) -> dict[str, Any]:
+async def take(mod: Any, source: dict[str, Any], n: int, pull_first: int = 0) -> Taken:
     """``take(<source>, n)``; ``pull_first`` items are read from the source here first (so
     that it has started and its ``finally`` must run when it is closed)."""
     t0 = now()
@@ -155,25 +229,22 @@ async def take(mod: Any, source: dict[str, Any], n: int, pull_first: int = 0) ->
     with _Bound() as bound:
         async with bound.timeout():
             returned = await mod.take(gen, n)
-    return {
-        "returned": returned, "pulled": pulled, "hung": bound.hung,
-        "took": round(now() - t1, 6),
-        "read_by_take": len(src.yielded) - yielded_before,
-        "source": src.report(),
-        # A closed (or finished) async generator has no frame left.
-        "closed_when_returned": gen.ag_frame is None,
-        "others_running": _other_tasks(),
-    }
+    return Taken(
+        returned=returned, pulled=pulled, hung=bound.hung, took=round(now() - t1, 6),
+        read_by_take=len(src.yielded) - yielded_before, source=src.report(),
+        # A closed (or finished) async generator has no frame left (typeshed omits ag_frame).
+        closed_when_returned=gen.ag_frame is None,  # type: ignore[attr-defined]
+        others_running=_other_tasks())
 
 
 # -- merge -------------------------------------------------------------------------------
 
-def _merge_report(srcs: list[Source]) -> list[dict[str, Any]]:
+def _merge_report(srcs: list[Source]) -> list[SourceReport]:
     return [s.report() for s in srcs]
 
 
 @scenario("virtual")
-async def merge(mod: Any, sources: list[dict[str, Any]]) -> dict[str, Any]:
+async def merge(mod: Any, sources: list[dict[str, Any]]) -> Merged:
     """Consume ``merge(*sources)`` to the end, promptly."""
     t0 = now()
     srcs = [Source(spec, t0) for spec in sources]
@@ -185,34 +256,34 @@ async def merge(mod: Any, sources: list[dict[str, Any]]) -> dict[str, Any]:
                 received.append((item, round(now() - t0, 6)))
     if bound.hung:
         await _close_quietly(merged)
-    return {"returned": [item for item, _ in received], "times": [t for _, t in received],
-            "ended_at": round(now() - t0, 6), "sources": _merge_report(srcs),
-            "others_running": _other_tasks(), "hung": bound.hung}
+    return Merged(returned=[item for item, _ in received], times=[t for _, t in received],
+                  ended_at=round(now() - t0, 6), sources=_merge_report(srcs),
+                  others_running=_other_tasks(), hung=bound.hung)
 
 
 @scenario("virtual")
 async def merge_close_early(mod: Any, sources: list[dict[str, Any]], n: int,
-                            use_break: bool = False) -> dict[str, Any]:
+                            use_break: bool = False) -> ClosedEarly:
     """Read ``n`` items of ``merge(*sources)`` and close it (``aclose()``, or ``break`` out
     of ``async for`` and then ``aclose()``); what was still open or running right then."""
     t0 = now()
     srcs = [Source(spec, t0) for spec in sources]
     merged = mod.merge(*(s.gen() for s in srcs))
     received: list[Any] = []
-    at_close: dict[str, Any] = {}
+    at_close: AtClose | None = None
     with _Bound() as bound:
         async with bound.timeout():
-            await _read_then_close(merged, srcs, n, use_break, received, at_close)
+            at_close = await _read_then_close(merged, srcs, n, use_break, received)
     # Let anything merge left behind finish, so that the report says what it was
     # (the harness then reports tasks still running).
     for _ in range(3):
         await asyncio.sleep(0)
-    return {"returned": received, "at_close": at_close, "sources": _merge_report(srcs),
-            "hung": bound.hung}
+    return ClosedEarly(returned=received, at_close=at_close, sources=_merge_report(srcs),
+                       hung=bound.hung)
 
 
 async def _read_then_close(merged: Any, srcs: list[Source], n: int, use_break: bool,
-                           received: list[Any], at_close: dict[str, Any]) -> None:
+                           received: list[Any]) -> AtClose:
     if use_break:
         async for item in merged:
             received.append(item)
@@ -223,16 +294,14 @@ async def _read_then_close(merged: Any, srcs: list[Source], n: int, use_break: b
             received.append(await anext(merged))
     closing = now()
     await merged.aclose()
-    at_close.update({
-        "closed": [s.closed is not None for s in srcs],
-        "cleanup_started": [s.cleanup_started is not None for s in srcs],
-        "others_running": _other_tasks(),
-        "close_took": round(now() - closing, 6),
-    })
+    return AtClose(
+        closed=[s.closed is not None for s in srcs],
+        cleanup_started=[s.cleanup_started is not None for s in srcs],
+        others_running=_other_tasks(), close_took=round(now() - closing, 6))
 
 
 @scenario("virtual")
-async def merge_error(mod: Any, sources: list[dict[str, Any]]) -> dict[str, Any]:
+async def merge_error(mod: Any, sources: list[dict[str, Any]]) -> MergeError:
     """Consume ``merge(*sources)`` where a source raises; what reached the consumer, when,
     and what was still open or running when the error arrived."""
     t0 = now()
@@ -240,7 +309,7 @@ async def merge_error(mod: Any, sources: list[dict[str, Any]]) -> dict[str, Any]
     merged = mod.merge(*(s.gen() for s in srcs))
     received: list[Any] = []
     caught: BaseException | None = None
-    at_raise: dict[str, Any] = {}
+    at_raise: AtRaise | None = None
     with _Bound() as bound:
         async with bound.timeout():
             try:
@@ -249,15 +318,13 @@ async def merge_error(mod: Any, sources: list[dict[str, Any]]) -> dict[str, Any]
             except Exception as exc:
                 _reraise_unimplemented(exc)
                 caught = exc
-                at_raise = {
-                    "at": round(now() - t0, 6),
-                    "closed": [s.closed is not None or s.raised is not None for s in srcs],
-                    "others_running": _other_tasks(),
-                }
+                at_raise = AtRaise(
+                    at=round(now() - t0, 6),
+                    closed=[s.closed is not None or s.raised is not None for s in srcs],
+                    others_running=_other_tasks())
     broken = [s.raised for s in srcs if s.raised is not None]
     await _close_quietly(merged)
-    return {
-        "returned": received, "raised": caught, "at_raise": at_raise, "hung": bound.hung,
-        "same_exception": caught is not None and any(caught is b for b in broken),
-        "sources": _merge_report(srcs),
-    }
+    return MergeError(
+        returned=received, raised=caught, at_raise=at_raise, hung=bound.hung,
+        same_exception=caught is not None and any(caught is b for b in broken),
+        sources=_merge_report(srcs))

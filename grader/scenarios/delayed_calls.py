@@ -6,22 +6,93 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Self
 
-from grader._child.kit import scenario
+from grader._child.kit import Result, scenario
 
 
-class TimedLog(list):
+class Stamp(Result):
+    at: float  # loop seconds since the call
+    item: Any  # what was added to the log
+
+
+class Call(Result):
+    at: float  # loop seconds since the call
+    args: list[Any]  # the callback's arguments
+
+
+class Spawn(Result):
+    """Tasks and threads that appeared during synchronous calls."""
+
+    tasks: int
+    threads: int
+
+
+class Greeting(Result):
+    timer_handle: bool  # schedule_greeting returned an asyncio.TimerHandle
+    handle_type: str  # the type of what it returned
+    log: list[Any]
+    times: list[Stamp]  # every item the log received
+    cancelled_at: float | None  # when the scenario cancelled the handle
+    spawned: Spawn
+    control: list[Stamp]  # what the log of a greeting nobody cancelled received
+
+
+class Sequence(Result):
+    is_list: bool  # schedule_sequence returned a list
+    count: int | None  # of so many items (None: not a list)
+    timer_handles: bool  # all of them asyncio.TimerHandles
+    returned_type: str
+    log: list[Any]
+    times: list[Stamp]
+    cancelled: list[int]  # the indexes of the handles the scenario cancelled
+    spawned: Spawn
+
+
+class Rejection(Result):
+    """schedule_sequence(['a', 'b'], interval, log) with a bad interval."""
+
+    interval: float
+    raised: Any  # what it raised (None: it returned)
+    returned: int | None  # how many handles it returned (None: not a list)
+    log: list[Any]  # what the log held afterwards
+
+
+class Rejections(Result):
+    outcomes: list[Rejection]
+
+
+class Probe(Result):
+    at: float  # loop seconds since the Debouncer was made
+    pending: bool | None  # deb.pending, when it was a bool
+    other_type: str = ""  # its type, when it was not
+
+
+class Debounced(Result):
+    calls: list[Call]
+    pending: list[Probe]  # at the start, after each step, and at the end
+    spawned: Spawn
+
+
+class LoopTimers(Result):
+    spawned: dict[str, Spawn]  # by the call that started them
+    greeting: list[Stamp]
+    sequence: list[Stamp]
+    calls: list[Call]  # of the debouncer's callback
+
+
+class TimedLog(list[Any]):
     """The ``log`` handed to the student: a list that notes when each item arrives."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, t0: float) -> None:
         super().__init__()
         self._loop, self._t0 = loop, t0
-        self.times: list[list[Any]] = []
+        self.times: list[Stamp] = []
 
     def _note(self, items: list[Any]) -> None:
         at = round(self._loop.time() - self._t0, 6)
-        self.times.extend([at, item] for item in items)
+        self.times.extend(Stamp(at=at, item=item) for item in items)
 
     def append(self, item: Any) -> None:
         self._note([item])
@@ -36,7 +107,8 @@ class TimedLog(list):
         self._note([item])
         super().insert(index, item)
 
-    def __iadd__(self, items: Any) -> TimedLog:
+    # `log += items` must note them too; mypy cannot match this with list's overloaded __add__.
+    def __iadd__(self, items: Iterable[Any]) -> Self:  # type: ignore[misc]
         self.extend(items)
         return self
 
@@ -53,8 +125,8 @@ class Spawned:
         self.new_tasks = len(set(asyncio.all_tasks()) - self.tasks)
         self.new_threads = len({t.ident for t in threading.enumerate()} - self.threads)
 
-    def report(self) -> dict[str, int]:
-        return {"tasks": self.new_tasks, "threads": self.new_threads}
+    def report(self) -> Spawn:
+        return Spawn(tasks=self.new_tasks, threads=self.new_threads)
 
 
 def _clock() -> tuple[asyncio.AbstractEventLoop, float]:
@@ -82,7 +154,7 @@ def _cancel_all(handles: Any) -> None:
 
 @scenario("virtual")
 async def schedule_greeting(mod: Any, delay: float, until: float, cancel_at: float | None = None,
-                            control: float | None = None) -> dict[str, Any]:
+                            control: float | None = None) -> Greeting:
     """``control``: a second greeting, into its own log, that nobody cancels."""
     loop, t0 = _clock()
     log, control_log = TimedLog(loop, t0), TimedLog(loop, t0)
@@ -100,14 +172,14 @@ async def schedule_greeting(mod: Any, delay: float, until: float, cancel_at: flo
         _cancel_all(handle)
     if _is_timer(control_handle):
         _cancel_all(control_handle)
-    return {"timer_handle": is_timer, "handle_type": type(handle).__name__, "log": list(log),
-            "times": log.times, "cancelled_at": cancelled, "spawned": spawned.report(),
-            "control": control_log.times}
+    return Greeting(timer_handle=is_timer, handle_type=type(handle).__name__, log=list(log),
+                    times=log.times, cancelled_at=cancelled, spawned=spawned.report(),
+                    control=control_log.times)
 
 
 @scenario("virtual")
 async def schedule_sequence(mod: Any, messages: list[str], interval: float, until: float,
-                            cancel: list[int] | None = None) -> dict[str, Any]:
+                            cancel: list[int] | None = None) -> Sequence:
     loop, t0 = _clock()
     log = TimedLog(loop, t0)
     with Spawned() as spawned:
@@ -123,13 +195,13 @@ async def schedule_sequence(mod: Any, messages: list[str], interval: float, unti
     await _sleep_until(loop, t0, until)
     if timers:
         _cancel_all(handles)
-    return {"list": is_list, "count": len(handles) if is_list else None, "timer_handles": timers,
-            "returned_type": type(handles).__name__, "log": list(log), "times": log.times,
-            "cancelled": cancelled, "spawned": spawned.report()}
+    return Sequence(is_list=is_list, count=len(handles) if is_list else None,
+                    timer_handles=timers, returned_type=type(handles).__name__, log=list(log),
+                    times=log.times, cancelled=cancelled, spawned=spawned.report())
 
 
 @scenario("virtual")
-async def sequence_bad_interval(mod: Any, intervals: list[float]) -> dict[str, Any]:
+async def sequence_bad_interval(mod: Any, intervals: list[float]) -> Rejections:
     loop, t0 = _clock()
     outcomes = []
     for interval in intervals:
@@ -139,32 +211,34 @@ async def sequence_bad_interval(mod: Any, intervals: list[float]) -> dict[str, A
         except NotImplementedError:
             raise
         except Exception as exc:
-            outcomes.append({"interval": interval, "raised": exc, "log": list(log)})
+            outcomes.append(Rejection(interval=interval, raised=exc, returned=None,
+                                      log=list(log)))
             continue
         _cancel_all(handles)  # returned to the caller: ours to cancel
-        outcomes.append({"interval": interval,
-                         "returned": len(handles) if type(handles) is list else None,
-                         "log": list(log)})
-    return {"outcomes": outcomes}
+        outcomes.append(Rejection(interval=interval, raised=None,
+                                  returned=len(handles) if type(handles) is list else None,
+                                  log=list(log)))
+    return Rejections(outcomes=outcomes)
 
 
 @scenario("virtual")
-async def debouncer(mod: Any, delay: float, steps: list[list[Any]], until: float) -> dict[str, Any]:
+async def debouncer(mod: Any, delay: float, steps: list[list[Any]], until: float) -> Debounced:
     """Steps, in time order: ["trigger", at, args], ["cancel", at], ["pending", at]."""
     loop, t0 = _clock()
-    calls: list[list[Any]] = []
+    calls: list[Call] = []
 
     def callback(*args: Any) -> None:
-        calls.append([round(loop.time() - t0, 6), list(args)])
+        calls.append(Call(at=round(loop.time() - t0, 6), args=list(args)))
 
     with Spawned() as spawned:
         deb = mod.Debouncer(delay, callback)
-    seen: list[list[Any]] = []
+    seen: list[Probe] = []
     tasks, threads = spawned.new_tasks, spawned.new_threads
 
     def probe(at: float) -> None:
         value = deb.pending
-        seen.append([at, value if type(value) is bool else {"not_bool": type(value).__name__}])
+        seen.append(Probe(at=at, pending=value) if type(value) is bool else
+                    Probe(at=at, pending=None, other_type=type(value).__name__))
 
     probe(0.0)
     for step in steps:
@@ -178,16 +252,16 @@ async def debouncer(mod: Any, delay: float, steps: list[list[Any]], until: float
         probe(step[1])
     await _sleep_until(loop, t0, until)
     probe(until)
-    return {"calls": calls, "pending": seen, "spawned": {"tasks": tasks, "threads": threads}}
+    return Debounced(calls=calls, pending=seen, spawned=Spawn(tasks=tasks, threads=threads))
 
 
 @scenario("virtual")
-async def uses_loop_timers(mod: Any) -> dict[str, Any]:
+async def uses_loop_timers(mod: Any) -> LoopTimers:
     """One use of each API, noting any task or thread each call starts."""
     loop, t0 = _clock()
-    spawned: dict[str, dict[str, int]] = {}
+    spawned: dict[str, Spawn] = {}
     greeting, sequence = TimedLog(loop, t0), TimedLog(loop, t0)
-    calls: list[list[Any]] = []
+    calls: list[Call] = []
 
     with Spawned() as s:
         mod.schedule_greeting(1.0, greeting)
@@ -196,12 +270,13 @@ async def uses_loop_timers(mod: Any) -> dict[str, Any]:
         mod.schedule_sequence(["a", "b"], 1.0, sequence)
     spawned["schedule_sequence(['a', 'b'], 1.0, log)"] = s.report()
     with Spawned() as s:
-        deb = mod.Debouncer(1.0, lambda *args: calls.append([round(loop.time() - t0, 6), list(args)]))
+        deb = mod.Debouncer(1.0, lambda *args: calls.append(
+            Call(at=round(loop.time() - t0, 6), args=list(args))))
         deb.trigger(1)
     spawned["Debouncer(1.0, callback).trigger(1)"] = s.report()
     with Spawned() as s:
         deb.trigger(2)
     spawned["a second trigger(2)"] = s.report()
     await asyncio.sleep(5.0)
-    return {"spawned": spawned, "greeting": greeting.times, "sequence": sequence.times,
-            "calls": calls}
+    return LoopTimers(spawned=spawned, greeting=greeting.times, sequence=sequence.times,
+                      calls=calls)

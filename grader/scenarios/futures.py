@@ -1,7 +1,7 @@
 """Scenarios for ``futures``: futures made, resolved and watched on the virtual clock.
 
-Every future a scenario looks at is described as plain data (``_state``), and any
-exception it holds is retrieved there, so that no "exception was never retrieved"
+Every future a scenario looks at is described as a :class:`FutureState` (``_state``), and
+any exception it holds is retrieved there, so that no "exception was never retrieved"
 report is blamed on the student.
 """
 
@@ -11,52 +11,92 @@ import asyncio
 import inspect
 from typing import Any
 
-from grader._child.kit import now, scenario
+from grader._child.kit import Result, now, scenario
 from grader._child.plain import safe_str
 
 from ._common import RAISABLE
 
 
-def _state(fut: Any) -> dict[str, Any]:
-    """What a future holds, as plain data: pending, cancelled, a result or an exception."""
+class FutureState(Result):
+    """What a future holds: pending, cancelled, a result or an exception."""
+
+    kind: str  # "not a future" | "pending" | "cancelled" | "exception" | "result"
+    type: str = ""  # kind "not a future": the type of what came instead
+    exception: Any = None  # kind "exception": the exception it holds
+    result: Any = None  # kind "result": its result
+
+
+class Resolved(Result):
+    returned: FutureState  # what resolved(value) returned, before the loop ran anything else
+    same_object: bool = False  # it holds the very object it was given
+    same_loop: bool = False  # it belongs to the running loop
+    after_a_loop_turn: FutureState | None = None  # the same future, after two loop turns
+
+
+class ResolvedLater(Result):
+    returned: Any
+    returned_at: float  # loop seconds from the call until resolve_later returned
+    state: FutureState  # the future, the moment resolve_later returned
+    settled_at: float | None  # loop seconds from the call until the future was done
+    same_object: bool  # it holds the very object given as the value
+
+
+class CallbackError(Result):
+    """What calling one of the callbacks start() was given raised."""
+
+    type: str  # the exception's class name ("no callbacks": start() was never called)
+    message: str
+
+
+class FromCallback(Result):
+    after_start: FutureState  # what from_callback(start) returned, looked at at once
+    start_calls: int  # how many times start() was called
+    callables: list[bool] | None  # whether start's two arguments were callable (None: never called)
+    same_loop: bool = False  # the future belongs to the running loop
+    states: list[FutureState] = []  # the future after each step
+    raised_by: list[CallbackError | None] = []  # what each step's callback call raised
+    final: FutureState | None = None  # the future after the last step
+    same_object: bool = False  # it holds the very object the first callback was given
+
+
+def _state(fut: Any) -> FutureState:
     if not isinstance(fut, asyncio.Future):
-        return {"kind": "not a future", "type": type(fut).__name__}
+        return FutureState(kind="not a future", type=type(fut).__name__)
     if not fut.done():
-        return {"kind": "pending"}
+        return FutureState(kind="pending")
     if fut.cancelled():
-        return {"kind": "cancelled"}
+        return FutureState(kind="cancelled")
     exc = fut.exception()  # retrieves it, too
     if exc is not None:
-        return {"kind": "exception", "exception": exc}
-    return {"kind": "result", "result": fut.result()}
+        return FutureState(kind="exception", exception=exc)
+    return FutureState(kind="result", result=fut.result())
 
 
-def _not_a_future(value: Any) -> dict[str, Any]:
+def _not_a_future(value: Any) -> FutureState:
     if inspect.iscoroutine(value):
         value.close()  # an `async def` by mistake: say so instead of "never awaited"
-        return {"kind": "not a future", "type": "coroutine"}
+        return FutureState(kind="not a future", type="coroutine")
     return _state(value)
 
 
 @scenario("virtual")
-async def resolved(mod: Any, value: Any) -> dict[str, Any]:
+async def resolved(mod: Any, value: Any) -> Resolved:
     loop = asyncio.get_running_loop()
     fut = mod.resolved(value)
     at_once = _not_a_future(fut)  # before this coroutine lets the loop run anything else
-    out: dict[str, Any] = {"returned": at_once, "type": type(fut).__name__}
-    if at_once["kind"] == "not a future":
-        return out
-    out["same_object"] = at_once["kind"] == "result" and fut.result() is value
-    out["same_loop"] = fut.get_loop() is loop
+    if at_once.kind == "not a future":
+        return Resolved(returned=at_once)
+    same_object = at_once.kind == "result" and fut.result() is value
+    same_loop = fut.get_loop() is loop
     await asyncio.sleep(0)
     await asyncio.sleep(0)
-    out["after_a_loop_turn"] = _state(fut)
-    return out
+    return Resolved(returned=at_once, same_object=same_object, same_loop=same_loop,
+                    after_a_loop_turn=_state(fut))
 
 
 @scenario("virtual")
 async def resolve_later(mod: Any, delay: float, value: Any, meddle: str | None = None,
-                        meddle_at: float = 0.0) -> dict[str, Any]:
+                        meddle_at: float = 0.0) -> ResolvedLater:
     """``meddle``: "cancel"/"resolve" the future ``meddle_at`` seconds after the call
     (0 means: before the call), as another part of a program would."""
     loop = asyncio.get_running_loop()
@@ -87,11 +127,10 @@ async def resolve_later(mod: Any, delay: float, value: Any, meddle: str | None =
     returned_at = round(now() - t0, 6)
     state = _state(fut)
     await asyncio.sleep(0)  # done callbacks run on the loop's next turn (no loop time passes)
-    return {
-        "returned": returned, "returned_at": returned_at, "state": state,
-        "settled_at": settled[0] if settled else None,
-        "same_object": state["kind"] == "result" and fut.result() is value,
-    }
+    return ResolvedLater(
+        returned=returned, returned_at=returned_at, state=state,
+        settled_at=settled[0] if settled else None,
+        same_object=state.kind == "result" and fut.result() is value)
 
 
 def _exception(step: dict[str, Any]) -> BaseException:
@@ -105,14 +144,14 @@ async def _turn() -> None:
 
 @scenario("virtual")
 async def from_callback(mod: Any, steps: list[dict[str, Any]], first_inside_start: bool = False,
-                        gap: float = 1.0) -> dict[str, Any]:
+                        gap: float = 1.0) -> FromCallback:
     """Calls the callbacks ``start`` receives as ``steps`` say, in order, on the loop's thread:
     ``{"call": "success", "value": v}`` or ``{"call": "error", "raise": "ValueError",
     "message": m}``. The first step runs inside ``start`` (``first_inside_start``) or
     ``gap`` seconds after ``from_callback`` returned; each later one ``gap`` seconds after
     the one before. What each call raised is recorded, not propagated."""
     loop = asyncio.get_running_loop()
-    received: list[dict[str, Any]] = []
+    received: list[list[bool]] = []  # for each call of start: are its arguments callable
     callbacks: list[tuple[Any, Any]] = []
     values: list[Any] = []  # the very objects handed to the callbacks, for identity checks
 
@@ -121,34 +160,31 @@ async def from_callback(mod: Any, steps: list[dict[str, Any]], first_inside_star
         values.append(arg)
         return arg
 
-    def call(step: dict[str, Any]) -> dict[str, Any] | None:
+    def call(step: dict[str, Any]) -> CallbackError | None:
         if not callbacks:
-            return {"type": "no callbacks", "message": "start() was never called"}
+            return CallbackError(type="no callbacks", message="start() was never called")
         on_success, on_error = callbacks[0]
         target = on_success if step["call"] == "success" else on_error
         try:
             target(argument(step))
         except Exception as exc:  # what a student's callback raised is data, not an error
-            return {"type": type(exc).__name__, "message": safe_str(exc, 200)}
+            return CallbackError(type=type(exc).__name__, message=safe_str(exc, 200))
         return None
 
-    raised_by: list[dict[str, Any] | None] = []
+    raised_by: list[CallbackError | None] = []
 
     def start(on_success: Any, on_error: Any) -> None:
-        received.append({"callable": [callable(on_success), callable(on_error)]})
+        received.append([callable(on_success), callable(on_error)])
         callbacks.append((on_success, on_error))
         if first_inside_start and len(callbacks) == 1:
             raised_by.append(call(steps[0]))
 
     fut = mod.from_callback(start)
-    out: dict[str, Any] = {
-        "type": type(fut).__name__, "start_calls": len(received),
-        "callables": received[0]["callable"] if received else None,
-        "after_start": _not_a_future(fut),
-    }
-    if out["after_start"]["kind"] == "not a future":
+    out = FromCallback(after_start=_not_a_future(fut), start_calls=len(received),
+                       callables=received[0] if received else None)
+    if out.after_start.kind == "not a future":
         return out
-    out["same_loop"] = fut.get_loop() is loop
+    out.same_loop = fut.get_loop() is loop
     states = []
     for i, step in enumerate(steps):
         if i > 0 or not first_inside_start:
@@ -159,11 +195,8 @@ async def from_callback(mod: Any, steps: list[dict[str, Any]], first_inside_star
         await _turn()
         states.append(_state(fut))
     final = states[-1] if states else _state(fut)
-    out.update({
-        "states": states, "raised_by": raised_by, "final": final,
-        # The future must hold the very object the first callback was given.
-        "same_object": bool(values) and (
-            (final["kind"] == "result" and fut.result() is values[0])
-            or (final["kind"] == "exception" and fut.exception() is values[0])),
-    })
+    out.states, out.raised_by, out.final = states, raised_by, final
+    out.same_object = bool(values) and (
+        (final.kind == "result" and fut.result() is values[0])
+        or (final.kind == "exception" and fut.exception() is values[0]))
     return out

@@ -4,7 +4,8 @@ virtual clock, and a heartbeat whose every log entry is time-stamped."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Self
 
 from grader._child.kit import Result, now, scenario
 
@@ -132,7 +133,8 @@ class TimedLog(list[Any]):
         self._stamp(items)
         super().extend(items)
 
-    def __iadd__(self, items: Any) -> TimedLog:
+    # `log += items` must stamp too; mypy cannot match this with list's overloaded __add__.
+    def __iadd__(self, items: Iterable[Any]) -> Self:  # type: ignore[misc]
         self.extend(items)
         return self
 

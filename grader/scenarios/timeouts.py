@@ -2,10 +2,10 @@
 is noted with its loop time, so the parent can tell "cancelled and finished before
 with_timeout returned" from "cancelled too late", and read retry's schedule off the clock.
 
-What the student's function raised comes back as data with the work's state at that moment:
-``raised`` (with the attempt that raised it) when it is the very exception the work raised,
-so the parent can check it propagated *unchanged*, else ``other_error``. Only "not
-implemented" and blocking calls propagate to the harness, which words them itself.
+What the student's function raised comes back as data with the work's state at that moment
+(:class:`Outcome`), with the attempt that raised it when it is the very exception a work
+raised, so the parent can check it propagated *unchanged*. Only "not implemented" and
+blocking calls propagate to the harness, which words them itself.
 """
 
 from __future__ import annotations
@@ -14,9 +14,40 @@ import asyncio
 from typing import Any
 
 from grader._child.instruments import RecordingBlockingError
-from grader._child.kit import scenario
+from grader._child.kit import Result, scenario
 
 from ._common import RAISABLE
+
+
+class WorkReport(Result):
+    """How one run of scripted work went (times in loop seconds since the call)."""
+
+    outcome: str  # "not started" | "running" | "returned" | "raised" | "cleaning up" | "cancelled"
+    started: float | None
+    saw_cancel: float | None  # when CancelledError reached it
+    ended: float | None
+
+
+class Outcome(Result):
+    """What the student's function gave back, and the work's state at that very moment."""
+
+    returned: Any  # None when it raised
+    raised: Any  # what it raised instead (None when it returned)
+    raised_by: int | None  # the attempt whose very exception `raised` is (None: not a work's)
+    at: float  # loop seconds from the call until it returned or raised
+    works: list[WorkReport]  # every attempt, in order
+
+
+class CancelledRetry(Result):
+    """retry run as a task that its caller cancelled."""
+
+    done_before_cancel: bool  # it had ended before the cancellation
+    ignored_cancel: bool  # it was still running long after the cancellation
+    ended: float | None  # loop seconds from the call until the task ended
+    ended_as: str  # "cancelled" | "raised" | "returned" | "running" (never ended)
+    works: list[WorkReport]  # every attempt, in order
+    returned: Any = None
+    raised: Any = None
 
 
 class Work:
@@ -56,32 +87,30 @@ class Work:
         finally:
             self.ended = self._now()
 
-    def report(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "started": self.started, "saw_cancel": self.saw_cancel,
-                "ended": self.ended}
+    def report(self) -> WorkReport:
+        return WorkReport(outcome=self.outcome, started=self.started,
+                          saw_cancel=self.saw_cancel, ended=self.ended)
 
 
 async def _outcome(coro: Any, works: list[Work], loop: asyncio.AbstractEventLoop,
-                   t0: float) -> dict[str, Any]:
+                   t0: float) -> Outcome:
     try:
         returned = await coro
     except (NotImplementedError, RecordingBlockingError):
         raise
     except Exception as exc:
         # The work's state at the very moment it came back, before anything else runs.
+        # raised_by None: not a work's own exception (asyncio's TimeoutError, a ValueError...)
         by = next((i for i, w in enumerate(works) if w.raised is exc), None)
-        if by is None:  # not the work's own exception (asyncio's TimeoutError, a ValueError...)
-            return {"other_error": exc, "at": round(loop.time() - t0, 6),
-                    "works": [w.report() for w in works]}
-        return {"raised": exc, "raised_by": by, "at": round(loop.time() - t0, 6),
-                "works": [w.report() for w in works]}
-    return {"returned": returned, "at": round(loop.time() - t0, 6),
-            "works": [w.report() for w in works]}
+        return Outcome(returned=None, raised=exc, raised_by=by, at=round(loop.time() - t0, 6),
+                       works=[w.report() for w in works])
+    return Outcome(returned=returned, raised=None, raised_by=None,
+                   at=round(loop.time() - t0, 6), works=[w.report() for w in works])
 
 
 @scenario("virtual")
 async def with_timeout(mod: Any, work: dict[str, Any], time_limit: float,
-                       default: Any) -> dict[str, Any]:
+                       default: Any) -> Outcome:
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     job = Work(work, loop, t0)
@@ -105,13 +134,13 @@ class Op:
         self.works.append(work)
         return work.run()
 
-    def report(self) -> list[dict[str, Any]]:
+    def report(self) -> list[WorkReport]:
         return [w.report() for w in self.works]
 
 
 @scenario("virtual")
 async def retry(mod: Any, plan: list[dict[str, Any]], attempts: int,
-                time_limit: float, backoff: float) -> dict[str, Any]:
+                time_limit: float, backoff: float) -> Outcome:
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     op = Op(plan, loop, t0)
@@ -121,7 +150,7 @@ async def retry(mod: Any, plan: list[dict[str, Any]], attempts: int,
 @scenario("virtual")
 async def retry_cancelled(mod: Any, plan: list[dict[str, Any]], attempts: int,
                           time_limit: float,
-                          backoff: float, cancel_at: float) -> dict[str, Any]:
+                          backoff: float, cancel_at: float) -> CancelledRetry:
     """retry runs as a task that its caller cancels at ``cancel_at``."""
     loop = asyncio.get_running_loop()
     t0 = loop.time()
@@ -140,18 +169,17 @@ async def retry_cancelled(mod: Any, plan: list[dict[str, Any]], attempts: int,
             await asyncio.wait({task}, timeout=1.0)
             if task.done():
                 break
-    outcome: dict[str, Any] = {"done_before_cancel": was_done, "ignored_cancel": still_running,
-                               "ended": ended[0] if ended else None, "works": op.report()}
+    outcome = CancelledRetry(done_before_cancel=was_done, ignored_cancel=still_running,
+                             ended=ended[0] if ended else None, ended_as="running",
+                             works=op.report())
     if task.done():
         if task.cancelled():
-            outcome["result"] = "cancelled"
+            outcome.ended_as = "cancelled"
         elif task.exception() is not None:
             exc = task.exception()
             if isinstance(exc, (NotImplementedError, RecordingBlockingError)):
                 raise exc
-            outcome["result"] = "raised"
-            outcome["raised"] = exc
+            outcome.ended_as, outcome.raised = "raised", exc
         else:
-            outcome["result"] = "returned"
-            outcome["returned"] = task.result()
+            outcome.ended_as, outcome.returned = "returned", task.result()
     return outcome

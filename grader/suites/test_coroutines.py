@@ -4,6 +4,7 @@ captured standard output, and the loops ``run_double`` makes through a twin of
 
 import re
 
+from grader._plugin import Student
 from grader.scenarios import coroutines as sc
 from grader.testing import case, expect_equal, fail, show
 
@@ -28,7 +29,7 @@ def _describe(gave: sc.Gave) -> str:
 
 
 @case(points=1, hidden=False)
-def test_async_double_doubles(student):
+def test_async_double_doubles(student: Student):
     xs = [21, -3, 0]
     obs = student.run(sc.async_double, xs=xs, call="await async_double(x) for x in [21, -3, 0]")
     results = obs.returned()
@@ -63,7 +64,7 @@ def _print_failure(obs, expected: str, twin: bool = False) -> None:
 
 
 @case(points=1, hidden=False)
-def test_print_double_prints_the_value(student):
+def test_print_double_prints_the_value(student: Student):
     obs = student.run(sc.print_double, x=3, call="await print_double(3)")
     _print_failure(obs, "6\n")
     expect_equal(obs.value.returned, None, obs.call,
@@ -72,7 +73,7 @@ def test_print_double_prints_the_value(student):
 
 
 @case(points=1)
-def test_print_double_awaits_async_double(student):
+def test_print_double_awaits_async_double(student: Student):
     obs = student.run(sc.print_double, x=5, twin=True,
                       call="await print_double(5) (with async_double replaced by a twin that "
                            "returns 'twin says 10')")
@@ -87,7 +88,7 @@ def test_print_double_awaits_async_double(student):
 
 
 @case(points=1, hidden=False)
-def test_run_double_returns_the_value(student):
+def test_run_double_returns_the_value(student: Student):
     xs = [5, -7]
     obs = student.run(sc.run_double, xs=xs, call="run_double(x) for x in [5, -7], from plain "
                       "synchronous code (async_double replaced by a plain twin)")
@@ -102,7 +103,7 @@ def test_run_double_returns_the_value(student):
 
 
 @case(points=1)
-def test_run_double_closes_its_new_loop(student):
+def test_run_double_closes_its_new_loop(student: Student):
     obs = student.run(sc.run_double_loops, xs=[4, 6], nested_x=3,
                       call="run_double(4) then run_double(6) from plain synchronous code "
                            "(async_double replaced by a twin that notes its loop)")

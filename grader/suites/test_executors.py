@@ -6,6 +6,7 @@ between two turns stays far below the time the threads work."""
 
 import os
 
+from grader._plugin import Student
 from grader.scenarios import executors as sc
 from grader.testing import Reason, case, expect_equal, fail, show
 
@@ -45,14 +46,14 @@ def _expect_checksums(obs):
     return v
 
 
-def _run(student, n, max_workers, **kw):
+def _run(student: Student, n, max_workers, **kw):
     return student.run(sc.checksums, n=n, max_workers=max_workers, **kw,
                        call=f"checksums(<{n} chunks>, max_workers={max_workers})")
 
 
 # -- checksum_async ----------------------------------------------------------------------
 
-def _checksum_async(student, text):
+def _checksum_async(student: Student, text):
     obs = student.run(sc.checksum_async, text=text, call=f"checksum_async({text.encode()!r})")
     v = _finished(obs)
     expect_equal(v.returned, v.expected, obs.call,
@@ -64,12 +65,12 @@ def _checksum_async(student, text):
 
 
 @case(points=1, hidden=False)
-def test_checksum_async_returns_the_checksum(student):
+def test_checksum_async_returns_the_checksum(student: Student):
     _checksum_async(student, "hello")
 
 
 @case(points=1)
-def test_checksum_async_runs_in_another_thread(student):
+def test_checksum_async_runs_in_another_thread(student: Student):
     obs, v = _checksum_async(student, "legacy library")
     if v.on_loop:
         fail(f"{obs.call} ran blocking_checksum on the event loop's thread: `async def` does "
@@ -82,7 +83,7 @@ def test_checksum_async_runs_in_another_thread(student):
 # -- checksums ---------------------------------------------------------------------------
 
 @case(points=1)
-def test_checksums_keeps_the_order_of_the_chunks(student):
+def test_checksums_keeps_the_order_of_the_chunks(student: Student):
     # The first chunks take longest, so they finish last.
     obs = _run(student, 5, 5, hold=[0.03 * (5 - i) for i in range(5)])
     v = _finished(obs)
@@ -114,7 +115,7 @@ def _expect_no_thread_left(obs, v):
 
 
 @case(points=1, hidden=False)
-def test_checksums_runs_max_workers_at_once(student):
+def test_checksums_runs_max_workers_at_once(student: Student):
     obs = _run(student, 9, 3, together=3)
     v = _expect_checksums(obs)
     _expect_most(obs, v, 3, "With max_workers=3 and 9 chunks, 3 calls must run together "
@@ -123,7 +124,7 @@ def test_checksums_runs_max_workers_at_once(student):
 
 
 @case(points=1)
-def test_checksums_goes_beyond_the_default_pool(student):
+def test_checksums_goes_beyond_the_default_pool(student: Student):
     workers = DEFAULT_POOL + 2
     obs = _run(student, workers + 2, workers, together=workers)
     v = _expect_checksums(obs)
@@ -138,7 +139,7 @@ def test_checksums_goes_beyond_the_default_pool(student):
 
 
 @case(points=1)
-def test_checksums_runs_no_more_than_max_workers(student):
+def test_checksums_runs_no_more_than_max_workers(student: Student):
     for n, workers in ((8, 2), (4, 1)):
         obs = _run(student, n, workers, together=workers)
         v = _expect_checksums(obs)
@@ -149,7 +150,7 @@ def test_checksums_runs_no_more_than_max_workers(student):
 
 
 @case(points=1)
-def test_checksums_keeps_the_workers_busy(student):
+def test_checksums_keeps_the_workers_busy(student: Student):
     # One long call and four short ones on two workers: while the long one runs, the other
     # worker goes through the short ones. Waiting for a whole batch to finish before
     # starting the next leaves a worker idle.
@@ -170,7 +171,7 @@ def test_checksums_keeps_the_workers_busy(student):
 
 
 @case(points=1)
-def test_checksums_does_not_block_the_loop(student):
+def test_checksums_does_not_block_the_loop(student: Student):
     obs = _run(student, 16, 4, hold=0.1)
     obs.expect_not_blocking()
     v = _expect_checksums(obs)
@@ -186,7 +187,7 @@ def test_checksums_does_not_block_the_loop(student):
 
 
 @case(points=1)
-def test_checksums_leaves_no_thread_behind(student):
+def test_checksums_leaves_no_thread_behind(student: Student):
     obs = _run(student, 6, 3)
     _expect_checksums(obs)
     obs.expect_not_blocking()
@@ -196,7 +197,7 @@ def test_checksums_leaves_no_thread_behind(student):
 
 
 @case(points=1, hidden=False)
-def test_checksums_rejects_max_workers_below_one(student):
+def test_checksums_rejects_max_workers_below_one(student: Student):
     for workers in (0, -2):
         obs = student.run(sc.checksums, n=3, max_workers=workers,
                           call=f"checksums(<3 chunks>, max_workers={workers})")

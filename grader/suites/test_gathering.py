@@ -1,6 +1,9 @@
 """Hidden suite: gathering. Concurrency is read off the loop's virtual clock and an
 instrumented ``slow_square`` that counts the calls running at once."""
 
+from typing import Any
+
+from grader._plugin import Student
 from grader.scenarios import gathering as sc
 from grader.testing import Raised, Reason, case, expect_equal, fail, show
 
@@ -11,13 +14,13 @@ SEQUENTIAL = ("Are the calls awaited one after another? Start them all, then wai
 
 
 @case(points=1, hidden=False)
-def test_slow_square_returns_the_square(student):
+def test_slow_square_returns_the_square(student: Student):
     obs = student.run(sc.slow_square, x=7, delay=0.5)
     expect_equal(obs.returned(), 49, obs.call)
 
 
 @case(points=1)
-def test_slow_square_waits_the_delay(student):
+def test_slow_square_waits_the_delay(student: Student):
     obs = student.run(sc.slow_square, x=3, delay=2.0)
     obs.expect_not_blocking()
     obs.returned()
@@ -26,7 +29,7 @@ def test_slow_square_waits_the_delay(student):
 
 
 @case(points=1)
-def test_slow_square_does_not_block(student):
+def test_slow_square_does_not_block(student: Student):
     obs = student.run(sc.slow_square, x=2, delay=0.25)
     obs.expect_not_blocking()
     expect_equal(obs.returned(), 4, obs.call)
@@ -34,14 +37,14 @@ def test_slow_square_does_not_block(student):
 
 
 @case(points=1, hidden=False)
-def test_squares_in_the_order_of_xs(student):
+def test_squares_in_the_order_of_xs(student: Student):
     obs = student.run(sc.squares_concurrently, xs=[3, 1, 2], delay=0.5)
     expect_equal(obs.returned(), [9, 1, 4], obs.call,
                  "Results must follow the order of xs, not the order in which calls finish.")
 
 
 @case(points=2, hidden=False)
-def test_squares_run_concurrently(student):
+def test_squares_run_concurrently(student: Student):
     xs = list(range(1, 11))
     obs = student.run(sc.squares_concurrently, xs=xs, delay=1.0,
                       call="squares_concurrently([1..10], delay=1.0)")
@@ -59,7 +62,7 @@ def test_squares_run_concurrently(student):
 
 
 @case(points=1)
-def test_squares_of_nothing(student):
+def test_squares_of_nothing(student: Student):
     obs = student.run(sc.squares_concurrently, xs=[], delay=5.0)
     expect_equal(obs.returned(), [], obs.call)
     obs.expect_elapsed(0.0, slow_hint="With nothing to compute there is nothing to wait for.",
@@ -67,7 +70,7 @@ def test_squares_of_nothing(student):
     obs.expect_clean()
 
 
-MIXED = [
+MIXED: list[dict[str, Any]] = [
     {"delay": 1.0, "value": "a"},
     {"delay": 0.5, "raise": "ValueError", "message": "bad input"},
     {"delay": 2.0, "value": 3},
@@ -94,14 +97,14 @@ def _expect_settled(obs, returned):
 
 
 @case(points=1, hidden=False)
-def test_settled_results_in_order(student):
+def test_settled_results_in_order(student: Student):
     obs = student.run(sc.gather_settled, scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")
     _expect_settled(obs, obs.returned())
 
 
 @case(points=2)
-def test_settled_failure_cancels_nothing(student):
+def test_settled_failure_cancels_nothing(student: Student):
     obs = student.run(sc.gather_settled, scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")
     _expect_settled(obs, obs.returned())

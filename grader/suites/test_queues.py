@@ -2,6 +2,7 @@
 clock: results, how many calls run at once and in how many tasks, the outcome of every call
 when it returns or raises, and what it leaves behind."""
 
+from grader._plugin import Student
 from grader.scenarios import queues as sc
 from grader.testing import Reason, case, expect_equal, fail, show
 
@@ -43,7 +44,7 @@ TEN_CALL = "process_all(10 items, handle taking 1 s each, workers=3)"
 
 
 @case(points=1, hidden=False)
-def test_results_in_the_order_of_items(student):
+def test_results_in_the_order_of_items(student: Student):
     obs = student.run(sc.process_all, scripts=_scripts([3, 1, 2, 0.5], ["a", "b", "c", "d"]),
                       workers=2, call="process_all(4 items taking 3, 1, 2, 0.5 s, workers=2)")
     expect_equal(_returned(obs), ["a", "b", "c", "d"], obs.call,
@@ -52,7 +53,7 @@ def test_results_in_the_order_of_items(student):
 
 
 @case(points=2, hidden=False)
-def test_workers_calls_at_once(student):
+def test_workers_calls_at_once(student: Student):
     obs = student.run(sc.process_all, scripts=TEN, workers=3, call=TEN_CALL)
     obs.expect_not_blocking()
     expect_equal(_returned(obs), [f"r{i}" for i in range(10)], obs.call)
@@ -71,7 +72,7 @@ def test_workers_calls_at_once(student):
 
 
 @case(points=1)
-def test_a_free_worker_takes_the_next_item_at_once(student):
+def test_a_free_worker_takes_the_next_item_at_once(student: Student):
     obs = student.run(sc.process_all, scripts=_scripts([3, 1, 1, 1, 1, 1, 1]), workers=3,
                       call="process_all(7 items taking 3, 1, 1, 1, 1, 1, 1 s, workers=3)")
     got = _returned(obs)
@@ -89,7 +90,7 @@ def test_a_free_worker_takes_the_next_item_at_once(student):
 
 
 @case(points=1)
-def test_handle_runs_in_the_worker_tasks(student):
+def test_handle_runs_in_the_worker_tasks(student: Student):
     obs = student.run(sc.process_all, scripts=TEN, workers=3, call=TEN_CALL)
     expect_equal(_returned(obs), [f"r{i}" for i in range(10)], obs.call)
     n = obs.value.tasks_running_handle
@@ -100,7 +101,7 @@ def test_handle_runs_in_the_worker_tasks(student):
 
 
 @case(points=1)
-def test_no_worker_left_running(student):
+def test_no_worker_left_running(student: Student):
     obs = student.run(sc.process_all, scripts=TEN, workers=3, call=TEN_CALL)
     expect_equal(_returned(obs), [f"r{i}" for i in range(10)], obs.call)
     left = obs.value.tasks_left
@@ -123,7 +124,7 @@ FAILING_CALL = ("process_all(4 items, workers=3) where handle raises KeyError('b
 
 
 @case(points=1)
-def test_a_failure_propagates_unwrapped(student):
+def test_a_failure_propagates_unwrapped(student: Student):
     obs = student.run(sc.process_all, scripts=FAILING, workers=3, call=FAILING_CALL)
     failed = _raised(obs)
     exc = failed.raised
@@ -140,7 +141,7 @@ def test_a_failure_propagates_unwrapped(student):
 
 
 @case(points=1)
-def test_a_failure_cancels_the_other_calls(student):
+def test_a_failure_cancels_the_other_calls(student: Student):
     obs = student.run(sc.process_all, scripts=FAILING, workers=3, call=FAILING_CALL)
     failed = _raised(obs)
     if not (failed.same_exception or failed.group_holds_it):
@@ -168,7 +169,7 @@ def test_a_failure_cancels_the_other_calls(student):
 
 
 @case(points=1, hidden=False)
-def test_rejects_fewer_than_one_worker(student):
+def test_rejects_fewer_than_one_worker(student: Student):
     for workers in (0, -2):
         obs = student.run(sc.process_all, scripts=_scripts([1.0, 1.0]), workers=workers,
                           call=f"process_all([0, 1], handle, workers={workers})")
@@ -193,7 +194,7 @@ def test_rejects_fewer_than_one_worker(student):
 
 
 @case(points=1)
-def test_no_items(student):
+def test_no_items(student: Student):
     obs = student.run(sc.process_all, scripts=[], workers=3, call="process_all([], handle, "
                       "workers=3)")
     expect_equal(_returned(obs), [], obs.call)

@@ -3,6 +3,7 @@ free port) and are talked to by trusted clients that send lines in awkward piece
 half-close, and read until the server closes; ``ask`` is tried against a server made by
 the scenario, which records exactly what it received and whether the client hung up."""
 
+from grader._plugin import Student
 from grader.scenarios import streams as sc
 from grader.testing import Reason, case, expect_equal, fail, show
 
@@ -86,7 +87,7 @@ def _diagnose(got, expected, text):
             "reversed with its newline, and decode only complete lines.")
 
 
-def _run_pieces(student, kind, text):
+def _run_pieces(student: Student, kind, text):
     cuts = _cuts(text) if text == AWKWARD else []
     where = "cut in awkward pieces" if cuts else "in one write"
     return student.run(sc.pieces, kind=kind, text=text, cuts=cuts,
@@ -117,7 +118,7 @@ def _expect_closed(obs, kind):
 
 # -- line by line ------------------------------------------------------------------------
 
-def _interactive(student, kind):
+def _interactive(student: Student, kind):
     lines = ["hello", "héllo wörld ✓", "a man a plan"]
     obs = student.run(sc.interactive, kind=kind, lines=lines,
                       call=f"{KINDS[kind]}, sent {lines!r} one at a time")
@@ -133,19 +134,19 @@ def _interactive(student, kind):
 
 
 @case(points=1, hidden=False)
-def test_streams_server_answers_each_line_before_the_next(student):
+def test_streams_server_answers_each_line_before_the_next(student: Student):
     _interactive(student, "streams")
 
 
 @case(points=1, hidden=False)
-def test_protocol_server_answers_each_line_before_the_next(student):
+def test_protocol_server_answers_each_line_before_the_next(student: Student):
     _interactive(student, "protocol")
 
 
 # -- pieces, EOF and closing -------------------------------------------------------------
 
 @case(points=1, hidden=False)
-def test_streams_server_answers_complete_lines_then_closes(student):
+def test_streams_server_answers_complete_lines_then_closes(student: Student):
     text = "abc\nsecond\nno newline"
     obs = _run_pieces(student, "streams", text)
     _expect_answers(obs, "streams", text)
@@ -153,7 +154,7 @@ def test_streams_server_answers_complete_lines_then_closes(student):
 
 
 @case(points=1)
-def test_start_returns_a_serving_server(student):
+def test_start_returns_a_serving_server(student: Student):
     obs = student.run(sc.start, call="start_reverse_server('127.0.0.1', 0)")
     _started(obs)
     returned = obs.returned()
@@ -169,13 +170,13 @@ def test_start_returns_a_serving_server(student):
 
 
 @case(points=1)
-def test_streams_server_handles_awkward_pieces(student):
+def test_streams_server_handles_awkward_pieces(student: Student):
     obs = _run_pieces(student, "streams", AWKWARD)
     _expect_answers(obs, "streams", AWKWARD)
 
 
 @case(points=2)
-def test_protocol_server_handles_awkward_pieces(student):
+def test_protocol_server_handles_awkward_pieces(student: Student):
     obs = _run_pieces(student, "protocol", AWKWARD)
     _expect_answers(obs, "protocol", AWKWARD)
     if obs.value.before_eof != answers_for(AWKWARD):
@@ -185,7 +186,7 @@ def test_protocol_server_handles_awkward_pieces(student):
 
 
 @case(points=1)
-def test_protocol_server_answers_then_closes_after_eof(student):
+def test_protocol_server_answers_then_closes_after_eof(student: Student):
     text = "abc\nsecond\nno newline"
     obs = _run_pieces(student, "protocol", text)
     _expect_answers(obs, "protocol", text)
@@ -193,7 +194,7 @@ def test_protocol_server_answers_then_closes_after_eof(student):
 
 
 @case(points=1)
-def test_servers_do_not_block_and_leave_nothing(student):
+def test_servers_do_not_block_and_leave_nothing(student: Student):
     for kind in KINDS:
         obs = _run_pieces(student, kind, AWKWARD)
         obs.expect_not_blocking()
@@ -212,7 +213,7 @@ SCRIPTS = [["alpha one", "alpha ✓ two"], ["bêta", "gamma", "δέλτα 3"],
            ["x" * 40, "日本語のテキスト"], ["", "last client"]]
 
 
-def _many(student, kind):
+def _many(student: Student, kind):
     obs = student.run(sc.many_clients, kind=kind, scripts=SCRIPTS,
                       call=f"{KINDS[kind]}, with {len(SCRIPTS)} clients sending lines in "
                       "interleaved pieces while another client, connected first, sits on "
@@ -260,18 +261,18 @@ def _many(student, kind):
 
 
 @case(points=1)
-def test_streams_server_serves_clients_independently(student):
+def test_streams_server_serves_clients_independently(student: Student):
     _many(student, "streams")
 
 
 @case(points=1)
-def test_protocol_server_serves_clients_independently(student):
+def test_protocol_server_serves_clients_independently(student: Student):
     _many(student, "protocol")
 
 
 # -- ask ---------------------------------------------------------------------------------
 
-def _ask(student, line):
+def _ask(student: Student, line):
     obs = student.run(sc.ask, line=line, call=f"ask('127.0.0.1', <port>, {line!r})")
     obs.expect_no_error()
     if obs.value.hung:
@@ -293,20 +294,20 @@ def _expect_asked(obs, line):
 
 
 @case(points=1, hidden=False)
-def test_ask_sends_one_line_and_returns_the_answer(student):
+def test_ask_sends_one_line_and_returns_the_answer(student: Student):
     obs = _ask(student, "stressed")
     _expect_asked(obs, "stressed")
 
 
 @case(points=1)
-def test_ask_keeps_the_line_as_it_is(student):
+def test_ask_keeps_the_line_as_it_is(student: Student):
     for line in ["  héllo, wörld ✓  ", ""]:
         obs = _ask(student, line)
         _expect_asked(obs, line)
 
 
 @case(points=1)
-def test_ask_closes_its_connection_and_waits(student):
+def test_ask_closes_its_connection_and_waits(student: Student):
     obs = _ask(student, "drawer")
     _expect_asked(obs, "drawer")
     unclosed = [w for w in obs.warnings if "unclosed" in w and "ResourceWarning" in w]
@@ -323,7 +324,7 @@ def test_ask_closes_its_connection_and_waits(student):
 
 
 @case(points=1)
-def test_ask_does_not_block(student):
+def test_ask_does_not_block(student: Student):
     obs = _ask(student, "live on")
     obs.expect_not_blocking()
     _expect_asked(obs, "live on")

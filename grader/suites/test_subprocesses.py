@@ -7,6 +7,7 @@ test, except that ``run`` must not give up before its timeout."""
 
 import json
 
+from grader._plugin import Student
 from grader.scenarios import subprocesses as sc
 from grader.testing import Raised, Reason, case, expect_equal, fail, show
 
@@ -24,7 +25,7 @@ DESCRIBE = {
 }
 
 
-def _run(student, program, args=(), timeout=3.0, input_text=None, input_size=None,
+def _run(student: Student, program, args=(), timeout=3.0, input_text=None, input_size=None,
          pass_input=True, summarize=False, stdin_trap=False):
     parts = [DESCRIBE[program], *(repr(a) for a in args)]
     if input_text is not None:
@@ -80,7 +81,7 @@ def _expect_nothing_left(obs, moment="returned"):
 # -- run: results ------------------------------------------------------------------------
 
 @case(points=1, hidden=False)
-def test_run_returns_the_code_and_both_outputs(student):
+def test_run_returns_the_code_and_both_outputs(student: Student):
     obs = _run(student, "out_err_exit")
     expect_equal(_returned(obs), (3, b"to out\n", b"to err\n"), obs.call,
                  "Return (returncode, stdout, stderr) as a tuple: each pipe captured on its "
@@ -88,7 +89,7 @@ def test_run_returns_the_code_and_both_outputs(student):
 
 
 @case(points=1, hidden=False)
-def test_run_sends_the_input_and_closes_stdin(student):
+def test_run_sends_the_input_and_closes_stdin(student: Student):
     text = "line one\nline two ✓\n"
     obs = _run(student, "cat", input_text=text)
     got = _returned(obs, "Write the input, then close stdin: `cat` ends only when its "
@@ -98,7 +99,7 @@ def test_run_sends_the_input_and_closes_stdin(student):
 
 
 @case(points=1)
-def test_run_without_input_gives_an_empty_stdin(student):
+def test_run_without_input_gives_an_empty_stdin(student: Student):
     hint = ("With input=None the program must see its standard input empty or closed from "
             "the start (stdin=DEVNULL, or a pipe closed at once), not inherit the caller's "
             "(a terminal, say): a program that reads it must not wait for ever.")
@@ -114,7 +115,7 @@ ARGS = ["a b", "'single'", '"double"', "$HOME", "x;y", "*", "", "tab\there", "ü
 
 
 @case(points=1)
-def test_run_passes_arguments_as_they_are(student):
+def test_run_passes_arguments_as_they_are(student: Student):
     obs = _run(student, "argv", args=ARGS)
     code, out, err = _returned(obs)
     try:
@@ -129,7 +130,7 @@ def test_run_passes_arguments_as_they_are(student):
 
 
 @case(points=1)
-def test_run_never_lets_a_pipe_fill_up(student):
+def test_run_never_lets_a_pipe_fill_up(student: Student):
     obs = _run(student, "big_both", summarize=True, timeout=2.0)
     deadlock = ("A pipe holds 64 KiB: a program that writes more waits until someone reads. "
                 "Read stdout and stderr at the same time, while the program runs, and write "
@@ -161,7 +162,7 @@ def test_run_never_lets_a_pipe_fill_up(student):
 # -- run: timeout, blocking --------------------------------------------------------------
 
 @case(points=1)
-def test_run_kills_and_reaps_a_program_that_runs_too_long(student):
+def test_run_kills_and_reaps_a_program_that_runs_too_long(student: Student):
     obs = _run(student, "sleep", timeout=0.5)
     obs.expect_no_error()
     if obs.value.hung:
@@ -186,7 +187,7 @@ def test_run_kills_and_reaps_a_program_that_runs_too_long(student):
 
 
 @case(points=1)
-def test_run_does_not_block_the_loop(student):
+def test_run_does_not_block_the_loop(student: Student):
     obs = _run(student, "nap")
     obs.expect_not_blocking()
     expect_equal(_returned(obs), (0, b"rested", b""), obs.call)
@@ -203,7 +204,7 @@ def test_run_does_not_block_the_loop(student):
 # -- run_all -----------------------------------------------------------------------------
 
 @case(points=1, hidden=False)
-def test_run_all_returns_the_codes_in_order(student):
+def test_run_all_returns_the_codes_in_order(student: Student):
     specs = [[0.3, 4], [0, 0], [0, 1], [0.1, 7], [0, 0]]
     obs = student.run(sc.run_all_codes, specs=specs, limit=2,
                       call="run_all([<exit 4 after 0.3 s>, <exit 0>, <exit 1>, <exit 7 after "
@@ -220,7 +221,7 @@ def test_run_all_returns_the_codes_in_order(student):
              "one per command.")
 
 
-def _held(student, count, limit, settle_first=False):
+def _held(student: Student, count, limit, settle_first=False):
     return student.run(sc.run_all_held, count=count, limit=limit, settle_first=settle_first,
                        call=f"run_all(<{count} commands that run until released>, "
                        f"limit={limit})")
@@ -235,7 +236,7 @@ def _expect_held_codes(obs, count):
 
 
 @case(points=1)
-def test_run_all_never_runs_more_than_limit(student):
+def test_run_all_never_runs_more_than_limit(student: Student):
     obs = _held(student, 5, 2, settle_first=True)
     _expect_held_codes(obs, 5)
     if obs.value.most > 2:
@@ -254,7 +255,7 @@ def test_run_all_never_runs_more_than_limit(student):
 
 
 @case(points=1)
-def test_run_all_keeps_limit_commands_running_while_there_is_work(student):
+def test_run_all_keeps_limit_commands_running_while_there_is_work(student: Student):
     for count, limit in ((4, 2), (3, 5)):
         obs = _held(student, count, limit)
         _expect_held_codes(obs, count)

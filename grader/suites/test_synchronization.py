@@ -3,6 +3,7 @@ slowed down on the virtual clock where timing tells a shared lock from a private
 ``bounded_map`` is driven by scripted calls whose outcomes are recorded at the moment it
 returns or raises, and counted for how many run at once."""
 
+from grader._plugin import Student
 from grader.scenarios import synchronization as sc
 from grader.testing import TOLERANCE, Raised, Reason, case, expect_equal, fail, show
 
@@ -29,7 +30,7 @@ def _run_on_own_loop(obs):
 
 
 @case(points=1)
-def test_deposit_returns_the_new_balance(student):
+def test_deposit_returns_the_new_balance(student: Student):
     obs = student.run(sc.deposit_one_by_one, start=5, amounts=[3, 4],
                       call="Account(5): deposit(3), then deposit(4)")
     expect_equal(obs.returned(), [8, 12], obs.call,
@@ -41,7 +42,7 @@ def test_deposit_returns_the_new_balance(student):
 
 
 @case(points=1, hidden=False)
-def test_deposit_rejects_non_positive_amounts(student):
+def test_deposit_rejects_non_positive_amounts(student: Student):
     obs = student.run(sc.deposit_rejected, start=5, amounts=[0, -3],
                       call="Account(5): deposit(0), then deposit(-3)")
     outcomes = obs.result().outcomes
@@ -58,7 +59,7 @@ def test_deposit_rejects_non_positive_amounts(student):
 
 
 @case(points=1, hidden=False)
-def test_concurrent_deposits_lose_nothing(student):
+def test_concurrent_deposits_lose_nothing(student: Student):
     obs = student.run(sc.deposit_concurrently, start=10, amounts=[1] * 100,
                       call="Account(10), then 100 concurrent deposit(1) with asyncio.gather")
     obs.expect_not_blocking()
@@ -78,7 +79,7 @@ def test_concurrent_deposits_lose_nothing(student):
 
 
 @case(points=1)
-def test_accounts_do_not_share_a_lock(student):
+def test_accounts_do_not_share_a_lock(student: Student):
     obs = student.run(sc.accounts_side_by_side, starts=[0, 100, 200], deposits_each=1, amount=5,
                       sync_delay=1.0,
                       call="3 accounts, one deposit(5) on each, all at once, with _sync() taking "
@@ -87,6 +88,8 @@ def test_accounts_do_not_share_a_lock(student):
     run = _run_on_own_loop(obs)
     expect_equal(run.balances, [5, 105, 205], f"{obs.call}: the balances")
     took = obs.value.elapsed
+    if took is None:
+        fail(f"{obs.call} never finished.", Reason.HANG, obs=obs)
     if took > 1.0 + TOLERANCE:
         fail(f"{obs.call} took {took:g} s of loop time; expected 1 s: deposits on different "
              "accounts do not wait for each other. Is the lock shared by all accounts (at class "
@@ -130,7 +133,7 @@ def _raised(obs):
 
 
 @case(points=1, hidden=False)
-def test_bounded_map_keeps_the_order_of_items(student):
+def test_bounded_map_keeps_the_order_of_items(student: Student):
     obs = student.run(sc.bounded_map, scripts=_scripts([3, 1, 2, 0.5], ["a", "b", "c", "d"]),
                       limit=2, call="bounded_map(fn, 4 items taking 3, 1, 2, 0.5 s, limit=2)")
     expect_equal(_returned(obs), ["a", "b", "c", "d"], obs.call,
@@ -140,7 +143,7 @@ def test_bounded_map_keeps_the_order_of_items(student):
 
 
 @case(points=1, hidden=False)
-def test_bounded_map_runs_limit_calls_at_once(student):
+def test_bounded_map_runs_limit_calls_at_once(student: Student):
     obs = student.run(sc.bounded_map, scripts=_scripts([1.0] * 10), limit=3,
                       call="bounded_map(fn, 10 items taking 1 s each, limit=3)")
     obs.expect_not_blocking()
@@ -161,7 +164,7 @@ def test_bounded_map_runs_limit_calls_at_once(student):
 
 
 @case(points=1)
-def test_bounded_map_fills_a_free_slot_at_once(student):
+def test_bounded_map_fills_a_free_slot_at_once(student: Student):
     obs = student.run(sc.bounded_map, scripts=_scripts([3, 1, 1, 1, 1, 1, 1]), limit=3,
                       call="bounded_map(fn, 7 items taking 3, 1, 1, 1, 1, 1, 1 s, limit=3)")
     got = _returned(obs)
@@ -186,7 +189,7 @@ FAILING_CALL = ("bounded_map(fn, 5 items, limit=3) where item 0 raises KeyError(
 
 
 @case(points=1)
-def test_bounded_map_raises_fns_exception_unwrapped(student):
+def test_bounded_map_raises_fns_exception_unwrapped(student: Student):
     obs = student.run(sc.bounded_map, scripts=FAILING, limit=3, call=FAILING_CALL)
     failed = _raised(obs)
     exc = failed.raised
@@ -203,7 +206,7 @@ def test_bounded_map_raises_fns_exception_unwrapped(student):
 
 
 @case(points=1)
-def test_bounded_map_failure_cancels_the_other_calls(student):
+def test_bounded_map_failure_cancels_the_other_calls(student: Student):
     obs = student.run(sc.bounded_map, scripts=FAILING, limit=3, call=FAILING_CALL)
     failed = _raised(obs)
     if not (failed.same_exception or failed.group_holds_it):
@@ -232,7 +235,7 @@ def test_bounded_map_failure_cancels_the_other_calls(student):
 
 
 @case(points=1)
-def test_bounded_map_rejects_a_limit_below_one(student):
+def test_bounded_map_rejects_a_limit_below_one(student: Student):
     for limit in (0, -2):
         obs = student.run(sc.bounded_map, scripts=_scripts([1.0, 1.0]), limit=limit,
                           call=f"bounded_map(fn, [0, 1], limit={limit})")

@@ -6,6 +6,7 @@ second after the value was due (a value that only arrives then was handed over w
 the loop). ``call_async_from_thread`` runs in a thread of the scenario beside the running
 loop; ``fn`` records the loop and thread it ran on and whether it was cancelled."""
 
+from grader._plugin import Student
 from grader.scenarios import thread_bridge as sc
 from grader.testing import Reason, case, expect_equal, fail, show
 
@@ -35,7 +36,7 @@ def _one_call(obs, value, delay):
 
 
 @case(points=1, hidden=False)
-def test_result_from_thread_returns_the_value(student):
+def test_result_from_thread_returns_the_value(student: Student):
     obs = student.run(sc.result_from_thread, values=["from the thread"], delays=[0.1],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.1 s")
@@ -43,7 +44,7 @@ def test_result_from_thread_returns_the_value(student):
 
 
 @case(points=1)
-def test_result_from_thread_wakes_the_loop(student):
+def test_result_from_thread_wakes_the_loop(student: Student):
     obs = student.run(sc.result_from_thread, values=[42], delays=[0.3],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.3 s")
@@ -56,7 +57,7 @@ def test_result_from_thread_wakes_the_loop(student):
 
 
 @case(points=1, hidden=False)
-def test_result_from_thread_keeps_the_loop_free(student):
+def test_result_from_thread_keeps_the_loop_free(student: Student):
     obs = student.run(sc.result_from_thread, values=["free"], delays=[0.3],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.3 s")
@@ -71,7 +72,7 @@ def test_result_from_thread_keeps_the_loop_free(student):
 
 
 @case(points=1)
-def test_result_from_thread_does_not_poll(student):
+def test_result_from_thread_does_not_poll(student: Student):
     obs = student.run(sc.result_from_thread, values=["patience"], delays=[0.4],
                       call="result_from_thread(start), where start's thread calls back after "
                            "0.4 s")
@@ -85,7 +86,7 @@ def test_result_from_thread_does_not_poll(student):
 
 
 @case(points=1)
-def test_result_from_thread_calls_do_not_mix(student):
+def test_result_from_thread_calls_do_not_mix(student: Student):
     obs = student.run(sc.result_from_thread, values=["first", "second"], delays=[0.3, 0.1],
                       call="two result_from_thread(start) calls at once, whose threads call "
                            "back with 'first' after 0.3 s and 'second' after 0.1 s")
@@ -124,7 +125,7 @@ def _ran_on_the_loop(obs, value):
 
 
 @case(points=1, hidden=False)
-def test_call_async_runs_fn_on_the_loop(student):
+def test_call_async_runs_fn_on_the_loop(student: Student):
     obs = student.run(sc.call_async_from_thread, kind="add", args=[2, 3], timeout=2.0,
                       call="call_async_from_thread(loop, fn, 2, 3, timeout=2) from another "
                            "thread, where fn(a, b) returns a + b after 10 ms")
@@ -154,7 +155,7 @@ def _expect_fn_error(obs, kind, message, timeout):
 
 
 @case(points=1, hidden=False)
-def test_call_async_propagates_fns_exception(student):
+def test_call_async_propagates_fns_exception(student: Student):
     obs = student.run(sc.call_async_from_thread, kind="raise", args=["ValueError", "fn failed"],
                       timeout=2.0,
                       call="call_async_from_thread(loop, fn, timeout=2) from another thread, "
@@ -163,7 +164,7 @@ def test_call_async_propagates_fns_exception(student):
 
 
 @case(points=1)
-def test_call_async_passes_fns_own_timeout_error(student):
+def test_call_async_passes_fns_own_timeout_error(student: Student):
     obs = student.run(sc.call_async_from_thread, kind="raise",
                       args=["TimeoutError", "fn's own timeout"], timeout=2.0,
                       call="call_async_from_thread(loop, fn, timeout=2) from another thread, "
@@ -188,7 +189,7 @@ def _expect_timeout(obs):
 
 
 @case(points=1)
-def test_call_async_times_out(student):
+def test_call_async_times_out(student: Student):
     obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.2, hold=2.0,
                       call=SLOW_CALL)
     value = _expect_timeout(obs)
@@ -202,7 +203,7 @@ def test_call_async_times_out(student):
 
 
 @case(points=1)
-def test_call_async_timeout_cancels_fn(student):
+def test_call_async_timeout_cancels_fn(student: Student):
     obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.2, hold=2.0,
                       call=SLOW_CALL)
     value = _expect_timeout(obs)

@@ -2,7 +2,9 @@
 CancelledError, finished its cleanup and ended; the scenario notes what the student's
 function gave back and the work's state at that very moment."""
 
-from grader.testing import case, fail, show
+from grader._plugin import Student
+from grader.scenarios import timeouts as sc
+from grader.testing import TOLERANCE, Reason, case, fail, show
 
 SLUG = "timeouts"
 
@@ -10,19 +12,19 @@ SLUG = "timeouts"
 def _works_line(works) -> str:
     parts = []
     for i, w in enumerate(works):
-        text = f"attempt {i} started at {w['started']:g} s"
-        if w["saw_cancel"] is not None:
-            text += f", saw CancelledError at {w['saw_cancel']:g} s"
-        text += (f", ended {w['outcome']} at {w['ended']:g} s" if w["ended"] is not None
-                 else f", was still {w['outcome']}")
+        text = f"attempt {i} started at {show(w.started)} s"
+        if w.saw_cancel is not None:
+            text += f", saw CancelledError at {w.saw_cancel:g} s"
+        text += (f", ended {w.outcome} at {w.ended:g} s" if w.ended is not None
+                 else f", was still {w.outcome}")
         parts.append(text)
     return "; ".join(parts) or "op() was never called"
 
 
-def _got(v) -> str:
-    if "returned" in v:
-        return f"returned {show(v['returned'])}"
-    return f"raised {v.get('raised') or v.get('other_error')}"
+def _got(v: sc.Outcome) -> str:
+    if v.raised is None:
+        return f"returned {show(v.returned)}"
+    return f"raised {v.raised}"
 
 
 def _expect_return(obs, expected, hint: str = ""):
@@ -30,13 +32,13 @@ def _expect_return(obs, expected, hint: str = ""):
     obs.expect_no_error(hint)
     v = obs.value
     extra = f" {hint}" if hint else ""
-    if "other_error" in v:
-        fail(f"{obs.call} raised {v['other_error']} after {v['at']:g} s; expected it to return "
+    if v.raised is not None and v.raised_by is None:
+        fail(f"{obs.call} raised {v.raised} after {v.at:g} s; expected it to return "
              f"{show(expected)}.{extra}")
-    if "raised" in v:
-        fail(f"{obs.call} raised {v['raised']} (the work's exception) after {v['at']:g} s; "
+    if v.raised is not None:
+        fail(f"{obs.call} raised {v.raised} (the work's exception) after {v.at:g} s; "
              f"expected it to return {show(expected)}.{extra}")
-    got = v["returned"]
+    got = v.returned
     if type(got) is not type(expected) or got != expected:
         fail(f"{obs.call} returned {show(got)}; expected {show(expected)}.{extra}")
     return v
@@ -46,8 +48,8 @@ def _expect_return(obs, expected, hint: str = ""):
 
 
 @case(points=1, hidden=False)
-def test_fast_work_returns_at_once(student):
-    obs = student.run("with_timeout", work={"delay": 1.0, "value": "done"}, time_limit=5.0,
+def test_fast_work_returns_at_once(student: Student):
+    obs = student.run(sc.with_timeout, work={"delay": 1.0, "value": "done"}, time_limit=5.0,
                       default="default",
                       call="with_timeout(work that returns 'done' after 1 s, 5.0, 'default')")
     obs.expect_not_blocking()
@@ -57,8 +59,8 @@ def test_fast_work_returns_at_once(student):
 
 
 @case(points=1, hidden=False)
-def test_slow_work_gives_the_default_at_the_deadline(student):
-    obs = student.run("with_timeout", work={"delay": 100.0, "value": "too late"}, time_limit=2.0,
+def test_slow_work_gives_the_default_at_the_deadline(student: Student):
+    obs = student.run(sc.with_timeout, work={"delay": 100.0, "value": "too late"}, time_limit=2.0,
                       default="default",
                       call="with_timeout(work that needs 100 s, 2.0, 'default')")
     _expect_return(obs, "default", "When the timeout expires, return the default "
@@ -68,62 +70,62 @@ def test_slow_work_gives_the_default_at_the_deadline(student):
 
 
 @case(points=1)
-def test_timed_out_work_has_finished_before_return(student):
-    obs = student.run("with_timeout", work={"delay": 100.0, "value": "too late", "cleanup": 0.5},
+def test_timed_out_work_has_finished_before_return(student: Student):
+    obs = student.run(sc.with_timeout, work={"delay": 100.0, "value": "too late", "cleanup": 0.5},
                       time_limit=2.0, default="default",
                       call="with_timeout(work that needs 100 s and cleans up for 0.5 s when "
                            "cancelled, 2.0, 'default')")
     v = _expect_return(obs, "default")
-    work = v["works"][0]
-    if work["started"] is None:
-        fail(f"{obs.call} returned the default at {v['at']:g} s without ever running the work: "
+    work = v.works[0]
+    if work.started is None:
+        fail(f"{obs.call} returned the default at {v.at:g} s without ever running the work: "
              "await it under the deadline (`async with asyncio.timeout(timeout): return await aw`).")
-    if work["saw_cancel"] is None:
-        fail(f"{obs.call} returned the default at {v['at']:g} s while the work was still "
-             f"{work['outcome']}: it had not seen CancelledError yet. Cancel the work when time "
+    if work.saw_cancel is None:
+        fail(f"{obs.call} returned the default at {v.at:g} s while the work was still "
+             f"{work.outcome}: it had not seen CancelledError yet. Cancel the work when time "
              "runs out, and wait until it has finished: task.cancel() only asks "
-             "(`asyncio.timeout` and `wait_for` do both).")
-    if work["outcome"] != "cancelled" or work["ended"] is None or work["ended"] > v["at"]:
-        fail(f"{obs.call} returned the default at {v['at']:g} s; the work saw CancelledError at "
-             f"{work['saw_cancel']:g} s but was still {work['outcome']} then. Wait until the "
+             "(`asyncio.timeout` and `wait_for` do both).", Reason.LEAK)
+    if work.outcome != "cancelled" or work.ended is None or work.ended > v.at:
+        fail(f"{obs.call} returned the default at {v.at:g} s; the work saw CancelledError at "
+             f"{work.saw_cancel:g} s but was still {work.outcome} then. Wait until the "
              "cancelled work has finished its cleanup (await it after cancelling) before "
-             "returning.")
+             "returning.", Reason.LEAK)
     obs.expect_elapsed(2.5, slow_hint="Return as soon as the cancelled work has finished.",
                        fast_hint="Wait for the cancelled work's cleanup.")
 
 
 @case(points=1)
-def test_the_works_own_exceptions_propagate(student):
+def test_the_works_own_exceptions_propagate(student: Student):
     for kind, message in (("TimeoutError", "the work's own timeout"), ("ValueError", "bad input")):
-        obs = student.run("with_timeout",
+        obs = student.run(sc.with_timeout,
                           work={"delay": 0.5, "raise": kind, "message": message},
                           time_limit=5.0, default="default",
                           call=f"with_timeout(work that raises {kind}({message!r}) after 0.5 s, "
                                "5.0, 'default')")
         obs.expect_no_error()
         v = obs.value
-        if "returned" in v:
+        if v.raised is None:
             hint = ("Only the expiry of with_timeout's own deadline gives the default; tell the "
                     "two apart (`asyncio.timeout(...)` as cm: `cm.expired()`)."
                     if kind == "TimeoutError" else "Let the work's exception propagate.")
-            fail(f"{obs.call} returned {show(v['returned'])}; expected the work's {kind} to "
+            fail(f"{obs.call} returned {show(v.returned)}; expected the work's {kind} to "
                  f"propagate. {hint}")
-        if "other_error" in v:
-            fail(f"{obs.call} raised {v['other_error']}; expected the work's own {kind} to "
+        if v.raised_by is None:
+            fail(f"{obs.call} raised {v.raised}; expected the work's own {kind} to "
                  "propagate unchanged (the same exception object, not a new one).")
-        if abs(v["at"] - 0.5) > 0.01:
-            fail(f"{obs.call} raised the work's {kind} after {v['at']:g} s; the work raised it "
-                 "at 0.5 s: let it through at once.")
+        if abs(v.at - 0.5) > TOLERANCE:
+            fail(f"{obs.call} raised the work's {kind} after {v.at:g} s; the work raised it "
+                 "at 0.5 s: let it through at once.", Reason.TIMING, obs=obs)
 
 
 @case(points=1)
-def test_with_timeout_leaves_nothing_behind(student):
-    fast = student.run("with_timeout", work={"delay": 1.0, "value": "done"}, time_limit=5.0,
+def test_with_timeout_leaves_nothing_behind(student: Student):
+    fast = student.run(sc.with_timeout, work={"delay": 1.0, "value": "done"}, time_limit=5.0,
                        default="default",
                        call="with_timeout(work that returns 'done' after 1 s, 5.0, 'default')")
     _expect_return(fast, "done")
     fast.expect_clean("Cancel any timer or task of your own before returning.")
-    slow = student.run("with_timeout", work={"delay": 100.0, "value": "too late"}, time_limit=2.0,
+    slow = student.run(sc.with_timeout, work={"delay": 100.0, "value": "too late"}, time_limit=2.0,
                        default="default",
                        call="with_timeout(work that needs 100 s, 2.0, 'default')")
     _expect_return(slow, "default")
@@ -135,142 +137,142 @@ def test_with_timeout_leaves_nothing_behind(student):
 FAIL_NOW = {"raise": "OSError", "message": "not yet"}
 
 
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 0.01
+def _close(a: float | None, b: float) -> bool:
+    return a is not None and abs(a - b) <= TOLERANCE
 
 
 @case(points=1, hidden=False)
-def test_retry_backs_off_exponentially(student):
-    obs = student.run("retry", plan=[FAIL_NOW, FAIL_NOW, FAIL_NOW, {"value": "ok"}], attempts=5,
+def test_retry_backs_off_exponentially(student: Student):
+    obs = student.run(sc.retry, plan=[FAIL_NOW, FAIL_NOW, FAIL_NOW, {"value": "ok"}], attempts=5,
                       time_limit=10.0, backoff=0.5,
                       call="retry(op that fails 3 times with OSError and then returns 'ok', "
                            "attempts=5, timeout=10, backoff=0.5)")
     obs.expect_not_blocking()
     v = _expect_return(obs, "ok", "The fourth attempt succeeds.")
-    starts = [w["started"] for w in v["works"]]
+    starts = [w.started for w in v.works]
     expected = [0.0, 0.5, 1.5, 3.5]
     if len(starts) != len(expected) or not all(map(_close, starts, expected)):
-        fail(f"{obs.call}: attempts started at {[round(s, 3) for s in starts]} s; expected "
+        fail(f"{obs.call}: attempts started at {[s and round(s, 3) for s in starts]} s; expected "
              f"{expected}: after failed attempt i (from 0) wait backoff * 2 ** i, that is 0.5, "
-             "1 and 2 s.")
+             "1 and 2 s.", Reason.TIMING, obs=obs)
     obs.expect_elapsed(3.5, slow_hint="Return the first success at once.", fast_hint="")
 
 
 @case(points=1)
-def test_retry_gives_each_attempt_its_own_timeout(student):
+def test_retry_gives_each_attempt_its_own_timeout(student: Student):
     own = ("Each attempt gets its own `timeout` seconds: open a fresh `asyncio.timeout(timeout)` "
            "(or `wait_for`) around each attempt, not one around them all.")
     slow_fail = {"delay": 1.5, "raise": "OSError", "message": "slow failure"}
-    obs = student.run("retry", plan=[slow_fail, slow_fail, {"delay": 1.5, "value": "ok"}],
+    obs = student.run(sc.retry, plan=[slow_fail, slow_fail, {"delay": 1.5, "value": "ok"}],
                       attempts=3, time_limit=2.0, backoff=0.25,
                       call="retry(op that takes 1.5 s each time, failing twice then returning "
                            "'ok', attempts=3, timeout=2, backoff=0.25)")
     v = _expect_return(obs, "ok", own)
-    for i, w in enumerate(v["works"]):
-        if w["saw_cancel"] is not None:
-            fail(f"{obs.call}: {_works_line(v['works'])}. Attempt {i} needed only 1.5 s of its "
-                 f"2 s but was cancelled. {own}")
+    for i, w in enumerate(v.works):
+        if w.saw_cancel is not None:
+            fail(f"{obs.call}: {_works_line(v.works)}. Attempt {i} needed only 1.5 s of its "
+                 f"2 s but was cancelled. {own}", Reason.TIMING, obs=obs)
 
     hang = {"delay": 100.0, "value": "too late", "cleanup": 0.5}
-    obs = student.run("retry", plan=[hang, {"delay": 1.0, "value": "ok"}], attempts=2,
+    obs = student.run(sc.retry, plan=[hang, {"delay": 1.0, "value": "ok"}], attempts=2,
                       time_limit=2.0, backoff=0.25,
                       call="retry(op whose first attempt hangs (cleaning up for 0.5 s when "
                            "cancelled) and second returns 'ok' after 1 s, attempts=2, timeout=2, "
                            "backoff=0.25)")
     v = _expect_return(obs, "ok", "An attempt that times out is cancelled and counts as a "
                        "failure; then the next attempt follows.")
-    first, second = v["works"][0], v["works"][-1]
-    if first["saw_cancel"] is None or not _close(first["saw_cancel"] - first["started"], 2.0):
-        fail(f"{obs.call}: {_works_line(v['works'])}. The first attempt must be cancelled when "
-             "its 2 s are up.")
-    if len(v["works"]) != 2 or first["ended"] is None or second["started"] < first["ended"] - 1e-6:
-        fail(f"{obs.call}: {_works_line(v['works'])}. The next attempt started while the "
+    first, second = v.works[0], v.works[-1]
+    if first.saw_cancel is None or not _close(first.saw_cancel - first.started, 2.0):
+        fail(f"{obs.call}: {_works_line(v.works)}. The first attempt must be cancelled when "
+             "its 2 s are up.", Reason.TIMING, obs=obs)
+    if len(v.works) != 2 or first.ended is None or second.started < first.ended - 1e-6:
+        fail(f"{obs.call}: {_works_line(v.works)}. The next attempt started while the "
              "timed-out one was still cleaning up: wait until it has finished before the backoff "
-             "(`asyncio.timeout` and `wait_for` do).")
+             "(`asyncio.timeout` and `wait_for` do).", Reason.TIMING, obs=obs)
 
-    obs = student.run("retry", plan=[{"delay": 100.0, "value": "too late"}], attempts=2,
+    obs = student.run(sc.retry, plan=[{"delay": 100.0, "value": "too late"}], attempts=2,
                       time_limit=1.0, backoff=1.0,
                       call="retry(op that always hangs, attempts=2, timeout=1, backoff=1)")
     obs.expect_no_error()
     v = obs.value
-    err = v.get("other_error")
+    err = v.raised if v.raised_by is None else None
     if err is None or not err.is_a("TimeoutError"):
         fail(f"{obs.call} {_got(v)}; expected TimeoutError: every attempt timed out, and the last "
              "attempt's exception is that TimeoutError.")
-    works = v["works"]
-    if len(works) != 2 or not all(w["saw_cancel"] is not None
-                                  and _close(w["saw_cancel"] - w["started"], 1.0) for w in works):
+    works = v.works
+    if len(works) != 2 or not all(w.saw_cancel is not None and w.started is not None
+                                  and _close(w.saw_cancel - w.started, 1.0) for w in works):
         fail(f"{obs.call}: {_works_line(works)}. Expected two attempts, each cancelled after its "
-             "own 1 s.")
+             "own 1 s.", Reason.TIMING, obs=obs)
 
 
 @case(points=1)
-def test_retry_gives_up_with_the_last_exception(student):
+def test_retry_gives_up_with_the_last_exception(student: Student):
     plan = [{"raise": "ValueError", "message": m} for m in ("first", "second", "last")]
-    obs = student.run("retry", plan=plan, attempts=3, time_limit=10.0, backoff=1.0,
+    obs = student.run(sc.retry, plan=plan, attempts=3, time_limit=10.0, backoff=1.0,
                       call="retry(op that raises ValueError('first'), then ('second'), then "
                            "('last'), attempts=3, timeout=10, backoff=1)")
     obs.expect_no_error()
     v = obs.value
-    if "returned" in v:
-        fail(f"{obs.call} returned {show(v['returned'])}; when every attempt fails, expected "
+    if v.raised is None:
+        fail(f"{obs.call} returned {show(v.returned)}; when every attempt fails, expected "
              "the last attempt's exception to be raised.")
-    if "other_error" in v:
-        fail(f"{obs.call} raised {v['other_error']}; expected the last attempt's own exception, "
+    if v.raised_by is None:
+        fail(f"{obs.call} raised {v.raised}; expected the last attempt's own exception, "
              "ValueError('last'), unchanged.")
-    works = v["works"]
+    works = v.works
     if len(works) != 3:
         fail(f"{obs.call} called op {len(works)} times; expected exactly 3 attempts.")
-    if v["raised_by"] != 2:
-        fail(f"{obs.call} raised {v['raised']}, the exception of attempt {v['raised_by']}; "
+    if v.raised_by != 2:
+        fail(f"{obs.call} raised {v.raised}, the exception of attempt {v.raised_by}; "
              "expected the last attempt's: ValueError('last').")
-    if not _close(v["at"], works[-1]["ended"]):
-        fail(f"{obs.call} raised at {v['at']:g} s, though the last attempt failed at "
-             f"{works[-1]['ended']:g} s. No attempt follows the last one: raise at once, "
-             "without a backoff.")
+    if not _close(works[-1].ended, v.at):
+        fail(f"{obs.call} raised at {v.at:g} s, though the last attempt failed at "
+             f"{show(works[-1].ended)} s. No attempt follows the last one: raise at once, "
+             "without a backoff.", Reason.TIMING, obs=obs)
 
 
 @case(points=1)
-def test_retry_lets_cancellation_through_at_once(student):
+def test_retry_lets_cancellation_through_at_once(student: Student):
     runs = [
         ("during an attempt", [{"delay": 5.0, "value": "ok"}], 10.0),
         ("during a backoff", [FAIL_NOW], 5.0),
     ]
     for when, plan, backoff in runs:
-        obs = student.run("retry_cancelled", plan=plan, attempts=3, time_limit=10.0,
+        obs = student.run(sc.retry_cancelled, plan=plan, attempts=3, time_limit=10.0,
                           backoff=backoff, cancel_at=1.0,
                           call=f"retry(op, attempts=3, timeout=10, backoff={backoff:g}) run as a "
                                f"task, cancelled by its caller after 1 s ({when})")
         obs.expect_no_error()
         v = obs.value
-        if not v["works"] or not _close(v["works"][0]["started"], 0.0):
-            fail(f"{obs.call}: op was not called at once ({_works_line(v['works'])}); the first "
-                 "attempt starts as soon as retry is called.")
-        if v["done_before_cancel"]:
+        if not v.works or not _close(v.works[0].started, 0.0):
+            fail(f"{obs.call}: op was not called at once ({_works_line(v.works)}); the first "
+                 "attempt starts as soon as retry is called.", Reason.TIMING, obs=obs)
+        if v.done_before_cancel:
             fail(f"{obs.call}: retry had already ended before the cancellation: "
-                 f"{_works_line(v['works'])}.")
-        if v["result"] != "cancelled":
-            got = {"returned": f"returned {show(v.get('returned'))}",
-                   "raised": f"raised {v.get('raised')}"}.get(v["result"], "never ended")
-            at = f" at {v['ended']:g} s" if v["ended"] is not None else ""
+                 f"{_works_line(v.works)}.")
+        if v.ended_as != "cancelled":
+            got = {"returned": f"returned {show(v.returned)}",
+                   "raised": f"raised {v.raised}"}.get(v.ended_as, "never ended")
+            at = f" at {v.ended:g} s" if v.ended is not None else ""
             fail(f"{obs.call} {got}{at} instead of ending cancelled at 1 s "
-                 f"({_works_line(v['works'])}). CancelledError is not a failure to retry: catch "
+                 f"({_works_line(v.works)}). CancelledError is not a failure to retry: catch "
                  "`Exception`, never `BaseException` or a bare `except:`.")
-        late = [w for w in v["works"] if w["started"] > 1.0]
-        if v["ended"] is None or not _close(v["ended"], 1.0) or late:
-            fail(f"{obs.call} ended at {v['ended']} s ({_works_line(v['works'])}); expected it "
-                 "to end at once, at 1 s, with no further attempt.")
+        late = [w for w in v.works if w.started is not None and w.started > 1.0]
+        if v.ended is None or not _close(v.ended, 1.0) or late:
+            fail(f"{obs.call} ended at {v.ended} s ({_works_line(v.works)}); expected it "
+                 "to end at once, at 1 s, with no further attempt.", Reason.TIMING, obs=obs)
         # What retry leaves behind when cancelled is not part of its contract: not checked.
 
 
 @case(points=1)
-def test_retry_rejects_no_attempts(student):
+def test_retry_rejects_no_attempts(student: Student):
     for attempts in (0, -1):
-        obs = student.run("retry", plan=[{"value": "ok"}], attempts=attempts, time_limit=1.0,
+        obs = student.run(sc.retry, plan=[{"value": "ok"}], attempts=attempts, time_limit=1.0,
                           backoff=1.0, call=f"retry(op, attempts={attempts}, timeout=1, backoff=1)")
         obs.expect_no_error()
         v = obs.value
-        err = v.get("other_error")
+        err = v.raised if v.raised_by is None else None
         if err is None:
             fail(f"{obs.call} {_got(v)}; expected ValueError: attempts < 1 must be rejected.")
         if not err.is_a("ValueError"):
@@ -278,7 +280,7 @@ def test_retry_rejects_no_attempts(student):
         if not err.message.strip():
             fail(f"{obs.call} raised ValueError without a message; say what is wrong, e.g. "
                  "ValueError(f'attempts must be at least 1, got {attempts}').")
-        if v["works"]:
-            fail(f"{obs.call} raised ValueError but called op {len(v['works'])} time(s) first; "
+        if v.works:
+            fail(f"{obs.call} raised ValueError but called op {len(v.works)} time(s) first; "
                  "check the arguments before doing anything.")
         obs.expect_clean()
