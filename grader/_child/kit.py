@@ -287,11 +287,17 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
         wall=wall, leaks={k: v for k, v in leaks.items() if v}, never_awaited=never_awaited,
         warnings=other_warnings, loop_errors=outcome.loop_errors,
         blocking=list(instruments.blocking_events), stalls=list(instruments.stall_events),
-        timeline=_with_holdups(timeline.drain()), stdout=out.getvalue(), stderr=err.getvalue())
+        timeline=_drawn(spec), stdout=out.getvalue(), stderr=err.getvalue())
 
 
-def _with_holdups(events: list[TimelineEvent]) -> list[TimelineEvent]:
-    """The timeline, with the moments the loop was held up by a blocking call or a stall."""
+def _drawn(spec: Scenario) -> list[TimelineEvent]:
+    """The timeline, with the moments the loop was held up by a blocking call or a stall.
+
+    Only on the virtual clock, where it is exact: a real clock's times differ from run to
+    run, and a report must not (the same submission gets the same report, byte for byte)."""
+    events = timeline.drain()
+    if spec.clock != "virtual":
+        return []
     held = [TimelineEvent(EventKind.BLOCKED, b.call, b.at, b.at, b.where)
             for b in instruments.blocking_events if b.at is not None]
     held += [TimelineEvent(EventKind.STALL, f"{s.kind} {s.wall:g} s", s.at, s.at, s.where)
