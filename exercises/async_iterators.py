@@ -75,6 +75,10 @@ async def merge(*sources: AsyncIterable[T]) -> AsyncIterator[T]:
     running. An exception in a source propagates to the consumer, as it is (not
     wrapped in an ``ExceptionGroup``), after the other sources have been closed.
 
+    The same holds when the consumer's task is cancelled while it waits for an item: the
+    pending reads are cancelled and have finished, and every source is closed, before
+    the cancellation propagates.
+
     Args:
         *sources: async iterables (in the suites, async generators).
     """

@@ -38,6 +38,10 @@ async def run(
     (``SIGKILL``) and reaped (waited for, so that no process is left behind), and
     ``TimeoutError`` is raised. The loop is never blocked (no ``subprocess.run``).
 
+    When the task awaiting it is cancelled (by its caller), the program is killed and
+    reaped before the cancellation propagates: the caller's task ends *cancelled*, no
+    process left behind.
+
     Args:
         *argv: the program and its arguments, e.g. ``("cat",)`` or
             ``(sys.executable, "-c", "print(1)")``.
@@ -62,6 +66,10 @@ async def run_all(commands: list[list[str]], limit: int) -> list[int]:
     captured and discarded. At most ``limit`` programs run at once and, while there is
     work, as many as that: when one ends, the next command starts (not when a whole
     batch has ended).
+
+    When the task awaiting it is cancelled (by its caller), every program still running
+    is killed and reaped before the cancellation propagates: the caller's task ends
+    *cancelled*, no process left behind.
 
     Args:
         commands: the commands, each a list like ``["sleep", "1"]``.
