@@ -82,3 +82,33 @@ def failure_of(exc: BaseException, runs: list[Script]) -> dict[str, Any]:
     if isinstance(exc, BaseExceptionGroup):
         found["group_holds_it"] = any(e is run.raised for e in exc.exceptions for run in runs)
     return found
+
+
+async def cancelled_by_caller(start: Any, cancel_at: float, grace: float) -> dict[str, Any]:
+    """The convention "Cancelled by its caller": run ``start()`` (a coroutine) as the
+    caller's task, cancel that task once, ``cancel_at`` seconds later, and wait at most
+    ``grace`` seconds more for it to end. ``ended_at`` is when the task ended (seconds
+    after it started), taken by a done-callback, so that what the work had done by then
+    can be compared with it."""
+    t0 = now()
+    task = asyncio.ensure_future(start())
+    ended: list[float] = []
+    task.add_done_callback(lambda _: ended.append(round(now() - t0, 6)))
+    await asyncio.wait({task}, timeout=cancel_at)
+    out: dict[str, Any] = {"ended_early": task.done(), "finished": True, "cancelled": False,
+                           "raised": None, "returned": None}
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace)  # bounded: it may swallow its cancellation
+        out["finished"] = task.done()
+    if task.done() and not task.cancelled():
+        if task.exception() is not None and passes_through(task.exception()):  # type: ignore[arg-type]
+            raise task.exception()  # type: ignore[misc]  # a stub's NotImplementedError
+        out["raised"] = task.exception()
+        out["returned"] = task.result() if out["raised"] is None else None
+    out["cancelled"] = task.cancelled()
+    out["ended_at"] = ended[0] if ended else None
+    if not task.done():  # it swallowed the cancellation: stop it for good, quietly
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace)
+    return out

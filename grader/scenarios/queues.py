@@ -12,7 +12,8 @@ from typing import Any
 
 from grader._child.kit import Tracker, now, scenario
 
-from ._common import Script, failure_of, passes_through
+from ._common import Script, cancelled_by_caller, failure_of, passes_through
+from .tasks import Work
 
 HANG_AFTER = 1000.0  # loop seconds; every scripted call is done within 20
 
@@ -55,3 +56,20 @@ async def process_all(mod: Any, scripts: list[dict[str, Any]], workers: int) -> 
     out["tasks_left"] = len(left)
     out["tasks_left_cancelling"] = sum(1 for t in left if t.cancelling() > 0)
     return out
+
+
+@scenario("virtual")
+async def process_all_cancelled(mod: Any, works: list[dict[str, Any]], workers: int,
+                                cancel_at: float, grace: float = 60.0) -> dict[str, Any]:
+    """``process_all([0, 1, ...], handle, workers)``, ``handle(i)`` playing ``works[i]``
+    (see ``tasks.Work``: ``cleanup`` seconds of cleanup when cancelled), in a task that its
+    caller cancels at ``cancel_at``; then which tasks of the loop were still running."""
+    jobs = [Work(spec, i) for i, spec in enumerate(works)]
+
+    async def handle(item: int) -> Any:
+        return await jobs[item].run()
+
+    t0 = now()
+    out = await cancelled_by_caller(
+        lambda: mod.process_all(list(range(len(jobs))), handle, workers), cancel_at, grace)
+    return {**out, "works": [job.report(t0) for job in jobs]}

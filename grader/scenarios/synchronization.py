@@ -17,7 +17,8 @@ import looptime
 
 from grader._child.kit import Tracker, now, scenario
 
-from ._common import Script, failure_of, passes_through
+from ._common import Script, cancelled_by_caller, failure_of, passes_through
+from .tasks import Work
 
 STUCK_AFTER = 2.0  # real seconds; honest deposits on a virtual clock take milliseconds
 HANG_AFTER = 1000.0  # loop seconds; every scripted call is done within 20
@@ -169,3 +170,20 @@ async def bounded_map(mod: Any, scripts: list[dict[str, Any]], limit: int) -> di
     out["most_at_once"] = calls.most
     out["calls"] = len(calls.calls)
     return out
+
+
+@scenario("virtual")
+async def bounded_map_cancelled(mod: Any, works: list[dict[str, Any]], limit: int,
+                                cancel_at: float, grace: float = 60.0) -> dict[str, Any]:
+    """``bounded_map(fn, [0, 1, ...], limit)``, ``fn(i)`` playing ``works[i]`` (see
+    ``tasks.Work``: ``cleanup`` seconds of cleanup when cancelled), in a task that its
+    caller cancels at ``cancel_at``."""
+    jobs = [Work(spec, i) for i, spec in enumerate(works)]
+
+    async def fn(item: int) -> Any:
+        return await jobs[item].run()
+
+    t0 = now()
+    out = await cancelled_by_caller(
+        lambda: mod.bounded_map(fn, list(range(len(jobs))), limit), cancel_at, grace)
+    return {**out, "works": [job.report(t0) for job in jobs]}

@@ -8,7 +8,7 @@ from typing import Any
 
 from grader._child.kit import now, scenario
 
-from ._common import RAISABLE
+from ._common import RAISABLE, cancelled_by_caller
 
 
 class Work:
@@ -134,3 +134,26 @@ async def first_completed(mod: Any, works: list[dict[str, Any]]) -> dict[str, An
     # Taken the moment first_completed returned: were the others finished by then?
     return {"returned": returned, "returned_at": round(now() - t0, 6),
             "works": [job.report(t0) for job in jobs]}
+
+
+# -- cancelled by the caller (the convention) --------------------------------------------
+
+@scenario("virtual")
+async def cancel_after_cancelled(mod: Any, work: dict[str, Any], delay: float,
+                                 cancel_at: float, grace: float = 60.0) -> dict[str, Any]:
+    """``cancel_after(<work>, delay)`` in a task that its caller cancels at ``cancel_at``."""
+    job = Work(work)
+    t0 = now()
+    out = await cancelled_by_caller(lambda: mod.cancel_after(job.run(), delay), cancel_at, grace)
+    return {**out, "work": job.report(t0)}
+
+
+@scenario("virtual")
+async def first_completed_cancelled(mod: Any, works: list[dict[str, Any]], cancel_at: float,
+                                    grace: float = 60.0) -> dict[str, Any]:
+    """``first_completed(<works>)`` in a task that its caller cancels at ``cancel_at``."""
+    jobs = [Work(spec, i) for i, spec in enumerate(works)]
+    t0 = now()
+    out = await cancelled_by_caller(lambda: mod.first_completed([job.run for job in jobs]),
+                                    cancel_at, grace)
+    return {**out, "works": [job.report(t0) for job in jobs]}

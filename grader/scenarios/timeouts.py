@@ -16,7 +16,7 @@ from typing import Any
 from grader._child.instruments import RecordingBlockingError
 from grader._child.kit import scenario
 
-from ._common import RAISABLE
+from ._common import RAISABLE, cancelled_by_caller
 
 
 class Work:
@@ -155,3 +155,20 @@ async def retry_cancelled(mod: Any, plan: list[dict[str, Any]], attempts: int,
             outcome["result"] = "returned"
             outcome["returned"] = task.result()
     return outcome
+
+
+@scenario("virtual")
+async def with_timeout_cancelled(mod: Any, work: dict[str, Any], time_limit: float,
+                                 cancel_at: float, grace: float = 60.0) -> dict[str, Any]:
+    """``with_timeout(<work>, time_limit, None)`` in a task that its caller cancels at
+    ``cancel_at`` (the convention "Cancelled by its caller")."""
+    loop = asyncio.get_running_loop()
+    job = Work(work, loop, loop.time())
+    coro = job.run()
+    try:
+        out = await cancelled_by_caller(lambda: mod.with_timeout(coro, time_limit, None),
+                                        cancel_at, grace)
+    finally:
+        if job.started is None:
+            coro.close()
+    return {**out, "work": job.report()}

@@ -3,6 +3,7 @@ slowed down on the virtual clock where timing tells a shared lock from a private
 ``bounded_map`` is driven by scripted calls whose outcomes are recorded at the moment it
 returns or raises, and counted for how many run at once."""
 
+from grader._cancelled import expect_ends_cancelled, expect_work_finished
 from grader.testing import Raised, case, expect_equal, fail, show
 
 SLUG = "synchronization"
@@ -253,3 +254,47 @@ def _raised_value_error(obs):
     if not exc.is_a("ValueError"):
         fail(f"{obs.call} raised {exc}; expected ValueError.")
     return exc
+
+
+FAILING_LATER = [{"delay": 10, "value": 0}, {"delay": 10, "value": 1},
+                 {"delay": 0.5, "raise": "KeyError", "message": "item 2 failed"},
+                 {"delay": 10, "value": 3}]
+FAILING_LATER_CALL = ("bounded_map(fn, 4 items, limit=3) where item 2 raises KeyError('item 2 "
+                      "failed') after 0.5 s and the others take 10 s")
+
+
+@case(points=1)
+def test_bounded_map_raises_fns_exception_from_any_item(student):
+    obs = student.run("bounded_map", scripts=FAILING_LATER, limit=3, call=FAILING_LATER_CALL)
+    if obs.error is not None and obs.error.is_a("CancelledError"):
+        fail(f"{obs.call} raised {obs.error}; expected KeyError('item 2 failed'). The calls "
+             "for items 0 and 1 were cancelled when item 2 failed: reading their results "
+             "raises CancelledError. Raise fn's own exception (e.g. `raise "
+             "group.exceptions[0]`), not the first result you read.")
+    obs.expect_no_error()
+    exc = _raised(obs)
+    if not obs.value["same_exception"]:
+        fail(f"{obs.call} raised {exc}; expected KeyError('item 2 failed'), the exception fn "
+             "raised, as it is, whichever item it came from.")
+    if obs.value["at"] != 0.5:
+        fail(f"{obs.call} raised after {obs.value['at']:g} s; expected 0.5 s, when item 2 "
+             "failed.")
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_bounded_map_cancelled_by_its_caller_waits_for_the_calls(student):
+    works = [{"delay": 10.0, "value": i, "cleanup": 0.5} for i in range(4)]
+    obs = student.run("bounded_map_cancelled", works=works, limit=2, cancel_at=1.0,
+                      call="bounded_map(fn, 4 items taking 10 s (0.5 s of cleanup when "
+                           "cancelled), limit=2), its task cancelled after 1 s")
+    v = expect_ends_cancelled(obs)
+    expect_work_finished(obs, v["works"], "the call for item")
+    late = [w["index"] for w in v["works"] if w["started"] is not None and w["started"] > 1.0]
+    if late:
+        fail(f"{obs.call}: the calls for items {late} started after the cancellation; once "
+             "cancelled, start nothing new.")
+    if abs(v["ended_at"] - 1.5) > 0.01:
+        fail(f"{obs.call}: its task ended {v['ended_at']:g} s after the call; expected 1.5 s: "
+             "cancelled at 1 s, then the 0.5 s the running calls need to clean up.")
+    obs.expect_clean()

@@ -2,6 +2,7 @@
 and records, on the virtual clock, when it started, was cancelled, finished its cleanup
 and ended; the heartbeat's log time-stamps every entry."""
 
+from grader._cancelled import expect_ends_cancelled, expect_work_finished
 from grader.testing import case, expect_equal, fail, show
 
 SLUG = "tasks"
@@ -308,3 +309,30 @@ def test_first_completed_rejects_an_empty_list(student):
     if not err.message.strip():
         fail(f"{obs.call} raised ValueError without a message; say what is wrong, e.g. "
              "ValueError('factories is empty').")
+
+
+# -- cancelled by the caller (the convention) ----------------------------------------------
+
+@case(points=1)
+def test_cancel_after_cancelled_by_its_caller_waits_for_the_work(student):
+    work = {"delay": 10.0, "value": "late", "cleanup": 0.5}
+    obs = student.run("cancel_after_cancelled", work=work, delay=5.0, cancel_at=1.0,
+                      call=f"cancel_after({_work(work)}, 5), its task cancelled after 1 s")
+    expect_ends_cancelled(obs)
+    expect_work_finished(obs, [obs.value["work"]], "the work")
+    if abs(obs.value["ended_at"] - 1.5) > 0.01:
+        fail(f"{obs.call}: its task ended {obs.value['ended_at']:g} s after the call; "
+             "expected 1.5 s: cancelled at 1 s, then the 0.5 s the work needs to clean up.")
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_first_completed_cancelled_by_its_caller_waits_for_the_tasks(student):
+    works = [{"delay": 5.0, "value": "a", "cleanup": 0.5},
+             {"delay": 6.0, "value": "b", "cleanup": 0.25}]
+    obs = student.run("first_completed_cancelled", works=works, cancel_at=1.0,
+                      call=f"first_completed([{', '.join(_work(w) for w in works)}]), its "
+                           "task cancelled after 1 s")
+    expect_ends_cancelled(obs)
+    expect_work_finished(obs, obs.value["works"], "work")
+    obs.expect_clean()
