@@ -84,16 +84,25 @@ def failure_of(exc: BaseException, runs: list[Script]) -> dict[str, Any]:
     return found
 
 
-async def cancelled_by_caller(start: Any, cancel_at: float, grace: float) -> dict[str, Any]:
+async def cancelled_by_caller(start: Any, cancel_at: float, grace: float,
+                              on_end: Any = None) -> dict[str, Any]:
     """The convention "Cancelled by its caller": run ``start()`` (a coroutine) as the
     caller's task, cancel that task once, ``cancel_at`` seconds later, and wait at most
     ``grace`` seconds more for it to end. ``ended_at`` is when the task ended (seconds
     after it started), taken by a done-callback, so that what the work had done by then
-    can be compared with it."""
+    can be compared with it; ``on_end()``, if given, is called there too, its result
+    kept as ``at_end``."""
     t0 = now()
     task = asyncio.ensure_future(start())
     ended: list[float] = []
-    task.add_done_callback(lambda _: ended.append(round(now() - t0, 6)))
+    at_end: list[Any] = []
+
+    def note_end(_: Any) -> None:
+        ended.append(round(now() - t0, 6))
+        if on_end is not None:
+            at_end.append(on_end())
+
+    task.add_done_callback(note_end)
     await asyncio.wait({task}, timeout=cancel_at)
     out: dict[str, Any] = {"ended_early": task.done(), "finished": True, "cancelled": False,
                            "raised": None, "returned": None}
@@ -108,6 +117,7 @@ async def cancelled_by_caller(start: Any, cancel_at: float, grace: float) -> dic
         out["returned"] = task.result() if out["raised"] is None else None
     out["cancelled"] = task.cancelled()
     out["ended_at"] = ended[0] if ended else None
+    out["at_end"] = at_end[0] if at_end else None
     if not task.done():  # it swallowed the cancellation: stop it for good, quietly
         task.cancel()
         await asyncio.wait({task}, timeout=grace)
