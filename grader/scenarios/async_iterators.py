@@ -11,6 +11,8 @@ from typing import Any
 
 from grader._child.kit import now, scenario
 
+from ._common import cancelled_by_caller
+
 # Bounds (virtual seconds) on every wait a scenario adds: only a mistake reaches them.
 PATIENCE = 600.0
 
@@ -261,3 +263,33 @@ async def merge_error(mod: Any, sources: list[dict[str, Any]]) -> dict[str, Any]
         "same_exception": caught is not None and any(caught is b for b in broken),
         "sources": _merge_report(srcs),
     }
+
+
+# -- cancelled by the caller (the convention) ----------------------------------------------
+
+@scenario("virtual")
+async def merge_cancelled(mod: Any, sources: list[dict[str, Any]], cancel_at: float,
+                          grace: float = 60.0) -> dict[str, Any]:
+    """A task consumes ``merge(*sources)`` with ``async for``; its caller cancels it at
+    ``cancel_at`` (while it waits for an item). What was still open or running when the
+    consumer's task ended."""
+    t0 = now()
+    srcs = [Source(spec, t0) for spec in sources]
+    merged = mod.merge(*(s.gen() for s in srcs))
+    received: list[Any] = []
+
+    async def consume() -> None:
+        async for item in merged:
+            received.append(item)
+
+    me = asyncio.current_task()
+
+    def at_end() -> dict[str, Any]:  # a done-callback: no current task; leave ours out
+        running = [getattr(t.get_coro(), "__qualname__", None) or repr(t.get_coro())
+                   for t in asyncio.all_tasks() if t is not me and not t.done()]
+        return {"closed": [s.closed is not None for s in srcs], "others_running": running}
+
+    out = await cancelled_by_caller(consume, cancel_at, grace, on_end=at_end)
+    if not out["finished"] or not out["cancelled"]:
+        await _close_quietly(merged)
+    return {**out, "received": received, "sources": _merge_report(srcs)}

@@ -409,9 +409,10 @@ async def run_all_cancelled(mod: Any, count: int, limit: int, cancel_at: float) 
 async def run_all_stdin(mod: Any, count: int, limit: int) -> dict[str, Any]:
     """``run_all(<count x cat>, limit)`` while this process's stdin is a pipe that never
     ends: a ``cat`` that inherits it never ends either."""
+    commands = [_program("cat") for _ in range(count)]
     async with Watch() as watch:
         with _stdin_that_never_ends(True):
-            task = asyncio.create_task(mod.run_all([_program("cat") for _ in range(count)], limit))
+            task = asyncio.create_task(mod.run_all(commands, limit))
             returned, hung = await _finish(task)
     return {"returned": returned, "hung": hung, "started": len(watch.transports),
             "cleanup": watch.cleanup}

@@ -3,6 +3,7 @@ record, on the virtual clock, each item they yield and whether their ``finally``
 (and finished), and the scenarios note which tasks were still running at the moments the
 contract names (``take`` returning, ``merge`` closed, an error reaching the consumer)."""
 
+from grader._cancelled import expect_ends_cancelled
 from grader.testing import Raised, case, expect_equal, fail, show
 
 SLUG = "async_iterators"
@@ -273,3 +274,44 @@ def test_merge_raises_a_source_error_after_closing_the_others(student):
     _expect_nothing_running(obs, f"When the ValueError of {obs.call} reached the consumer",
                             at_raise["others_running"])
     obs.expect_clean()
+
+
+# -- cancelled by the caller (the convention) ----------------------------------------------
+
+@case(points=1)
+def test_merge_closes_every_source_when_the_consumers_task_is_cancelled(student):
+    sources = [_src("a", 1.0, None, cleanup=0.5), _src("b", 3.0, None, cleanup=0.25)]
+    obs = _run_merge(student, "merge_cancelled", sources, cancel_at=2.5)
+    obs.call = f"`async for` over {obs.call} in a task cancelled after 2.5 s"
+    v = expect_ends_cancelled(obs)
+    expect_equal(v["received"], ["a0", "a1"], obs.call, "The items that arrived before the "
+                 "cancellation reach the consumer.")
+    at_end = v["at_end"]
+    for src, closed in zip(v["sources"], at_end["closed"], strict=True):
+        if not closed:
+            fail(f"When the consumer's task ended (cancelled) in {obs.call}, source "
+                 f"{src['name']} was not closed (its `finally` had not finished). A "
+                 "cancellation reaches merge at its `await`: in a `finally` around it, "
+                 "cancel and await the pending reads, then `await source.aclose()` for every "
+                 "source.")
+    _expect_nothing_running(obs, f"When the consumer's task ended (cancelled) in {obs.call}",
+                            at_end["others_running"])
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_take_one_stops_at_once_without_reading_further(student):
+    for source, n, expected in ((_src("e", 1.0, 1, raise_after=5.0), 1, ["e0"]),
+                                (_src("f", 0.5, 3, raise_after=5.0), 3, ["f0", "f1", "f2"])):
+        obs = _run_take(student, source, n)
+        obs.expect_no_error(f"take must not ask for item {n + 1}: after {n} item(s) the "
+                            "source waits, then fails. Stop as soon as you have n items.")
+        _not_hung(obs, "take must stop reading after n items.")
+        expect_equal(obs.returned(), expected, obs.call, f"The first {n} item(s).")
+        if obs.value["read_by_take"] != n or obs.value["took"] != source["interval"] * n:
+            fail(f"{obs.call} read {obs.value['read_by_take']} item(s) and returned after "
+                 f"{obs.value['took']:g} s; expected {n} item(s), returned at "
+                 f"{source['interval'] * n:g} s, when item {n} arrived: check the count "
+                 "right after appending, before asking for another item.")
+        _expect_closed(obs)
+        obs.expect_clean()

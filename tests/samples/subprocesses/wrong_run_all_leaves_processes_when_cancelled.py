@@ -19,7 +19,7 @@ from asyncio.subprocess import DEVNULL, PIPE
 async def run(
     *argv: str,
     input: bytes | None = None,
-    timeout: float,  # noqa: ASYNC109
+    timeout: float,
 ) -> tuple[int, bytes, bytes]:
     # exec, not shell: each argument reaches the program as it is, spaces, quotes,
     # `$` and all. With no input, /dev/null gives the program an empty stdin at once

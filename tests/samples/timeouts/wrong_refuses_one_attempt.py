@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 
 # The contract fixes the `timeout` parameters (ruff would rather see asyncio.timeout).
-async def with_timeout(aw: Awaitable[T], timeout: float, default: T) -> T:  # noqa: ASYNC109
+async def with_timeout(aw: Awaitable[T], timeout: float, default: T) -> T:
     deadline = asyncio.timeout(timeout)
     try:
         # On expiry asyncio.timeout cancels the await: the work sees CancelledError and
@@ -33,7 +33,7 @@ async def with_timeout(aw: Awaitable[T], timeout: float, default: T) -> T:  # no
 async def retry(
     op: Callable[[], Awaitable[T]],
     attempts: int,
-    timeout: float,  # noqa: ASYNC109
+    timeout: float,
     backoff: float,
 ) -> T:
     if attempts <= 1:
