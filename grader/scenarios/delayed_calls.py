@@ -205,3 +205,36 @@ async def uses_loop_timers(mod: Any) -> dict[str, Any]:
     await asyncio.sleep(5.0)
     return {"spawned": spawned, "greeting": greeting.times, "sequence": sequence.times,
             "calls": calls}
+
+
+@scenario("virtual")
+async def debouncer_retrigger(mod: Any, delay: float, cancel_at: float | None,
+                              until: float) -> dict[str, Any]:
+    """``Debouncer(delay, callback)`` triggered with ("first",) at 0 s; its callback, on its
+    first call, triggers it again with ("again",) and reads ``pending`` right after. Then
+    ``cancel()`` at ``cancel_at`` (if given); ``pending`` is read after the callback
+    returned and after the cancel."""
+    loop, t0 = _clock()
+    calls: list[list[Any]] = []
+    seen: list[list[Any]] = []
+    deb: Any = None
+
+    def probe(label: str) -> None:
+        value = deb.pending
+        seen.append([label, value if type(value) is bool else {"not_bool": type(value).__name__}])
+
+    def callback(*args: Any) -> None:
+        calls.append([round(loop.time() - t0, 6), list(args)])
+        if len(calls) == 1:
+            deb.trigger("again")
+            probe("inside the callback, right after trigger('again')")
+            loop.call_soon(probe, "once the callback had returned")
+
+    deb = mod.Debouncer(delay, callback)
+    deb.trigger("first")
+    if cancel_at is not None:
+        await _sleep_until(loop, t0, cancel_at)
+        deb.cancel()
+        probe(f"after cancel() at {cancel_at:g} s")
+    await _sleep_until(loop, t0, until)
+    return {"calls": calls, "pending": seen}
