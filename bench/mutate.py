@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import itertools
 import json
 import sys
 import tempfile
@@ -115,7 +116,12 @@ def _pass() -> ast.Pass:
     return ast.Pass()
 
 
+_quiet = False  # set while re-finding a site on a fresh tree: its description is known
+
+
 def _src(node: ast.AST) -> str:
+    if _quiet:
+        return ""
     text = ast.unparse(node).splitlines()[0]
     return text if len(text) <= 70 else text[:67] + "..."
 
@@ -168,7 +174,7 @@ def cleanup_deleted(tree: ast.Module, parents: dict[ast.AST, ast.AST]) -> Iterat
         call = node.value.value if isinstance(node.value, ast.Await) else node.value
         name = _call_name(call)
         if name in CLEANUP_METHODS or (name == "to_thread" and isinstance(call, ast.Call)
-                                       and call.args and _src(call.args[0]).endswith("shutdown")):
+                                       and call.args and ast.unparse(call.args[0]).endswith("shutdown")):
             yield node, f"`{_src(node)}` deleted", lambda n=node: _replace(parents, n, _pass())
 
 
@@ -368,12 +374,18 @@ def mutants(slug: str, source: str | None = None) -> list[Mutant]:
     original = ast.unparse(ast.parse(source))
     seen = {original}
     found: list[Mutant] = []
+    global _quiet
     for name, operator in OPERATORS.items():
         pristine = ast.parse(source)
+        parents = _parents(pristine)
         counts: dict[str, int] = {}
-        for index, (node, change, _) in enumerate(operator(pristine, _parents(pristine))):
+        for index, (node, change, _) in enumerate(list(operator(pristine, parents))):
             tree = ast.parse(source)
-            site = list(operator(tree, _parents(tree)))[index]
+            _quiet = True
+            try:
+                site = next(itertools.islice(operator(tree, _parents(tree)), index, None))
+            finally:
+                _quiet = False
             site[2]()
             ast.fix_missing_locations(tree)
             try:
@@ -381,7 +393,7 @@ def mutants(slug: str, source: str | None = None) -> list[Mutant]:
                 compile(text, f"{slug}.py", "exec")
             except (SyntaxError, ValueError, TypeError):
                 continue  # e.g. an await made outside an async function
-            function = _function_of(node, _parents(pristine))
+            function = _function_of(node, parents)
             if text in seen or f"{slug}/{function}" in GIVEN:
                 continue
             seen.add(text)

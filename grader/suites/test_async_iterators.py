@@ -315,3 +315,52 @@ def test_take_one_stops_at_once_without_reading_further(student):
                  "right after appending, before asking for another item.")
         _expect_closed(obs)
         obs.expect_clean()
+
+
+@case(points=1)
+def test_merge_closes_at_once_even_between_items(student):
+    slow = [_src("a", 1.0, None), _src("s", 500.0, None, cleanup=0.5)]
+    obs = _run_merge(student, "merge_close_early", slow, n=2)
+    obs.call = f"{obs.call}, closed with aclose() after 2 items"
+    _not_hung(obs, "Closing the merge must not wait for a source's next item: cancel the "
+              "reads still in flight, then close the sources.")
+    expect_equal(obs.returned(), ["a0", "a1"], obs.call)
+    took = obs.value["at_close"]["close_took"]
+    if took > 0.5 + 1e-6:
+        fail(f"{obs.call}: aclose() took {took:g} s; expected 0.5 s, the cleanup of source s. "
+             "Cancel the reads still in flight (`future.cancel()`) before waiting for them: "
+             "waiting without cancelling waits for the sources' next items.")
+    together = [_src("a", 1.0, None, cleanup=0.5), _src("b", 1.0, None, cleanup=0.25)]
+    obs = _run_merge(student, "merge_close_early", together, n=1)
+    obs.call = f"{obs.call}, closed with aclose() after the first item"
+    _not_hung(obs, "Closing the merge must not wait for sources that never end.")
+    got = obs.returned()
+    if got not in (["a0"], ["b0"]):
+        fail(f"{obs.call} yielded {show(got)}; expected one item, a0 or b0 (both arrive at "
+             "1 s).")
+    for src, closed in zip(obs.value["sources"], obs.value["at_close"]["closed"], strict=True):
+        if not closed:
+            fail(f"When aclose() of {obs.call} returned, source {src['name']} was not closed: "
+                 "both sources had an item ready at 1 s, one of them not yet handed over, so "
+                 "no read of it was left to cancel. Close every source itself (`await "
+                 "source.aclose()`), not only the reads in flight.")
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_merge_raises_a_source_error_at_once(student):
+    sources = [_src("s", 500.0, None, cleanup=0.5), _src("x", 1.0, 0, raise_after=2.5)]
+    obs = _run_merge(student, "merge_error", sources)
+    _not_hung(obs, "Source x raised ValueError at 2.5 s, and the error never reached the "
+              "consumer.")
+    caught = obs.value["raised"]
+    if not isinstance(caught, Raised) or caught.type != "ValueError":
+        fail(f"{obs.call} raised {caught}; expected the source's own ValueError('source x "
+             "broke').")
+    at = obs.value["at_raise"]["at"]
+    if at > 3.0 + 1e-6:
+        fail(f"The ValueError of {obs.call} reached the consumer at {at:g} s; expected at 3 s: "
+             "the error at 2.5 s, then the 0.5 s source s needs to close. Cancel the reads "
+             "still in flight before waiting for them, on an error as on a close: waiting "
+             "without cancelling waits for source s's next item, 500 s away.")
+    obs.expect_clean()
