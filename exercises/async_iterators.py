@@ -12,7 +12,7 @@ suspended at its ``yield``, its ``finally`` not yet run. Python would close it s
 task. Whoever stops early closes it: ``await gen.aclose()`` (or
 ``async with contextlib.aclosing(gen)``) raises ``GeneratorExit`` at the ``yield`` and
 runs the cleanup now. The same holds for the tasks a generator starts: if it stops,
-they stop.
+they stop, whether it is closed, fails, or its consumer's task is cancelled.
 
 Read: https://docs.python.org/3/library/asyncio-task.html (waiting primitives) and
 https://docs.python.org/3/reference/expressions.html#asynchronous-generator-functions

@@ -7,7 +7,8 @@ streams and whose ``wait()`` and ``communicate()`` are awaitables, so the loop k
 running while the program does. ``exec`` passes each argument as it is, with no shell
 to split or expand it. Reading the pipes matters as much as waiting: a program that
 fills a pipe nobody reads stops until someone does. And a program you gave up on must
-be killed and then waited for (reaped), or it keeps running, or lingers as a zombie.
+be killed and then waited for (reaped), or it keeps running, or lingers as a zombie;
+that includes the programs still running when your caller cancels you.
 
 Read: https://docs.python.org/3/library/asyncio-subprocess.html
 """
