@@ -1,6 +1,7 @@
 """Mutation testing of the hidden suites: mutate the reference solutions, grade each mutant.
 
-    ./dev mutate [SLUG ...] [--jobs 2] [--operator NAME] [--id ID] [--list] [--json PATH]
+    ./dev mutate [SLUG ...] [--only SLUG] [--jobs 2] [--operator NAME] [--id ID] [--list]
+                 [--json PATH]
 
 Every mutant is one small change to one ``solutions/<slug>.py`` (an ``await`` dropped,
 a ``finally`` deleted, a comparison flipped, ...), graded with the hidden suites of its
@@ -483,6 +484,8 @@ async def _grade_all(found: list[Mutant], jobs: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="./dev mutate", description=__doc__.split("\n\n")[0])
     parser.add_argument("slugs", nargs="*", metavar="SLUG", help="exercises (default: all)")
+    parser.add_argument("--only", action="append", default=[], metavar="SLUG",
+                        help="the same as naming SLUG (as `aiograde grade --only`)")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="mutants graded at once")
     parser.add_argument("--operator", action="append", choices=sorted(OPERATORS),
                         help="only these operators")
@@ -499,10 +502,13 @@ def main(argv: list[str] | None = None) -> int:
     from grader._manifest import load
 
     known = [e.slug for e in load()]
-    unknown = sorted(set(args.slugs) - set(known))
+    wanted = args.slugs + args.only
+    unknown = sorted(set(wanted) - set(known))
     if unknown:
         parser.error(f"unknown exercise(s) {unknown}; known: {', '.join(known)}")
-    slugs = args.slugs or known
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    slugs = [s for s in known if s in wanted] or known
     equivalent = load_equivalent()
     found = [m for s in slugs for m in mutants(s)]
     all_ids = {m.id for m in found}
