@@ -29,8 +29,10 @@ def expect_ends_cancelled(obs: Observation) -> dict[str, Any]:
         fail(f"{obs.call}: it {outcome} before its task was cancelled, though what it "
              "waits for was still running; it must wait for it.")
     if not v["finished"]:
-        fail(f"{obs.call}: its task was cancelled, and it was still running long after: it "
-             f"swallowed the cancellation and went on. {PROPAGATE}")
+        fail(f"{obs.call}: its task was cancelled, and it was still running long after: "
+             "either it swallowed the cancellation and went on, or it is waiting for "
+             "something it started and did not stop (cancel the tasks, kill the programs) "
+             f"before waiting for it. {PROPAGATE}")
     if v["raised"] is not None:
         fail(f"{obs.call}: its task, cancelled by the caller, ended with {v['raised']} "
              f"instead of ending cancelled. {PROPAGATE}")
