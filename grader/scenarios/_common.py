@@ -111,9 +111,10 @@ async def cancelled_by_caller(start: Any, cancel_at: float, grace: float,
         await asyncio.wait({task}, timeout=grace)  # bounded: it may swallow its cancellation
         out["finished"] = task.done()
     if task.done() and not task.cancelled():
-        if task.exception() is not None and passes_through(task.exception()):  # type: ignore[arg-type]
-            raise task.exception()  # type: ignore[misc]  # a stub's NotImplementedError
-        out["raised"] = task.exception()
+        failure = task.exception()
+        if failure is not None and passes_through(failure):
+            raise failure  # e.g. a stub's NotImplementedError: the harness words it
+        out["raised"] = failure
         out["returned"] = task.result() if out["raised"] is None else None
     out["cancelled"] = task.cancelled()
     out["ended_at"] = ended[0] if ended else None
