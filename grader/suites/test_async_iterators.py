@@ -364,3 +364,16 @@ def test_merge_raises_a_source_error_at_once(student):
              "still in flight before waiting for them, on an error as on a close: waiting "
              "without cancelling waits for source s's next item, 500 s away.")
     obs.expect_clean()
+
+
+@case(points=1)
+def test_merge_of_no_or_one_source(student):
+    obs = _run_merge(student, "merge", [])
+    obs.call = "merge()"
+    _not_hung(obs, "With no sources, merge ends at once.")
+    expect_equal(obs.returned(), [], obs.call, "No sources, no items.")
+    if obs.value["ended_at"] != 0:
+        fail(f"{obs.call} ended after {obs.value['ended_at']:g} s; expected at once.")
+    obs = _run_merge(student, "merge", [_src("a", 0.5, 3)])
+    _expect_merged(obs, ["a0", "a1", "a2"], [0.5, 1.0, 1.5], 1.5)
+    obs.expect_clean()

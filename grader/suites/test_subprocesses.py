@@ -326,3 +326,19 @@ def test_run_all_cancelled_by_its_caller_kills_and_reaps(student):
                       call=f"run_all(<3 x {DESCRIBE['sleep']}>, limit=2), its task cancelled "
                            "after 0.5 s")
     _expect_reaped_when_cancelled(obs, "two programs")
+
+
+@case(points=1)
+def test_run_all_with_no_or_one_command(student):
+    obs = student.run("run_all_codes", specs=[], limit=2, call="run_all([], limit=2)")
+    obs.expect_no_error()
+    if obs.value["hung"]:
+        fail(f"{obs.call} never returned: with no commands there is nothing to wait for.")
+    expect_equal(obs.returned(), [], obs.call, "No commands, no return codes.")
+    obs = student.run("run_all_codes", specs=[[0.1, 3]], limit=4,
+                      call="run_all([<exit 3 after 0.1 s>], limit=4)")
+    obs.expect_no_error()
+    if obs.value["hung"]:
+        fail(f"{obs.call} never returned.")
+    expect_equal(obs.returned(), [3], obs.call)
+    obs.expect_clean()

@@ -336,3 +336,15 @@ def test_first_completed_cancelled_by_its_caller_waits_for_the_tasks(student):
     expect_ends_cancelled(obs)
     expect_work_finished(obs, obs.value["works"], "work")
     obs.expect_clean()
+
+
+@case(points=1)
+def test_first_completed_with_one_factory(student):
+    obs = _run_first(student, [{"delay": 0.5, "value": "only"}])
+    _expect_winner(obs, "only", 0.5, "It returns as soon as its one awaitable does.")
+    obs = _run_first(student, [{"delay": 0.5, "raise": "ValueError", "message": "alone"}])
+    err = obs.expect_raises("ValueError", "When the only one fails, its exception is the last "
+                            "failure: raise it.")
+    if "alone" not in err.message:
+        fail(f"{obs.call} raised {err}; expected ValueError('alone').")
+    obs.expect_clean()
