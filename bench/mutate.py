@@ -42,6 +42,7 @@ EQUIVALENT = Path(__file__).with_name("equivalent_mutants.toml")
 # A mutant whose grading takes longer than this has hung the grader itself: a grader bug.
 GRADE_TIMEOUT = 300.0
 DEFAULT_JOBS = 2
+GRADER_FAILED = "GRADER FAILED"
 # Code the stubs hand to the student ready-made: not the student's to get wrong, so
 # not mutated (the suites rely on it rather than test it).
 GIVEN = {"coroutines/regular_double", "executors/blocking_checksum",
@@ -452,17 +453,26 @@ async def _grade(mutant: Mutant, slots: asyncio.Semaphore) -> Verdict:
                 sys.executable, __file__, "--grade-one", folder, mutant.slug, cwd=ROOT,
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE)
+            out, err = b"", f"grading took more than {GRADE_TIMEOUT:g} s".encode()
             try:
                 async with asyncio.timeout(GRADE_TIMEOUT):
                     out, err = await process.communicate()
+            except TimeoutError:
+                pass  # reported below: the process is killed, its exit code is not 0
             finally:
                 if process.returncode is None:
-                    process.kill()
-                    await process.wait()
+                    # SIGTERM first: a terminated grading stops its sandbox and cleans up.
+                    process.terminate()
+                    try:
+                        async with asyncio.timeout(10):
+                            await process.wait()
+                    except TimeoutError:
+                        process.kill()
+                        await process.wait()
         seconds = time.monotonic() - started
         if process.returncode != 0:
             return Verdict(mutant.id, True, seconds,
-                           f"GRADER FAILED (exit {process.returncode}): {err.decode()[-500:]}")
+                           f"{GRADER_FAILED} (exit {process.returncode}): {err.decode()[-500:]}")
         result = json.loads(out)
         return Verdict(mutant.id, bool(result["killed"]), seconds, str(result["by"]))
 
@@ -565,11 +575,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {i} is listed as equivalent but is killed now; remove it from the list")
     for i in stale:
         print(f"note: {i} is listed as equivalent but no such mutant exists any more")
+    broken = [v for v in verdicts if v.by.startswith(GRADER_FAILED)]
+    for v in broken:  # counted as killed, but a mutant must never break the grader itself
+        print(f"GRADER BUG: {v.id}: {v.by}")
     if args.json:
         args.json.write_text(json.dumps(
             [{**asdict(v), "change": by_id[v.id].change, "line": by_id[v.id].line}
              for v in verdicts], indent=1))
-    return 1 if survivors else 0
+    return 1 if survivors or broken else 0
 
 
 if __name__ == "__main__":
