@@ -12,7 +12,7 @@ suspended at its ``yield``, its ``finally`` not yet run. Python would close it s
 task. Whoever stops early closes it: ``await gen.aclose()`` (or
 ``async with contextlib.aclosing(gen)``) raises ``GeneratorExit`` at the ``yield`` and
 runs the cleanup now. The same holds for the tasks a generator starts: if it stops,
-they stop.
+they stop, whether it is closed, fails, or its consumer's task is cancelled.
 
 Read: https://docs.python.org/3/library/asyncio-task.html (waiting primitives) and
 https://docs.python.org/3/reference/expressions.html#asynchronous-generator-functions
@@ -74,6 +74,10 @@ async def merge(*sources: AsyncIterable[T]) -> AsyncIterator[T]:
     source is closed (``aclose()``) and nothing ``merge`` started (tasks) is left
     running. An exception in a source propagates to the consumer, as it is (not
     wrapped in an ``ExceptionGroup``), after the other sources have been closed.
+
+    The same holds when the consumer's task is cancelled while it waits for an item: the
+    pending reads are cancelled and have finished, and every source is closed, before
+    the cancellation propagates.
 
     Args:
         *sources: async iterables (in the suites, async generators).

@@ -42,5 +42,9 @@ async def process_all(items: list[T], handle: Callable[[T], Awaitable[R]], worke
     ``workers < 1`` raises ``ValueError``.
 
     (The suites check this behaviour, not the use of a queue.)
+
+    When the task awaiting it is cancelled (by its caller), it cancels every worker (and
+    the calls of ``handle`` they are running), waits until they have finished, and lets
+    the cancellation propagate: the caller's task ends *cancelled*.
     """
     raise NotImplementedError

@@ -7,7 +7,8 @@ streams and whose ``wait()`` and ``communicate()`` are awaitables, so the loop k
 running while the program does. ``exec`` passes each argument as it is, with no shell
 to split or expand it. Reading the pipes matters as much as waiting: a program that
 fills a pipe nobody reads stops until someone does. And a program you gave up on must
-be killed and then waited for (reaped), or it keeps running, or lingers as a zombie.
+be killed and then waited for (reaped), or it keeps running, or lingers as a zombie;
+that includes the programs still running when your caller cancels you.
 
 Read: https://docs.python.org/3/library/asyncio-subprocess.html
 """
@@ -38,6 +39,10 @@ async def run(
     (``SIGKILL``) and reaped (waited for, so that no process is left behind), and
     ``TimeoutError`` is raised. The loop is never blocked (no ``subprocess.run``).
 
+    When the task awaiting it is cancelled (by its caller), the program is killed and
+    reaped before the cancellation propagates: the caller's task ends *cancelled*, no
+    process left behind.
+
     Args:
         *argv: the program and its arguments, e.g. ``("cat",)`` or
             ``(sys.executable, "-c", "print(1)")``.
@@ -62,6 +67,10 @@ async def run_all(commands: list[list[str]], limit: int) -> list[int]:
     captured and discarded. At most ``limit`` programs run at once and, while there is
     work, as many as that: when one ends, the next command starts (not when a whole
     batch has ended).
+
+    When the task awaiting it is cancelled (by its caller), every program still running
+    is killed and reaped before the cancellation propagates: the caller's task ends
+    *cancelled*, no process left behind.
 
     Args:
         commands: the commands, each a list like ``["sleep", "1"]``.

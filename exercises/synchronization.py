@@ -68,5 +68,9 @@ async def bounded_map(fn: Callable[[T], Awaitable[R]], items: list[T], limit: in
     propagates, after the calls still running have been cancelled and have finished.
 
     ``limit < 1`` raises ``ValueError``.
+
+    When the task awaiting it is cancelled (by its caller), it cancels every call still
+    running, waits until they have finished, and lets the cancellation propagate: the
+    caller's task ends *cancelled*.
     """
     raise NotImplementedError

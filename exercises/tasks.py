@@ -12,6 +12,12 @@ should let the error propagate so that the task ends *cancelled*. Until it has
 finished, its cleanup has not run: wait for it. A task you start is yours to finish
 or cancel; never leave one running behind you.
 
+That holds when *you* are cancelled too (structured concurrency): if the task awaiting
+your function is cancelled while the work you started still runs, cancel that work,
+wait until it has finished, and only then let your own ``CancelledError`` go on
+(``async with asyncio.TaskGroup()`` does all of this for the tasks it holds). A
+function that re-raises at once leaves its work running, its cleanup not yet done.
+
 Read: https://docs.python.org/3/library/asyncio-task.html
 """
 
@@ -34,6 +40,10 @@ async def cancel_after(aw: Awaitable[object], delay: float) -> bool:
     - If ``aw`` raises before ``delay``: that exception propagates at that moment.
 
     Seconds are event-loop seconds; never block the loop.
+
+    When the task awaiting it is cancelled (by its caller), it cancels the task it
+    started, waits until that task has finished (its cleanup has run), and lets the
+    cancellation propagate: the caller's task ends *cancelled*.
     """
     raise NotImplementedError
 
@@ -59,5 +69,9 @@ async def first_completed(factories: list[Callable[[], Awaitable[T]]]) -> T:
     been cancelled and has finished (its cleanup has run): nothing is left running.
 
     Raises ``ValueError`` (with a message) if ``factories`` is empty.
+
+    When the task awaiting it is cancelled (by its caller), it cancels every task it
+    started, waits until they have finished, and lets the cancellation propagate: the
+    caller's task ends *cancelled*.
     """
     raise NotImplementedError

@@ -36,6 +36,10 @@ async def with_timeout(aw: Awaitable[T], timeout: float, default: T) -> T:  # no
     Any exception `aw` raises before the deadline, its own `TimeoutError` included,
     propagates unchanged: only the expiry of `timeout` gives `default`. It never waits
     longer than needed: a fast `aw` returns at once.
+
+    When the task awaiting it is cancelled (by its caller), `aw` is cancelled and has
+    finished (its cleanup has run) before the cancellation propagates: the caller's task
+    ends *cancelled*.
     """
     raise NotImplementedError
 
@@ -56,5 +60,9 @@ async def retry(
       follows, wait `backoff * 2 ** i` seconds (without blocking the loop).
     - When every attempt fails, raise the last attempt's exception.
     - `attempts < 1` raises `ValueError` (with a message).
+
+    When the task awaiting it is cancelled (by its caller), the attempt in progress (or
+    the backoff) is cancelled and has finished before the cancellation propagates: the
+    caller's task ends *cancelled*, with no further attempt.
     """
     raise NotImplementedError

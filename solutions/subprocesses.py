@@ -46,7 +46,15 @@ async def run_all(commands: list[list[str]], limit: int) -> list[int]:
     async def run_one(argv: list[str]) -> int:
         async with slots:
             process = await asyncio.create_subprocess_exec(*argv, stdin=DEVNULL, stdout=PIPE, stderr=PIPE)
-            await process.communicate()  # read (and drop) the output, wait for the exit
+            try:
+                await process.communicate()  # read (and drop) the output, wait for the exit
+            finally:
+                if process.returncode is None:
+                    # Cancelled (by our caller, or by the group when another failed):
+                    # kill the program and reap it, as run() does on its timeout.
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    await process.wait()
             return process.returncode
 
     async with asyncio.TaskGroup() as group:

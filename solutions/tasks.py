@@ -16,7 +16,10 @@ async def cancel_after(aw: Awaitable[object], delay: float) -> bool:
         # timeout nor raises the task's exception, so we stay in control.
         done, _ = await asyncio.wait({task}, timeout=delay)
     except asyncio.CancelledError:
-        task.cancel()  # we are being cancelled ourselves: don't leave the work running
+        # We are being cancelled ourselves: cancel the work too, and wait until its
+        # cleanup has finished before letting our own cancellation go on.
+        task.cancel()
+        await asyncio.wait({task})
         raise
     if task in done:
         task.result()  # re-raises the exception of `aw`, if it failed

@@ -35,7 +35,7 @@ def test_json_report_has_the_documented_shape(submission) -> None:
     missing = by_slug["coroutines"]
     assert missing["status"] == "missing" and missing["score"] == 0
     assert "coroutines.py was not found" in missing["tests"][0]["message"]
-    assert report["score"] == 10 and report["max_score"] == 135
+    assert report["score"] == 10 and report["max_score"] == 157
 
 
 def test_table_is_the_default_format(submission) -> None:

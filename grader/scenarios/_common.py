@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Generic, TypeVar, overload
 
 import looptime
 from blockbuster.blockbuster import BlockingError
@@ -104,3 +104,71 @@ def failure_of(exc: BaseException, runs: list[Script]) -> Failed:
     return Failed(raised=exc, same_exception=any(exc is r for r in raised_by_calls),
                   is_group=is_group,
                   group_holds_it=any(e is r for e in inside for r in raised_by_calls))
+
+
+T = TypeVar("T")
+
+
+class CallerEnd(Result, Generic[T]):
+    """How the caller's task ended, cancelled once by :func:`cancelled_by_caller` (the
+    convention "Cancelled by its caller"); read by ``grader._cancelled``."""
+
+    ended_early: bool  # it had ended (returned or raised) before the caller cancelled it
+    finished: bool  # it had ended by ``grace`` seconds after the cancellation
+    cancelled: bool  # it ended cancelled, as the convention asks
+    raised: Any  # the exception it ended with (None: none)
+    returned: Any  # what it returned, when it ended neither cancelled nor raising
+    ended_at: float | None  # loop seconds from its start to its end (None: it never ended)
+    at_end: T | None  # what ``on_end()`` returned the moment it ended (None: not given)
+
+
+@overload
+async def cancelled_by_caller(start: Callable[[], Awaitable[Any]], cancel_at: float,
+                              grace: float) -> CallerEnd[None]: ...
+
+
+@overload
+async def cancelled_by_caller(start: Callable[[], Awaitable[Any]], cancel_at: float,
+                              grace: float, on_end: Callable[[], T]) -> CallerEnd[T]: ...
+
+
+async def cancelled_by_caller(start: Callable[[], Awaitable[Any]], cancel_at: float,
+                              grace: float, on_end: Callable[[], Any] | None = None
+                              ) -> CallerEnd[Any]:
+    """The convention "Cancelled by its caller": run ``start()`` as the caller's task,
+    cancel that task once, ``cancel_at`` seconds later, and wait at most ``grace`` seconds
+    more for it to end. ``ended_at`` is when the task ended (seconds after it started),
+    taken by a done-callback, so that what the work had done by then can be compared with
+    it; ``on_end()``, if given, is called there too, its result kept as ``at_end``."""
+    t0 = now()
+    task = asyncio.ensure_future(start())
+    ended: list[float] = []
+    at_end: list[Any] = []
+
+    def note_end(_: object) -> None:
+        ended.append(round(now() - t0, 6))
+        if on_end is not None:
+            at_end.append(on_end())
+
+    task.add_done_callback(note_end)
+    await asyncio.wait({task}, timeout=cancel_at)
+    ended_early, finished = task.done(), True
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace)  # bounded: it may swallow its cancellation
+        finished = task.done()
+    raised: BaseException | None = None
+    returned: Any = None
+    if task.done() and not task.cancelled():
+        raised = task.exception()
+        if raised is not None and passes_through(raised):
+            raise raised  # e.g. a stub's NotImplementedError: the harness words it
+        returned = task.result() if raised is None else None
+    out: CallerEnd[Any] = CallerEnd(
+        ended_early=ended_early, finished=finished, cancelled=task.cancelled(), raised=raised,
+        returned=returned, ended_at=ended[0] if ended else None,
+        at_end=at_end[0] if at_end else None)
+    if not task.done():  # it swallowed the cancellation: stop it for good, quietly
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace)
+    return out

@@ -12,6 +12,8 @@ from typing import Any
 
 from grader._child.kit import Result, now, scenario
 
+from ._common import CallerEnd, cancelled_by_caller
+
 # Bounds (virtual seconds) on every wait a scenario adds: only a mistake reaches them.
 PATIENCE = 600.0
 
@@ -328,3 +330,46 @@ async def merge_error(mod: Any, sources: list[dict[str, Any]]) -> MergeError:
         returned=received, raised=caught, at_raise=at_raise, hung=bound.hung,
         same_exception=caught is not None and any(caught is b for b in broken),
         sources=_merge_report(srcs))
+
+
+# -- cancelled by the caller (the convention) ----------------------------------------------
+
+class AtEnd(Result):
+    """The moment the consumer's task ended."""
+
+    closed: list[bool]  # per source: its `finally` had finished
+    others_running: list[str]  # tasks still running (the scenario's own left out)
+
+
+class MergeCancelled(Result):
+    caller: CallerEnd[AtEnd]  # how the consumer's task, cancelled once, ended
+    received: list[Any]  # the items it had received
+    sources: list[SourceReport]  # at the end of the scenario
+
+
+@scenario("virtual")
+async def merge_cancelled(mod: Any, sources: list[dict[str, Any]], cancel_at: float,
+                          grace: float = 60.0) -> MergeCancelled:
+    """A task consumes ``merge(*sources)`` with ``async for``; its caller cancels it at
+    ``cancel_at`` (while it waits for an item). What was still open or running when the
+    consumer's task ended."""
+    t0 = now()
+    srcs = [Source(spec, t0) for spec in sources]
+    merged = mod.merge(*(s.gen() for s in srcs))
+    received: list[Any] = []
+
+    async def consume() -> None:
+        async for item in merged:
+            received.append(item)
+
+    me = asyncio.current_task()
+
+    def at_end() -> AtEnd:  # a done-callback: no current task; leave ours out
+        running = [getattr(t.get_coro(), "__qualname__", None) or repr(t.get_coro())
+                   for t in asyncio.all_tasks() if t is not me and not t.done()]
+        return AtEnd(closed=[s.closed is not None for s in srcs], others_running=running)
+
+    caller = await cancelled_by_caller(consume, cancel_at, grace, on_end=at_end)
+    if not caller.finished or not caller.cancelled:
+        await _close_quietly(merged)
+    return MergeCancelled(caller=caller, received=received, sources=_merge_report(srcs))

@@ -75,6 +75,20 @@ class Debounced(Result):
     spawned: Spawn
 
 
+class Reading(Result):
+    """deb.pending, read at a moment described in words."""
+
+    when: str  # e.g. "once the callback had returned"
+    after_cancel: bool  # read right after cancel()
+    pending: bool | None  # deb.pending, when it was a bool
+    other_type: str = ""  # its type, when it was not
+
+
+class Retriggered(Result):
+    calls: list[Call]
+    pending: list[Reading]
+
+
 class LoopTimers(Result):
     spawned: dict[str, Spawn]  # by the call that started them
     greeting: list[Stamp]
@@ -280,3 +294,39 @@ async def uses_loop_timers(mod: Any) -> LoopTimers:
     await asyncio.sleep(5.0)
     return LoopTimers(spawned=spawned, greeting=greeting.times, sequence=sequence.times,
                       calls=calls)
+
+
+@scenario("virtual")
+async def debouncer_retrigger(mod: Any, delay: float, cancel_at: float | None,
+                              until: float) -> Retriggered:
+    """``Debouncer(delay, callback)`` triggered with ("first",) at 0 s; its callback, on its
+    first call, triggers it again with ("again",) and reads ``pending`` right after. Then
+    ``cancel()`` at ``cancel_at`` (if given); ``pending`` is read after the callback
+    returned and after the cancel."""
+    loop, t0 = _clock()
+    calls: list[Call] = []
+    seen: list[Reading] = []
+    deb: Any = None
+
+    def probe(when: str, after_cancel: bool = False) -> None:
+        value = deb.pending
+        seen.append(Reading(when=when, after_cancel=after_cancel, pending=value)
+                    if type(value) is bool else
+                    Reading(when=when, after_cancel=after_cancel, pending=None,
+                            other_type=type(value).__name__))
+
+    def callback(*args: Any) -> None:
+        calls.append(Call(at=round(loop.time() - t0, 6), args=list(args)))
+        if len(calls) == 1:
+            deb.trigger("again")
+            probe("inside the callback, right after trigger('again')")
+            loop.call_soon(probe, "once the callback had returned")
+
+    deb = mod.Debouncer(delay, callback)
+    deb.trigger("first")
+    if cancel_at is not None:
+        await _sleep_until(loop, t0, cancel_at)
+        deb.cancel()
+        probe(f"after cancel() at {cancel_at:g} s", after_cancel=True)
+    await _sleep_until(loop, t0, until)
+    return Retriggered(calls=calls, pending=seen)

@@ -12,7 +12,8 @@ from typing import Any
 
 from grader._child.kit import Result, Tracker, now, scenario
 
-from ._common import Failed, RunReport, Script, failure_of, passes_through
+from ._common import CallerEnd, Failed, RunReport, Script, cancelled_by_caller, failure_of, passes_through
+from .tasks import Work, WorkReport
 
 HANG_AFTER = 1000.0  # loop seconds; every scripted call is done within 20
 
@@ -72,3 +73,25 @@ async def process_all(mod: Any, scripts: list[dict[str, Any]], workers: int) -> 
         tasks_running_handle=len({id(t) for t in tasks.values() if t is not None}),
         most_at_once=calls.most, calls=len(calls.calls), tasks_left=len(left),
         tasks_left_cancelling=sum(1 for t in left if t.cancelling() > 0))
+
+
+class ProcessAllCancelled(Result):
+    caller: CallerEnd[None]  # how the task running process_all ended
+    works: list[WorkReport]  # every call of handle, as it stood at the end of the scenario
+
+
+@scenario("virtual")
+async def process_all_cancelled(mod: Any, works: list[dict[str, Any]], workers: int,
+                                cancel_at: float, grace: float = 60.0) -> ProcessAllCancelled:
+    """``process_all([0, 1, ...], handle, workers)``, ``handle(i)`` playing ``works[i]``
+    (see ``tasks.Work``: ``cleanup`` seconds of cleanup when cancelled), in a task that its
+    caller cancels at ``cancel_at``."""
+    jobs = [Work(spec, i) for i, spec in enumerate(works)]
+
+    async def handle(item: int) -> Any:
+        return await jobs[item].run()
+
+    t0 = now()
+    caller = await cancelled_by_caller(
+        lambda: mod.process_all(list(range(len(jobs))), handle, workers), cancel_at, grace)
+    return ProcessAllCancelled(caller=caller, works=[job.report(t0) for job in jobs])

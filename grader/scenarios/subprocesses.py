@@ -28,6 +28,8 @@ import psutil
 
 from grader._child.kit import Result, scenario
 
+from ._common import CallerEnd, cancelled_by_caller
+
 PY = [sys.executable, "-I", "-S", "-c"]
 PATIENCE = 2.5  # real seconds for run_all to end, far more than a correct one needs
 GRACE = 1.5  # real seconds after its timeout by which run must have returned or raised
@@ -443,3 +445,51 @@ async def run_all_refused(mod: Any, limit: int) -> Refused:
         async with asyncio.timeout(PATIENCE):
             returned = await mod.run_all(commands, limit)
     return Refused(returned=returned, started=len(watch.transports))
+
+
+# -- cancelled by the caller (the convention), and run_all's stdin -----------------------
+
+class RanCancelled(Result):
+    caller: CallerEnd[list[int | None]]  # at_end: its processes' return codes as it ended
+    started: int  # processes started
+    left: list[Child]  # child processes, alive or zombie, once the caller's task had ended
+    cleanup: Cleanup
+
+
+@scenario("real")
+async def run_cancelled(mod: Any, cancel_at: float) -> RanCancelled:
+    """``run(<sleep 30 s>, timeout=60)`` in a task that its caller cancels after
+    ``cancel_at`` real seconds; the return codes of its processes when the task ended."""
+    async with Watch() as watch:
+        caller = await cancelled_by_caller(
+            lambda: mod.run(*_program("sleep"), input=None, timeout=60.0), cancel_at, PATIENCE,
+            on_end=watch.returncodes)
+        left = await asyncio.to_thread(_children)
+    return RanCancelled(caller=caller, started=len(watch.transports), left=left,
+                        cleanup=watch.cleanup)
+
+
+@scenario("real")
+async def run_all_cancelled(mod: Any, count: int, limit: int, cancel_at: float) -> RanCancelled:
+    """``run_all(<count x sleep 30 s>, limit)`` in a task that its caller cancels after
+    ``cancel_at`` real seconds; the return codes of its processes when the task ended."""
+    async with Watch() as watch:
+        caller = await cancelled_by_caller(
+            lambda: mod.run_all([_program("sleep") for _ in range(count)], limit), cancel_at,
+            PATIENCE, on_end=watch.returncodes)
+        left = await asyncio.to_thread(_children)
+    return RanCancelled(caller=caller, started=len(watch.transports), left=left,
+                        cleanup=watch.cleanup)
+
+
+@scenario("real")
+async def run_all_stdin(mod: Any, count: int, limit: int) -> RanAllCodes:
+    """``run_all(<count x cat>, limit)`` while this process's stdin is a pipe that never
+    ends: a ``cat`` that inherits it never ends either."""
+    commands = [_program("cat") for _ in range(count)]
+    async with Watch() as watch:
+        with _stdin_that_never_ends(True):
+            task = asyncio.create_task(mod.run_all(commands, limit))
+            returned, hung = await _finish(task)
+    return RanAllCodes(returned=returned, hung=hung, started=len(watch.transports),
+                       cleanup=watch.cleanup)

@@ -17,7 +17,8 @@ import looptime
 
 from grader._child.kit import Result, Tracker, now, scenario
 
-from ._common import Failed, RunReport, Script, failure_of, passes_through
+from ._common import CallerEnd, Failed, RunReport, Script, cancelled_by_caller, failure_of, passes_through
+from .tasks import Work, WorkReport
 
 T = TypeVar("T")
 
@@ -219,3 +220,25 @@ async def bounded_map(mod: Any, scripts: list[dict[str, Any]], limit: int) -> Bo
     return BoundedMap(returned=returned, failed=failed, hung=hung, at=at,
                       runs=[run.report(t0) for run in runs], cancel_requested=cancel_requested,
                       most_at_once=calls.most, calls=len(calls.calls))
+
+
+class BoundedMapCancelled(Result):
+    caller: CallerEnd[None]  # how the task running bounded_map ended
+    works: list[WorkReport]  # every call of fn, as it stood at the end of the scenario
+
+
+@scenario("virtual")
+async def bounded_map_cancelled(mod: Any, works: list[dict[str, Any]], limit: int,
+                                cancel_at: float, grace: float = 60.0) -> BoundedMapCancelled:
+    """``bounded_map(fn, [0, 1, ...], limit)``, ``fn(i)`` playing ``works[i]`` (see
+    ``tasks.Work``: ``cleanup`` seconds of cleanup when cancelled), in a task that its
+    caller cancels at ``cancel_at``."""
+    jobs = [Work(spec, i) for i, spec in enumerate(works)]
+
+    async def fn(item: int) -> Any:
+        return await jobs[item].run()
+
+    t0 = now()
+    caller = await cancelled_by_caller(
+        lambda: mod.bounded_map(fn, list(range(len(jobs))), limit), cancel_at, grace)
+    return BoundedMapCancelled(caller=caller, works=[job.report(t0) for job in jobs])

@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from grader._child.kit import Result, now, scenario
 
-from ._common import RAISABLE
+from ._common import RAISABLE, CallerEnd, cancelled_by_caller
 
 
 class WorkReport(Result):
@@ -175,3 +175,37 @@ async def first_completed(mod: Any, works: list[dict[str, Any]]) -> Race:
     # Taken the moment first_completed returned: were the others finished by then?
     return Race(returned=returned, returned_at=round(now() - t0, 6),
                 works=[job.report(t0) for job in jobs])
+
+
+# -- cancelled by the caller (the convention) --------------------------------------------
+
+class CancelAfterCancelled(Result):
+    caller: CallerEnd[None]  # how the caller's task, cancelled once, ended
+    work: WorkReport  # as it was at the end of the scenario
+
+
+class FirstCompletedCancelled(Result):
+    caller: CallerEnd[None]  # how the caller's task, cancelled once, ended
+    works: list[WorkReport]  # as they were at the end of the scenario
+
+
+@scenario("virtual")
+async def cancel_after_cancelled(mod: Any, work: dict[str, Any], delay: float,
+                                 cancel_at: float, grace: float = 60.0) -> CancelAfterCancelled:
+    """``cancel_after(<work>, delay)`` in a task that its caller cancels at ``cancel_at``."""
+    job = Work(work)
+    t0 = now()
+    caller = await cancelled_by_caller(lambda: mod.cancel_after(job.run(), delay), cancel_at,
+                                       grace)
+    return CancelAfterCancelled(caller=caller, work=job.report(t0))
+
+
+@scenario("virtual")
+async def first_completed_cancelled(mod: Any, works: list[dict[str, Any]], cancel_at: float,
+                                    grace: float = 60.0) -> FirstCompletedCancelled:
+    """``first_completed(<works>)`` in a task that its caller cancels at ``cancel_at``."""
+    jobs = [Work(spec, i) for i, spec in enumerate(works)]
+    t0 = now()
+    caller = await cancelled_by_caller(lambda: mod.first_completed([job.run for job in jobs]),
+                                       cancel_at, grace)
+    return FirstCompletedCancelled(caller=caller, works=[job.report(t0) for job in jobs])

@@ -16,7 +16,7 @@ from typing import Any
 from grader._child.instruments import RecordingBlockingError
 from grader._child.kit import Result, scenario
 
-from ._common import RAISABLE
+from ._common import RAISABLE, CallerEnd, cancelled_by_caller
 
 
 class WorkReport(Result):
@@ -183,3 +183,27 @@ async def retry_cancelled(mod: Any, plan: list[dict[str, Any]], attempts: int,
         else:
             outcome.ended_as, outcome.returned = "returned", task.result()
     return outcome
+
+
+class WithTimeoutCancelled(Result):
+    """with_timeout run as a task that its caller cancelled (``_common.cancelled_by_caller``)."""
+
+    caller: CallerEnd[None]  # how the caller's task, cancelled once, ended
+    work: WorkReport  # at the end of the scenario
+
+
+@scenario("virtual")
+async def with_timeout_cancelled(mod: Any, work: dict[str, Any], time_limit: float,
+                                 cancel_at: float, grace: float = 60.0) -> WithTimeoutCancelled:
+    """``with_timeout(<work>, time_limit, None)`` in a task that its caller cancels at
+    ``cancel_at`` (the convention "Cancelled by its caller")."""
+    loop = asyncio.get_running_loop()
+    job = Work(work, loop, loop.time())
+    coro = job.run()
+    try:
+        caller = await cancelled_by_caller(lambda: mod.with_timeout(coro, time_limit, None),
+                                           cancel_at, grace)
+    finally:
+        if job.started is None:
+            coro.close()
+    return WithTimeoutCancelled(caller=caller, work=job.report())

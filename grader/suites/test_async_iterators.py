@@ -3,6 +3,7 @@ record, on the virtual clock, each item they yield and whether their ``finally``
 (and finished), and the scenarios note which tasks were still running at the moments the
 contract names (``take`` returning, ``merge`` closed, an error reaching the consumer)."""
 
+from grader._cancelled import expect_ends_cancelled
 from grader._plugin import Student
 from grader.scenarios import async_iterators as sc
 from grader.testing import TOLERANCE, Raised, Reason, case, expect_equal, fail, show
@@ -284,4 +285,126 @@ def test_merge_raises_a_source_error_after_closing_the_others(student: Student):
              "source.aclose()`) before the error leaves merge.", Reason.LEAK)
     _expect_nothing_running(obs, f"When the ValueError of {obs.call} reached the consumer",
                             at_raise.others_running)
+    obs.expect_clean()
+
+
+# -- cancelled by the caller (the convention) ----------------------------------------------
+
+@case(points=1)
+def test_merge_closes_every_source_when_the_consumers_task_is_cancelled(student: Student):
+    sources = [_src("a", 1.0, None, cleanup=0.5), _src("b", 3.0, None, cleanup=0.25)]
+    obs = student.run(sc.merge_cancelled, sources=sources, cancel_at=2.5,
+                      call=f"`async for` over {_merge_call(sources)} in a task cancelled "
+                           "after 2.5 s")
+    v = expect_ends_cancelled(obs)
+    expect_equal(v.received, ["a0", "a1"], obs.call, "The items that arrived before the "
+                 "cancellation reach the consumer.")
+    at_end = v.caller.at_end
+    if at_end is None:  # the task ended: expect_ends_cancelled checked it
+        fail(f"{obs.call}: the consumer's task never ended.", Reason.HANG, obs=obs)
+    for src, closed in zip(v.sources, at_end.closed, strict=True):
+        if not closed:
+            fail(f"When the consumer's task ended (cancelled) in {obs.call}, source "
+                 f"{src.name} was not closed (its `finally` had not finished). A "
+                 "cancellation reaches merge at its `await`: in a `finally` around it, "
+                 "cancel and await the pending reads, then `await source.aclose()` for every "
+                 "source.", Reason.LEAK)
+    _expect_nothing_running(obs, f"When the consumer's task ended (cancelled) in {obs.call}",
+                            at_end.others_running)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_take_one_stops_at_once_without_reading_further(student: Student):
+    for source, n, expected in ((_src("e", 1.0, 1, raise_after=5.0), 1, ["e0"]),
+                                (_src("f", 0.5, 3, raise_after=5.0), 3, ["f0", "f1", "f2"])):
+        obs = _run_take(student, source, n)
+        obs.expect_no_error(f"take must not ask for item {n + 1}: after {n} item(s) the "
+                            "source waits, then fails. Stop as soon as you have n items.")
+        _not_hung(obs, "take must stop reading after n items.")
+        expect_equal(obs.returned(), expected, obs.call, f"The first {n} item(s).")
+        if obs.value.read_by_take != n or obs.value.took != source["interval"] * n:
+            fail(f"{obs.call} read {obs.value.read_by_take} item(s) and returned after "
+                 f"{obs.value.took:g} s; expected {n} item(s), returned at "
+                 f"{source['interval'] * n:g} s, when item {n} arrived: check the count "
+                 "right after appending, before asking for another item.")
+        _expect_closed(obs)
+        obs.expect_clean()
+
+
+@case(points=1)
+def test_merge_closes_at_once_even_between_items(student: Student):
+    slow = [_src("a", 1.0, None), _src("s", 500.0, None, cleanup=0.5)]
+    obs = student.run(sc.merge_close_early, sources=slow, n=2,
+                      call=f"{_merge_call(slow)}, closed with aclose() after 2 items")
+    _not_hung(obs, "Closing the merge must not wait for a source's next item: cancel the "
+              "reads still in flight, then close the sources.")
+    expect_equal(obs.returned(), ["a0", "a1"], obs.call)
+    at_close = obs.value.at_close
+    if at_close is None:
+        fail(f"{obs.call}: aclose() never returned. Closing the merge must not wait for "
+             "sources that never end.", Reason.HANG, obs=obs)
+    took = at_close.close_took
+    if took > 0.5 + TOLERANCE:
+        fail(f"{obs.call}: aclose() took {took:g} s; expected 0.5 s, the cleanup of source s. "
+             "Cancel the reads still in flight (`future.cancel()`) before waiting for them: "
+             "waiting without cancelling waits for the sources' next items.",
+             Reason.TIMING, obs=obs)
+    together = [_src("a", 1.0, None, cleanup=0.5), _src("b", 1.0, None, cleanup=0.25)]
+    obs = student.run(sc.merge_close_early, sources=together, n=1,
+                      call=f"{_merge_call(together)}, closed with aclose() after the first "
+                           "item")
+    _not_hung(obs, "Closing the merge must not wait for sources that never end.")
+    got = obs.returned()
+    if got not in (["a0"], ["b0"]):
+        fail(f"{obs.call} yielded {show(got)}; expected one item, a0 or b0 (both arrive at "
+             "1 s).")
+    at_close = obs.value.at_close
+    if at_close is None:
+        fail(f"{obs.call}: aclose() never returned. Closing the merge must not wait for "
+             "sources that never end.", Reason.HANG, obs=obs)
+    for src, closed in zip(obs.value.sources, at_close.closed, strict=True):
+        if not closed:
+            fail(f"When aclose() of {obs.call} returned, source {src.name} was not closed: "
+                 "both sources had an item ready at 1 s, one of them not yet handed over, so "
+                 "no read of it was left to cancel. Close every source itself (`await "
+                 "source.aclose()`), not only the reads in flight.", Reason.LEAK)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_merge_raises_a_source_error_at_once(student: Student):
+    sources = [_src("s", 500.0, None, cleanup=0.5), _src("x", 1.0, 0, raise_after=2.5)]
+    obs = student.run(sc.merge_error, sources=sources, call=_merge_call(sources))
+    _not_hung(obs, "Source x raised ValueError at 2.5 s, and the error never reached the "
+              "consumer.")
+    caught = obs.value.raised
+    if not isinstance(caught, Raised) or caught.type != "ValueError":
+        fail(f"{obs.call} raised {caught}; expected the source's own ValueError('source x "
+             "broke').")
+    at_raise = obs.value.at_raise
+    if at_raise is None:
+        fail(f"{obs.call}: the source's ValueError never reached the consumer.", Reason.HANG,
+             obs=obs)
+    at = at_raise.at
+    if at > 3.0 + TOLERANCE:
+        fail(f"The ValueError of {obs.call} reached the consumer at {at:g} s; expected at 3 s: "
+             "the error at 2.5 s, then the 0.5 s source s needs to close. Cancel the reads "
+             "still in flight before waiting for them, on an error as on a close: waiting "
+             "without cancelling waits for source s's next item, 500 s away.",
+             Reason.TIMING, obs=obs)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_merge_of_no_or_one_source(student: Student):
+    obs = student.run(sc.merge, sources=[], call="merge()")
+    _not_hung(obs, "With no sources, merge ends at once.")
+    expect_equal(obs.returned(), [], obs.call, "No sources, no items.")
+    if obs.value.ended_at != 0:
+        fail(f"{obs.call} ended after {obs.value.ended_at:g} s; expected at once.",
+             Reason.TIMING, obs=obs)
+    one = [_src("a", 0.5, 3)]
+    obs = student.run(sc.merge, sources=one, call=_merge_call(one))
+    _expect_merged(obs, ["a0", "a1", "a2"], [0.5, 1.0, 1.5], 1.5)
     obs.expect_clean()

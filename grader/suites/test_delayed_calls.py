@@ -261,3 +261,55 @@ def test_no_task_and_no_thread(student: Student):
                  "delayed call needs neither. " + TIMER)
     obs.expect_not_blocking()
     obs.expect_clean()
+
+
+# -- varied parameters and re-entrance --------------------------------------------------------
+
+
+@case(points=1)
+def test_sequence_follows_any_interval(student: Student):
+    for messages, interval in ((["a", "b", "c"], 0.75), (["x", "y"], 2.5), (["solo"], 0.3),
+                               ([], 1.0)):
+        obs = student.run(sc.schedule_sequence, messages=messages, interval=interval,
+                          until=len(messages) * interval + 2.0,
+                          call=f"schedule_sequence({messages!r}, {interval:g}, log)")
+        obs.expect_no_error()
+        _expect_handles(obs, len(messages))
+        times = _log(obs.value.times)
+        expected = [(round((i + 1) * interval, 6), m) for i, m in enumerate(messages)]
+        if not _same(times, expected):
+            fail(f"{obs.call}: the log received {_at(times)}; expected {_at(expected)}: "
+                 "message i is due (i + 1) * interval seconds after the call, whatever the "
+                 "interval.", _why(times, expected), obs=obs)
+        obs.expect_clean()
+
+
+@case(points=1)
+def test_debouncer_triggered_from_its_own_callback(student: Student):
+    obs = student.run(sc.debouncer_retrigger, delay=1.0, cancel_at=1.5, until=4.0,
+                      call="Debouncer(1.0, callback) triggered with ('first',) at 0 s, its "
+                           "callback triggering it again with ('again',), then cancel() at "
+                           "1.5 s")
+    obs.expect_no_error()
+    for reading in obs.value.pending:
+        want = not reading.after_cancel
+        if reading.pending is None:
+            fail(f"{obs.call}: pending was a {reading.other_type} object {reading.when}; "
+                 f"expected {want}. pending must be True or False.")
+        if reading.pending is not want:
+            fail(f"{obs.call}: pending was {reading.pending} {reading.when}; expected {want}. "
+                 "The callback scheduled a new call: forget the old handle *before* running "
+                 "the callback, not after (that would forget the new one).")
+    calls, expected = _made(obs.value.calls), [(1.0, ["first"])]
+    if not _same(calls, expected):
+        fail(f"{obs.call}: saw {_calls(calls)}; expected only callback('first',) at 1 s: the "
+             "call scheduled from inside the callback was cancelled at 1.5 s.",
+             _why(calls, expected), obs=obs)
+    obs = student.run(sc.debouncer_retrigger, delay=1.0, cancel_at=None, until=4.0,
+                      call="Debouncer(1.0, callback) triggered with ('first',) at 0 s, its "
+                           "callback triggering it again with ('again',)")
+    calls, expected = _made(obs.result().calls), [(1.0, ["first"]), (2.0, ["again"])]
+    if not _same(calls, expected):
+        fail(f"{obs.call}: saw {_calls(calls)}; expected callback('first',) at 1 s and "
+             "callback('again',) at 2 s.", _why(calls, expected), obs=obs)
+    obs.expect_clean()

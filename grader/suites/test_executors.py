@@ -208,3 +208,12 @@ def test_checksums_rejects_max_workers_below_one(student: Student):
         if not err.message.strip():
             fail(f"{obs.call} raised ValueError without a message; say what is wrong, e.g. "
                  "ValueError('max_workers must be at least 1').")
+
+
+@case(points=1)
+def test_checksums_of_no_or_one_chunk(student: Student):
+    for n, workers in ((0, 2), (1, 1), (1, 4)):
+        obs = _run(student, n, workers)
+        _expect_checksums(obs)
+        obs.expect_not_blocking()
+        obs.expect_clean()

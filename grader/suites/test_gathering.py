@@ -103,7 +103,7 @@ def test_settled_results_in_order(student: Student):
     _expect_settled(obs, obs.returned())
 
 
-@case(points=2)
+@case(points=1)
 def test_settled_failure_cancels_nothing(student: Student):
     obs = student.run(sc.gather_settled, scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")
@@ -118,4 +118,20 @@ def test_settled_failure_cancels_nothing(student: Student):
                  "exactly once.")
     obs.expect_elapsed(2.0, slow_hint="It should take as long as the slowest awaitable: are they "
                        "awaited one after another?", fast_hint="It must wait for every awaitable.")
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_settled_with_no_or_one_awaitable(student: Student):
+    obs = student.run(sc.gather_settled, scripts=[], call="gather_settled([])")
+    expect_equal(obs.returned(), [], obs.call, "No factories, no results.")
+    obs.expect_elapsed(0.0, slow_hint="There is nothing to wait for.", fast_hint="")
+    one = [{"delay": 0.5, "raise": "KeyError", "message": "alone"}]
+    obs = student.run(sc.gather_settled, scripts=one,
+                      call="gather_settled([KeyError after 0.5 s])")
+    got = obs.returned()
+    if type(got) is not list or len(got) != 1 or not isinstance(got[0], tuple) \
+            or got[0][0] != "error" or not obs.value.same_exception[:1] == [True]:
+        fail(f"{obs.call} returned {show(got)}; expected [('error', KeyError('alone'))], the "
+             "exception object itself.")
     obs.expect_clean()

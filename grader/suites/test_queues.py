@@ -2,9 +2,10 @@
 clock: results, how many calls run at once and in how many tasks, the outcome of every call
 when it returns or raises, and what it leaves behind."""
 
+from grader._cancelled import expect_ends_cancelled, expect_work_finished
 from grader._plugin import Student
 from grader.scenarios import queues as sc
-from grader.testing import Reason, case, expect_equal, fail, show
+from grader.testing import TOLERANCE, Reason, case, expect_equal, fail, show
 
 SLUG = "queues"
 
@@ -200,3 +201,24 @@ def test_no_items(student: Student):
     expect_equal(_returned(obs), [], obs.call)
     obs.expect_elapsed(0.0, slow_hint="With no items there is nothing to wait for.",
                        fast_hint="")
+
+
+@case(points=1)
+def test_cancelled_by_its_caller_waits_for_the_workers(student: Student):
+    works = [{"delay": 10.0, "value": i, "cleanup": 0.5} for i in range(5)]
+    obs = student.run(sc.process_all_cancelled, works=works, workers=2, cancel_at=1.0,
+                      call="process_all(5 items, handle taking 10 s (0.5 s of cleanup when "
+                           "cancelled), workers=2), its task cancelled after 1 s")
+    v = expect_ends_cancelled(obs)
+    expect_work_finished(obs, v.works, "the call of handle for item")
+    late = [w.index for w in v.works if w.started is not None and w.started > 1.0]
+    if late:
+        fail(f"{obs.call}: handle was called for items {late} after the cancellation; once "
+             "cancelled, the workers stop: start nothing new.")
+    ended_at = v.caller.ended_at
+    assert ended_at is not None  # it ended: expect_ends_cancelled checked it
+    if abs(ended_at - 1.5) > TOLERANCE:
+        fail(f"{obs.call}: its task ended {ended_at:g} s after the call; expected 1.5 s: "
+             "cancelled at 1 s, then the 0.5 s the running calls need to clean up.",
+             Reason.TIMING, obs=obs)
+    obs.expect_clean()

@@ -7,9 +7,10 @@ test, except that ``run`` must not give up before its timeout."""
 
 import json
 
+from grader._cancelled import expect_ends_cancelled
 from grader._plugin import Student
 from grader.scenarios import subprocesses as sc
-from grader.testing import Raised, Reason, case, expect_equal, fail, show
+from grader.testing import Observation, Raised, Reason, case, expect_equal, fail, show
 
 SLUG = "subprocesses"
 
@@ -272,3 +273,81 @@ def test_run_all_keeps_limit_commands_running_while_there_is_work(student: Stude
             fail(f"{obs.call} ran {obs.value.most} commands at once; expected at most "
                  f"{limit}.", Reason.TIMING, obs=obs)
         obs.expect_clean()
+
+
+@case(points=1)
+def test_run_all_gives_its_programs_an_empty_stdin(student: Student):
+    obs = student.run(sc.run_all_stdin, count=2, limit=2,
+                      call="run_all([['cat'], ['cat']], limit=2), our standard input being a "
+                           "pipe that stays open")
+    obs.expect_no_error()
+    if obs.value.hung:
+        fail(f"{obs.call} never returned: each `cat` read the standard input it inherited "
+             "from us, which never ends. Commands run as `run` does with no input: give them "
+             "`stdin=DEVNULL` (an empty, closed standard input).", Reason.HANG, obs=obs)
+    expect_equal(obs.returned(), [0, 0], obs.call)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_run_all_with_a_limit_of_one(student: Student):
+    obs = _held(student, 3, 1, settle_first=True)
+    obs.expect_no_error("limit=1 is valid (one command at a time): only a limit below 1 is "
+                        "refused.")
+    _expect_held_codes(obs, 3)
+    if obs.value.most != 1 or obs.value.shortfalls:
+        fail(f"{obs.call} ran at most {obs.value.most} command(s) at once; expected "
+             "exactly one at a time, the next as soon as one ends. limit=1 is valid: only a "
+             "limit below 1 is refused.", Reason.TIMING, obs=obs)
+    obs.expect_clean()
+
+
+def _expect_reaped_when_cancelled(obs: Observation[sc.RanCancelled], what: str) -> None:
+    v = expect_ends_cancelled(obs)
+    codes = v.caller.at_end or []
+    if v.started == 0:
+        fail(f"{obs.call}: no program had started when its task was cancelled; expected "
+             f"{what} to start at once.")
+    if any(code is None for code in codes):
+        fail(f"{obs.call}: when its task ended (cancelled), {codes.count(None)} of the "
+             f"programs it started had not been killed and reaped (return codes {codes}). "
+             "When cancelled, kill every program still running (`process.kill()`) and wait "
+             "for it (`await process.wait()`) before letting the CancelledError go on, e.g. "
+             "in a `finally:`.", Reason.LEAK)
+    if v.left:
+        fail(f"{obs.call}: after its task ended, a child process was left behind: pid "
+             f"{v.left[0].pid} ({v.left[0].status}).", Reason.LEAK)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_run_cancelled_by_its_caller_kills_and_reaps(student: Student):
+    obs = student.run(sc.run_cancelled, cancel_at=0.5,
+                      call=f"run({DESCRIBE['sleep']}, input=None, timeout=60), its task "
+                           "cancelled after 0.5 s")
+    _expect_reaped_when_cancelled(obs, "the program")
+
+
+@case(points=1)
+def test_run_all_cancelled_by_its_caller_kills_and_reaps(student: Student):
+    obs = student.run(sc.run_all_cancelled, count=3, limit=2, cancel_at=0.5,
+                      call=f"run_all(<3 x {DESCRIBE['sleep']}>, limit=2), its task cancelled "
+                           "after 0.5 s")
+    _expect_reaped_when_cancelled(obs, "two programs")
+
+
+@case(points=1)
+def test_run_all_with_no_or_one_command(student: Student):
+    obs = student.run(sc.run_all_codes, specs=[], limit=2, call="run_all([], limit=2)")
+    obs.expect_no_error()
+    if obs.value.hung:
+        fail(f"{obs.call} never returned: with no commands there is nothing to wait for.",
+             Reason.HANG, obs=obs)
+    expect_equal(obs.returned(), [], obs.call, "No commands, no return codes.")
+    obs = student.run(sc.run_all_codes, specs=[[0.1, 3]], limit=4,
+                      call="run_all([<exit 3 after 0.1 s>], limit=4)")
+    obs.expect_no_error()
+    if obs.value.hung:
+        fail(f"{obs.call} never returned.", Reason.HANG, obs=obs)
+    expect_equal(obs.returned(), [3], obs.call)
+    obs.expect_clean()

@@ -3,6 +3,7 @@ slowed down on the virtual clock where timing tells a shared lock from a private
 ``bounded_map`` is driven by scripted calls whose outcomes are recorded at the moment it
 returns or raises, and counted for how many run at once."""
 
+from grader._cancelled import expect_ends_cancelled, expect_work_finished
 from grader._plugin import Student
 from grader.scenarios import synchronization as sc
 from grader.testing import TOLERANCE, Raised, Reason, case, expect_equal, fail, show
@@ -128,7 +129,7 @@ def _raised(obs):
              "waiting.", Reason.HANG, obs=obs)
     if obs.value.failed is None:
         fail(f"{obs.call} returned {show(obs.value.returned)}; expected the KeyError that "
-             "fn raised for item 0 to propagate.")
+             "fn raised to propagate.")
     return obs.value.failed
 
 
@@ -261,3 +262,49 @@ def _raised_value_error(obs):
     if not exc.is_a("ValueError"):
         fail(f"{obs.call} raised {exc}; expected ValueError.")
     return exc
+
+
+FAILING_LATER = [{"delay": 10, "value": 0}, {"delay": 10, "value": 1},
+                 {"delay": 0.5, "raise": "KeyError", "message": "item 2 failed"},
+                 {"delay": 10, "value": 3}]
+FAILING_LATER_CALL = ("bounded_map(fn, 4 items, limit=3) where item 2 raises KeyError('item 2 "
+                      "failed') after 0.5 s and the others take 10 s")
+
+
+@case(points=1)
+def test_bounded_map_raises_fns_exception_from_any_item(student: Student):
+    obs = student.run(sc.bounded_map, scripts=FAILING_LATER, limit=3, call=FAILING_LATER_CALL)
+    if obs.error is not None and obs.error.is_a("CancelledError"):
+        fail(f"{obs.call} raised {obs.error}; expected KeyError('item 2 failed'). The calls "
+             "for items 0 and 1 were cancelled when item 2 failed: reading their results "
+             "raises CancelledError. Raise fn's own exception (e.g. `raise "
+             "group.exceptions[0]`), not the first result you read.")
+    failed = _raised(obs)
+    if not failed.same_exception:
+        fail(f"{obs.call} raised {failed.raised}; expected KeyError('item 2 failed'), the "
+             "exception fn raised, as it is, whichever item it came from.")
+    if obs.value.at != 0.5:
+        fail(f"{obs.call} raised after {obs.value.at:g} s; expected 0.5 s, when item 2 "
+             "failed.", Reason.TIMING, obs=obs)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_bounded_map_cancelled_by_its_caller_waits_for_the_calls(student: Student):
+    works = [{"delay": 10.0, "value": i, "cleanup": 0.5} for i in range(4)]
+    obs = student.run(sc.bounded_map_cancelled, works=works, limit=2, cancel_at=1.0,
+                      call="bounded_map(fn, 4 items taking 10 s (0.5 s of cleanup when "
+                           "cancelled), limit=2), its task cancelled after 1 s")
+    v = expect_ends_cancelled(obs)
+    expect_work_finished(obs, v.works, "the call for item")
+    late = [w.index for w in v.works if w.started is not None and w.started > 1.0]
+    if late:
+        fail(f"{obs.call}: the calls for items {late} started after the cancellation; once "
+             "cancelled, start nothing new.")
+    ended_at = v.caller.ended_at
+    assert ended_at is not None  # it ended: expect_ends_cancelled checked it
+    if abs(ended_at - 1.5) > TOLERANCE:
+        fail(f"{obs.call}: its task ended {ended_at:g} s after the call; expected 1.5 s: "
+             "cancelled at 1 s, then the 0.5 s the running calls need to clean up.",
+             Reason.TIMING, obs=obs)
+    obs.expect_clean()

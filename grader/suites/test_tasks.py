@@ -2,6 +2,7 @@
 and records, on the virtual clock, when it started, was cancelled, finished its cleanup
 and ended; the heartbeat's log time-stamps every entry."""
 
+from grader._cancelled import expect_ends_cancelled, expect_work_finished
 from grader._plugin import Student
 from grader.scenarios import tasks as sc
 from grader.testing import TOLERANCE, Reason, case, expect_equal, fail, show
@@ -317,3 +318,44 @@ def test_first_completed_rejects_an_empty_list(student: Student):
     if not err.message.strip():
         fail(f"{obs.call} raised ValueError without a message; say what is wrong, e.g. "
              "ValueError('factories is empty').")
+
+
+# -- cancelled by the caller (the convention) ----------------------------------------------
+
+@case(points=1)
+def test_cancel_after_cancelled_by_its_caller_waits_for_the_work(student: Student):
+    work = {"delay": 10.0, "value": "late", "cleanup": 0.5}
+    obs = student.run(sc.cancel_after_cancelled, work=work, delay=5.0, cancel_at=1.0,
+                      call=f"cancel_after({_work(work)}, 5), its task cancelled after 1 s")
+    v = expect_ends_cancelled(obs)
+    expect_work_finished(obs, [v.work], "the work")
+    ended_at = v.caller.ended_at
+    if ended_at is None or abs(ended_at - 1.5) > TOLERANCE:
+        fail(f"{obs.call}: its task ended {show(ended_at)} s after the call; "
+             "expected 1.5 s: cancelled at 1 s, then the 0.5 s the work needs to clean up.",
+             Reason.TIMING, obs=obs)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_first_completed_cancelled_by_its_caller_waits_for_the_tasks(student: Student):
+    works = [{"delay": 5.0, "value": "a", "cleanup": 0.5},
+             {"delay": 6.0, "value": "b", "cleanup": 0.25}]
+    obs = student.run(sc.first_completed_cancelled, works=works, cancel_at=1.0,
+                      call=f"first_completed([{', '.join(_work(w) for w in works)}]), its "
+                           "task cancelled after 1 s")
+    v = expect_ends_cancelled(obs)
+    expect_work_finished(obs, v.works, "work")
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_first_completed_with_one_factory(student: Student):
+    obs = _run_first(student, [{"delay": 0.5, "value": "only"}])
+    _expect_winner(obs, "only", 0.5, "It returns as soon as its one awaitable does.")
+    obs = _run_first(student, [{"delay": 0.5, "raise": "ValueError", "message": "alone"}])
+    err = obs.expect_raises("ValueError", "When the only one fails, its exception is the last "
+                            "failure: raise it.")
+    if "alone" not in err.message:
+        fail(f"{obs.call} raised {err}; expected ValueError('alone').")
+    obs.expect_clean()

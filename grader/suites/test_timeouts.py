@@ -2,6 +2,7 @@
 CancelledError, finished its cleanup and ended; the scenario notes what the student's
 function gave back and the work's state at that very moment."""
 
+from grader._cancelled import expect_ends_cancelled, expect_work_finished
 from grader._plugin import Student
 from grader.scenarios import timeouts as sc
 from grader.testing import TOLERANCE, Reason, case, fail, show
@@ -284,3 +285,67 @@ def test_retry_rejects_no_attempts(student: Student):
             fail(f"{obs.call} raised ValueError but called op {len(v.works)} time(s) first; "
                  "check the arguments before doing anything.")
         obs.expect_clean()
+
+
+@case(points=1)
+def test_retry_with_one_attempt(student: Student):
+    obs = student.run(sc.retry, plan=[{"delay": 0.5, "value": "ok"}], attempts=1, time_limit=1.0,
+                      backoff=1.0, call="retry(op returning 'ok' after 0.5 s, attempts=1, "
+                                        "timeout=1, backoff=1)")
+    _expect_return(obs, "ok", "One attempt is allowed: only attempts < 1 is refused.")
+    obs = student.run(sc.retry, plan=[FAIL_NOW, {"value": "too late"}], attempts=1,
+                      time_limit=1.0, backoff=1.0,
+                      call="retry(op failing with OSError('not yet'), attempts=1, timeout=1, "
+                           "backoff=1)")
+    obs.expect_no_error()
+    v = obs.value
+    if v.raised_by is None:  # it returned, or raised something not the attempt's own
+        fail(f"{obs.call} {_got(v)} ({_works_line(v.works)}); expected the OSError of its "
+             "one attempt, at once: with attempts=1 there is no retry and no backoff.")
+    if len(v.works) != 1 or not _close(v.at, 0.0):
+        fail(f"{obs.call} raised at {v.at:g} s ({_works_line(v.works)}); expected one "
+             "attempt and the OSError at once, with no backoff after the last attempt.",
+             Reason.TIMING, obs=obs)
+
+
+# -- cancelled by the caller (the convention) ----------------------------------------------
+
+@case(points=1)
+def test_with_timeout_cancelled_by_its_caller_waits_for_the_work(student: Student):
+    work = {"delay": 10.0, "value": "late", "cleanup": 0.5}
+    obs = student.run(sc.with_timeout_cancelled, work=work, time_limit=5.0, cancel_at=1.0,
+                      call="with_timeout(<work: 'late' after 10 s, 0.5 s of cleanup when "
+                           "cancelled>, 5, None), its task cancelled after 1 s")
+    v = expect_ends_cancelled(obs)
+    w = v.work
+    if w.saw_cancel is None:
+        fail(f"{obs.call}: the work never saw CancelledError (it was {w.outcome}); when the "
+             "caller cancels with_timeout, the work it waits for is cancelled too.")
+    expect_work_finished(obs, [w], "the work")
+    ended_at = v.caller.ended_at
+    if ended_at is None or abs(ended_at - 1.5) > TOLERANCE:
+        fail(f"{obs.call}: its task ended {show(ended_at)} s after the call; expected 1.5 s: "
+             "cancelled at 1 s, then the 0.5 s the work needs to clean up.",
+             Reason.TIMING, obs=obs)
+    obs.expect_clean()
+
+
+@case(points=1)
+def test_retry_cancelled_by_its_caller_waits_for_the_attempt(student: Student):
+    obs = student.run(sc.retry_cancelled, plan=[{"delay": 5.0, "value": "ok", "cleanup": 0.5}],
+                      attempts=3, time_limit=10.0, backoff=1.0, cancel_at=1.0,
+                      call="retry(op taking 5 s (0.5 s of cleanup when cancelled), attempts=3, "
+                           "timeout=10, backoff=1) run as a task, cancelled by its caller after "
+                           "1 s")
+    obs.expect_no_error()
+    v = obs.value
+    if v.ended_as != "cancelled":
+        fail(f"{obs.call}: its task did not end cancelled ({v.ended_as}; "
+             f"{_works_line(v.works)}). Let the CancelledError propagate.")
+    works = v.works
+    if len(works) != 1 or works[0].ended is None or v.ended is None \
+            or works[0].ended > v.ended + 1e-6 or not _close(v.ended, 1.5):
+        fail(f"{obs.call}: its task ended at {v.ended} s ({_works_line(works)}); expected "
+             "at 1.5 s, once the attempt in progress, cancelled at 1 s, had finished its 0.5 s "
+             "of cleanup, and with no further attempt.", Reason.TIMING, obs=obs)
+    obs.expect_clean()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from asyncio.subprocess import PIPE
+from asyncio.subprocess import DEVNULL, PIPE
 
 
 async def run(*argv: str, input: bytes | None = None, timeout: float) -> tuple[int, bytes, bytes]:
@@ -26,16 +26,23 @@ async def run(*argv: str, input: bytes | None = None, timeout: float) -> tuple[i
             stdout = group.create_task(process.stdout.read())
             stderr = group.create_task(process.stderr.read())
             returncode = group.create_task(process.wait())
-    except TimeoutError:
-        process.kill()
-        await process.wait()
+    except BaseException:  # timed out, or cancelled by our caller
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
         raise
     return returncode.result(), stdout.result(), stderr.result()
 
 
 async def exit_status(argv: list[str]) -> int:
-    process = await asyncio.create_subprocess_exec(*argv, stdin=PIPE, stdout=PIPE, stderr=PIPE)
-    await process.communicate()
+    # No input: an empty stdin (communicate() with no input leaves a PIPE open on 3.11).
+    process = await asyncio.create_subprocess_exec(*argv, stdin=DEVNULL, stdout=PIPE, stderr=PIPE)
+    try:
+        await process.communicate()
+    finally:
+        if process.returncode is None:  # cancelled: don't leave the program running
+            process.kill()
+            await process.wait()
     return process.returncode
 
 
@@ -45,11 +52,18 @@ async def run_all(commands: list[list[str]], limit: int) -> list[int]:
     codes: list[int] = [0] * len(commands)
     running: dict[asyncio.Task[int], int] = {}
     waiting = list(enumerate(commands))[::-1]
-    while waiting or running:
-        while waiting and len(running) < limit:
-            index, argv = waiting.pop()
-            running[asyncio.create_task(exit_status(argv))] = index
-        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            codes[running.pop(task)] = task.result()
+    try:
+        while waiting or running:
+            while waiting and len(running) < limit:
+                index, argv = waiting.pop()
+                running[asyncio.create_task(exit_status(argv))] = index
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                codes[running.pop(task)] = task.result()
+    finally:
+        # Left early (cancelled by our caller): stop what still runs, and wait for it.
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
     return codes

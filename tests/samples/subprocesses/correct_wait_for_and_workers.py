@@ -12,9 +12,10 @@ async def run(*argv: str, input: bytes | None = None, timeout: float) -> tuple[i
     )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(input), timeout)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
+    except BaseException:  # timed out, or cancelled by our caller
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
         raise
     return process.returncode, stdout, stderr
 
@@ -30,7 +31,12 @@ async def run_all(commands: list[list[str]], limit: int) -> list[int]:
         # as its previous one has ended.
         for index, argv in todo:
             process = await asyncio.create_subprocess_exec(*argv, stdin=DEVNULL, stdout=PIPE, stderr=PIPE)
-            await process.communicate()
+            try:
+                await process.communicate()
+            finally:
+                if process.returncode is None:  # cancelled: don't leave the program running
+                    process.kill()
+                    await process.wait()
             codes[index] = process.returncode
 
     async with asyncio.TaskGroup() as group:

@@ -23,7 +23,8 @@ async def cancel_after(aw: Awaitable[object], delay: float) -> bool:
     try:
         await asyncio.wait({task})  # returns once the task is done, cleanup included
     except asyncio.CancelledError:
-        task.cancel()
+        task.cancel()  # cancelled by our caller: stop the work, wait for its cleanup
+        await asyncio.wait({task})
         raise
     finally:
         handle.cancel()

@@ -23,7 +23,8 @@ async def cancel_after(aw: Awaitable[object], delay: float) -> bool:
         await asyncio.wait({task})
         return True
     except asyncio.CancelledError:
-        task.cancel()
+        task.cancel()  # cancelled by our caller: stop the work, wait for its cleanup
+        await asyncio.wait({task})
         raise
 
 

@@ -1,0 +1,73 @@
+"""WRONG: take checks the count before appending, so it asks the source for item n + 1.
+
+Violates: "returns the first `n` items": reading one more waits for an item nobody
+wants (for ever, if the source then waits) and raises the source's error if it then
+fails. A good grader says: stop as soon as you have n items.
+
+Fails: test_take_one_stops_at_once_without_reading_further
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def ticks(interval: float, count: int) -> AsyncIterator[int]:
+    for tick in range(count):
+        # Sleep before yielding: the first tick comes `interval` after iteration starts.
+        # The generator body only runs while someone is asking for the next item.
+        await asyncio.sleep(interval)
+        yield tick
+
+
+async def take(source: AsyncIterator[T], n: int) -> list[T]:
+    items: list[T] = []
+    # Breaking out of `async for` does not finish a generator: it stays suspended at
+    # its `yield` with its `finally` blocks still to run. aclosing() calls
+    # `await source.aclose()` on the way out, whatever happens, even for n <= 0.
+    async with contextlib.aclosing(source):
+        if n <= 0:
+            return items
+        async for item in source:
+            if len(items) == n:
+                break
+            items.append(item)
+    return items
+
+
+async def merge(*sources: AsyncIterable[T]) -> AsyncIterator[T]:
+    iterators = [aiter(source) for source in sources]
+    # One pending "next item" task per source still running; merge reads ahead by at
+    # most one item per source. (anext() returns an awaitable that is not a coroutine,
+    # so it needs ensure_future() rather than create_task().)
+    pending: dict[asyncio.Future[T], AsyncIterator[T]] = {
+        asyncio.ensure_future(anext(iterator)): iterator for iterator in iterators
+    }
+    try:
+        while pending:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                iterator = pending.pop(future)
+                try:
+                    item = future.result()  # a source's exception is raised here...
+                except StopAsyncIteration:
+                    continue  # ...and the end of a source only removes it.
+                pending[asyncio.ensure_future(anext(iterator))] = iterator
+                yield item
+    finally:
+        # Reached when every source has ended, when a source raised, and when the
+        # consumer closed us early (aclose() raises GeneratorExit at the `yield`).
+        # Cancel the reads still in flight and wait for them: a generator cannot be
+        # closed while a task is still running it.
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        # Then close every source, so that its `finally` blocks run now. (Closing one
+        # that has already finished does nothing.)
+        for iterator in iterators:
+            await iterator.aclose()
