@@ -9,6 +9,7 @@ so the hidden suites' source is not shown to students.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,11 @@ def _stuck_at(log: str) -> str:
     return ""
 
 
+# Hook (grader._streamgrade, for the nbgrader test cells): called with each test's final
+# outcome as soon as the test ends, in the grader process that ran it.
+on_test_finished: Callable[[TestOutcome], None] | None = None
+
+
 class GradingPlugin:
     def __init__(self, exercises: dict[str, Exercise], sandbox: Sandbox | None,
                  problems: dict[str, str]) -> None:
@@ -199,6 +205,11 @@ class GradingPlugin:
             outcome.message = (f"internal grader error in {report.when}: "
                                f"{type(exc).__name__}: {exc}"[:500])
         return report
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        outcome = self.outcomes.get(nodeid)
+        if on_test_finished is not None and outcome is not None:
+            on_test_finished(outcome)
 
 
 def suite_path(slug: str) -> Path:
