@@ -67,9 +67,11 @@ class CourseError(SubmissionError):
 def _body_range(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ast.stmt | None, list[ast.stmt]]:
     """The docstring statement (or None) and the rest of a function's body."""
     body = list(func.body)
-    doc = body[0] if body and isinstance(body[0], ast.Expr) and isinstance(
-        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) else None
-    return doc, body[1:] if doc else body
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+            and isinstance(first.value.value, str):
+        return first, body[1:]
+    return None, body
 
 
 def _is_todo(stmt: ast.stmt) -> bool:
@@ -97,7 +99,7 @@ def _key(node: ast.stmt) -> str:
 
 
 def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", [])
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
     return min([node.lineno, *(d.lineno for d in decorators)])
 
 
@@ -278,9 +280,9 @@ def suite_tests(checkout: Path, exercises: list[_manifest.Exercise]) -> dict[str
 def write_course(course: Path, *, checkout: Path = CHECKOUT, only: list[str] | None = None,
                  force: bool = False) -> list[Path]:
     """Write the course into ``course``; returns the notebooks written."""
-    for folder in ("exercises", "solutions"):
-        if not (checkout / folder).is_dir():
-            raise SubmissionError(f"no {folder}/ in {checkout}: run `aiograde nbgrader` from a "
+    for needed in ("exercises", "solutions"):
+        if not (checkout / needed).is_dir():
+            raise SubmissionError(f"no {needed}/ in {checkout}: run `aiograde nbgrader` from a "
                                   "checkout of the course (it needs the stubs and the solutions)")
     exercises = _manifest.load()
     if only:

@@ -124,7 +124,9 @@ def test_scores_recorded_by_nbgrader_are_our_grader_s(course: Path, tmp_path: Pa
 def test_export_has_each_student_s_score(course: Path) -> None:
     with open(course / "grades.csv", newline="") as f:
         rows = {(r["student_id"], r["assignment"]): float(r["raw_score"]) for r in csv.DictReader(f)}
-    assert rows == recorded(course)
+    scores = recorded(course)
+    assert {key: rows[key] for key in scores} == scores
+    assert all(rows[key] == 0 for key in set(rows) - set(scores))  # nothing submitted
 
 
 def test_student_cells_never_run_in_the_autograde_kernel(course: Path) -> None:
