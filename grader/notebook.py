@@ -38,7 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # How long one test cell waits for its test, in real seconds: well under nbgrader's
 # 30 s cell timeout. A test runs at most its exercise's time_limit (6 s by default)
@@ -83,6 +83,7 @@ class _Grading:
     error: str = ""
     folder: str = ""
     process: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def start(self) -> None:
@@ -90,14 +91,17 @@ class _Grading:
         Path(self.folder, f"{self.slug}.py").write_text(self.source, encoding="utf-8")
         # Its own session: the whole group is stopped with the kernel. Output is piped,
         # never inherited: ipykernel shows the kernel's fd 2 in the cell (nbgrader's zero).
+        # Its stderr goes to a file, not a pipe nobody reads while the grading runs.
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader._streamgrade", self.folder, self.slug],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log,
             start_new_session=True)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         assert self.process is not None and self.process.stdout is not None
+        assert self.log is not None
         for raw in self.process.stdout:
             try:
                 message = json.loads(raw)
@@ -106,8 +110,10 @@ class _Grading:
             with self.changed:
                 self._take(message)
                 self.changed.notify_all()
-        stderr = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
         code = self.process.wait()
+        self.log.seek(0)
+        stderr = self.log.read().decode(errors="replace")
+        self.log.close()
         with self.changed:
             if not self.done:
                 self.error = self.error or (f"the grader stopped (exit {code}) before it finished: "

@@ -149,6 +149,15 @@ def test_test_cells_write_nothing_to_stderr_and_never_time_out(course: Path) -> 
             assert any(k == "execute_result" for k, _ in kinds), (path, cell["source"])
 
 
+def test_validate_runs_the_students_code_and_the_visible_tests(course: Path) -> None:
+    """What a student gets from nbgrader's Validate: the answer cell runs as the module,
+    and the visible test cells grade it."""
+    right = nbgrader(course, "validate", "submitted/alice/gathering/gathering.ipynb")
+    assert "Success! Your notebook passes all the tests." in right.stdout
+    wrong = nbgrader(course, "validate", "submitted/bob/gathering/gathering.ipynb")
+    assert "VALIDATION FAILED" in wrong.stdout and "FAILED (0/" in wrong.stdout
+
+
 def test_release_holds_no_solution_and_no_hidden_test(course: Path) -> None:
     hidden = {t.name for ex in grade(ROOT / "exercises").exercises for t in ex.tests if t.hidden}
     for slug in SLUGS:
@@ -167,7 +176,7 @@ def test_feedback_holds_no_suite_source(course: Path) -> None:
     suite_lines = {line.strip() for p in (ROOT / "grader" / "suites").glob("test_*.py")
                    for line in p.read_text().splitlines() if "student.run(" in line}
     pages = list((course / "feedback").rglob("*"))
-    assert {p.suffix for p in pages if p.is_file()} == {".html"}
+    assert {p.name for p in pages if p.is_file() and p.suffix != ".html"} == {"timestamp.txt"}
     for page in (p for p in pages if p.is_file()):
         text = page.read_text()
         assert not [line for line in suite_lines if line in text], page
