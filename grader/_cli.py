@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     n = commands.add_parser("nbgrader", help="write the course as an nbgrader course")
     n.add_argument("course", metavar="COURSE_DIR", help="the nbgrader course folder to write")
     n.add_argument("--only", action="append", metavar="SLUG", help="only this exercise (repeatable)")
+    n.add_argument("--layout", choices=["exercise", "course"], default="exercise",
+                   help="one assignment per exercise (default), or one for the whole course")
     n.add_argument("--force", action="store_true", help="rewrite the notebooks and the config")
 
     z = commands.add_parser("gradescope", help="write a Gradescope autograder zip")
@@ -189,9 +191,10 @@ def _gradebook(args: argparse.Namespace) -> int:
 def _nbgrader(args: argparse.Namespace) -> int:
     from ._nbgrader import write_course
 
-    written = write_course(Path(args.course), only=args.only, force=args.force)
-    print(f"wrote {len(written)} assignments into {args.course}/source; next, from that folder: "
-          "nbgrader generate_assignment <exercise>")
+    written = write_course(Path(args.course), only=args.only, layout=args.layout,
+                           force=args.force)
+    print(f"wrote {len(written)} assignment(s) into {args.course}/source; next, from that "
+          f"folder: nbgrader generate_assignment {written[0].parent.name}")
     return 0
 
 

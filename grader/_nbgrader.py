@@ -1,6 +1,8 @@
 """``aiograde nbgrader COURSE_DIR``: the course as an nbgrader course.
 
-One assignment per exercise, named by its slug, holding one notebook ``<slug>.ipynb``:
+By default one assignment per exercise, named by its slug, holding one notebook
+``<slug>.ipynb`` (``--layout course``: one assignment ``aiograde`` whose one notebook
+holds every exercise in turn, after one setup cell):
 
 1. the lesson (the stub's docstring) and how to work, in a read-only Markdown cell;
 2. a read-only setup cell, ``%load_ext grader.notebook``;
@@ -231,27 +233,39 @@ def _lesson(ex: _manifest.Exercise, number: int, lesson: str, tests: list[SuiteT
     ])
 
 
-def notebook(ex: _manifest.Exercise, number: int, stub_text: str, solution_text: str,
-             tests: list[SuiteTest]) -> dict[str, Any]:
+def section(ex: _manifest.Exercise, number: int, stub_text: str, solution_text: str,
+            tests: list[SuiteTest], prefix: str = "") -> list[dict[str, Any]]:
+    """One exercise's cells: lesson, answer, one test cell per test. ``prefix`` keeps the
+    cell names unique when several exercises share a notebook."""
     lesson = ast.get_docstring(ast.parse(stub_text)) or ex.title
     cells = [
-        _cell("markdown", _lesson(ex, number, lesson, tests), "lesson", {"locked": True}),
-        _cell("code", SETUP, "setup", {"locked": True}),
+        _cell("markdown", _lesson(ex, number, lesson, tests), f"{prefix}lesson", {"locked": True}),
         _cell("code", f"%%aiograde {ex.slug}\n" + answer_source(stub_text, solution_text, ex.slug),
-              "answer", {"solution": True}),
-        _cell("markdown", "## Tests", "tests", {"locked": True}),
+              f"{prefix}answer", {"solution": True}),
+        _cell("markdown", f"## Tests of {ex.slug}", f"{prefix}tests", {"locked": True}),
     ]
     hidden = 0
     for test in tests:
         line = f"%aiograde {ex.slug} {test.name}"
-        cell_id = test.name
+        cell_id = f"{prefix}{test.name}"
         if test.hidden:  # not even its name in the release
             hidden += 1
-            cell_id = f"hidden_test_{hidden}"
+            cell_id = f"{prefix}hidden_test_{hidden}"
             line = (f"# A hidden test ({test.points} point{'s' * (test.points != 1)}): it runs "
                     f"when your notebook is graded.\n{BEGIN_HIDDEN}\n{line}\n{END_HIDDEN}")
         cells.append(_cell("code", line, cell_id,
                            {"grade": True, "locked": True, "points": test.points}))
+    return cells
+
+
+def notebook(sections: list[list[dict[str, Any]]], intro: str | None = None) -> dict[str, Any]:
+    """A notebook: the read-only setup cell (after the intro, if any), then the sections."""
+    cells = [_cell("markdown", intro, "intro", {"locked": True})] if intro else []
+    cells.append(_cell("code", SETUP, "setup", {"locked": True}))
+    if not intro:  # one exercise: its lesson comes first, above the setup cell
+        cells.insert(0, sections[0].pop(0))
+    for part in sections:
+        cells += part
     return {"cells": cells, "metadata": {"kernelspec": KERNELSPEC,
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
@@ -277,9 +291,21 @@ def suite_tests(checkout: Path, exercises: list[_manifest.Exercise]) -> dict[str
     return tests
 
 
+LAYOUTS = ("exercise", "course")
+COURSE_ASSIGNMENT = "aiograde"  # the one assignment of the "course" layout
+
+
 def write_course(course: Path, *, checkout: Path = CHECKOUT, only: list[str] | None = None,
-                 force: bool = False) -> list[Path]:
-    """Write the course into ``course``; returns the notebooks written."""
+                 layout: str = "exercise", force: bool = False) -> list[Path]:
+    """Write the course into ``course``; returns the notebooks written.
+
+    ``layout="exercise"``: one assignment per exercise (named by its slug) holding one
+    notebook ``<slug>.ipynb``. ``layout="course"``: one assignment, ``aiograde``, whose one
+    notebook ``aiograde.ipynb`` holds every exercise in turn (nbgrader then starts one
+    kernel per student instead of thirteen).
+    """
+    if layout not in LAYOUTS:
+        raise SubmissionError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
     for needed in ("exercises", "solutions"):
         if not (checkout / needed).is_dir():
             raise SubmissionError(f"no {needed}/ in {checkout}: run `aiograde nbgrader` from a "
@@ -294,21 +320,32 @@ def write_course(course: Path, *, checkout: Path = CHECKOUT, only: list[str] | N
     exercises = [e for e in exercises if not only or e.slug in only]
     config = course / "nbgrader_config.py"
     source = course / "source"
-    if not force and (config.exists() or any((source / e.slug).exists() for e in exercises)):
+    names = [COURSE_ASSIGNMENT] if layout == "course" else [e.slug for e in exercises]
+    if not force and (config.exists() or any((source / n).exists() for n in names)):
         raise OutputError(f"{course} already holds an nbgrader course (nbgrader_config.py or "
-                          "source/<exercise>/): give an empty folder, or --force to rewrite "
+                          "source/<assignment>/): give an empty folder, or --force to rewrite "
                           "the notebooks and the config")
     tests = suite_tests(checkout, exercises)
+
+    def cells_of(ex: _manifest.Exercise, prefix: str) -> list[dict[str, Any]]:
+        return section(ex, numbers[ex.slug],
+                       (checkout / "exercises" / f"{ex.slug}.py").read_text(encoding="utf-8"),
+                       (checkout / "solutions" / f"{ex.slug}.py").read_text(encoding="utf-8"),
+                       tests[ex.slug], prefix)
+
+    if layout == "course":
+        intro = (f"# Asynchronous Python: {len(exercises)} exercises\n\nEach exercise below "
+                 "has its lesson, the cell you write your module in, and its test cells. "
+                 "Run the next cell first.")
+        books = {COURSE_ASSIGNMENT: notebook([cells_of(ex, f"{ex.slug}_") for ex in exercises],
+                                             intro)}
+    else:
+        books = {ex.slug: notebook([cells_of(ex, "")]) for ex in exercises}
     written = []
     try:
-        for ex in exercises:
-            folder = source / ex.slug
-            folder.mkdir(parents=True, exist_ok=True)
-            nb = notebook(ex, numbers[ex.slug],
-                          (checkout / "exercises" / f"{ex.slug}.py").read_text(encoding="utf-8"),
-                          (checkout / "solutions" / f"{ex.slug}.py").read_text(encoding="utf-8"),
-                          tests[ex.slug])
-            path = folder / f"{ex.slug}.ipynb"
+        for name, nb in books.items():
+            path = source / name / f"{name}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             written.append(path)
         config.write_text(CONFIG, encoding="utf-8")

@@ -169,7 +169,10 @@ class _Session:
     def __init__(self, shell: Any, *, autograde: bool, at_start: bool) -> None:
         self.shell, self.autograde, self.at_start = shell, autograde, at_start
         self.answers: dict[str, str] = {}  # slug -> the module's source, as last run or seen
-        self.first_other: str | None = None  # autograde: the first cell not of the course
+        # Autograde: a cell without the `%%aiograde` line is taken for the answer of the
+        # exercise whose test cells come next (the first such cell since the last tests).
+        self.unclaimed: str | None = None
+        self.fallbacks: dict[str, str | None] = {}
         self.gradings: dict[str, _Grading] = {}
         atexit.register(self.stop)
 
@@ -177,14 +180,19 @@ class _Session:
 
     def transform(self, lines: list[str]) -> list[str]:
         if _is_course_cell(lines):
+            for line in lines:
+                if _TEST_LINE.fullmatch(line.strip()):
+                    self.fallbacks.setdefault(line.split()[1], self.unclaimed)
+                    self.unclaimed = None
             return lines
         text = "".join(lines)
         first, _, body = text.partition("\n")
         answer = _ANSWER_LINE.fullmatch(first.strip())
         if answer:
             self.answers[answer.group(1)] = body
-        elif self.first_other is None:
-            self.first_other = text
+            self.unclaimed = None
+        elif self.unclaimed is None:
+            self.unclaimed = text
         return ["pass\n"]
 
     # -- the magics
@@ -219,7 +227,7 @@ class _Session:
                 "nbgrader_config.py (aiograde nbgrader writes it)")
         source = self.answers.get(slug)
         if source is None and self.autograde:
-            source = self.first_other
+            source = self.fallbacks.get(slug)
         if source is None:
             print(f"{test}: not graded. Run the cell that starts with `%%aiograde {slug}` first "
                   "(keep that line: it makes the cell the module).")
