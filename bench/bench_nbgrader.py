@@ -6,8 +6,8 @@ plain-cell course runs their code with the grader's rights):
 1. ``aiograde grade STUDENT``, one after another (serial, like nbgrader), and
    ``aiograde grade CLASS --class`` (default jobs);
 2. **our course in nbgrader**: ``aiograde nbgrader``, each student's modules pasted into
-   the answer cells of the thirteen notebooks, ``nbgrader autograde "*"``: our suites,
-   sandbox and all, behind nbgrader's test cells;
+   the answer cells, ``nbgrader autograde "*"``: our suites, sandbox and all, behind
+   nbgrader's test cells; in both layouts (thirteen notebooks per student, or one);
 3. **nbgrader's own autograde of a plain-cell course** (``nbgrader_course.py``): the
    same exercises checked by plain assert cells in the kernel, real clock, no sandbox.
 
@@ -47,27 +47,32 @@ def timed(command: list[str], **kwargs: object) -> tuple[float, subprocess.Compl
     return time.perf_counter() - started, done
 
 
-def our_course(work: Path, students: dict[str, Path], slugs: list[str]) -> tuple[float, float, dict]:
+def our_course(work: Path, students: dict[str, Path], slugs: list[str],
+               layout: str) -> tuple[float, float, dict[str, float]]:
     """Our course in nbgrader: set-up time, autograde time, scores per student."""
-    root = work / "ours"
+    root = work / f"ours-{layout}"
     course = nbgrader_course.Course(root, VENV, slugs)  # for its isolated env and runner
     started = time.perf_counter()
     root.mkdir(parents=True)
     for key in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         Path(course.env[key]).mkdir(parents=True, exist_ok=True)
-    write_course(root)
+    notebooks = write_course(root, layout=layout)
     done = course.nbgrader("generate_assignment", "*")
     if done.returncode:
         raise RuntimeError(f"generate_assignment failed:\n{done.stderr[-3000:]}")
     setup = time.perf_counter() - started
     for name, folder in students.items():
-        for slug in slugs:
-            nb = json.loads((root / "release" / slug / f"{slug}.ipynb").read_text())
-            cell = next(c for c in nb["cells"] if c["metadata"]["nbgrader"]["grade_id"] == "answer")
-            cell["source"] = f"%%aiograde {slug}\n" + (folder / f"{slug}.py").read_text()
-            target = root / "submitted" / name / slug
+        for path in notebooks:
+            assignment = path.parent.name
+            nb = json.loads((root / "release" / assignment / path.name).read_text())
+            for cell in nb["cells"]:
+                first = "".join(cell["source"]).split("\n", 1)[0]
+                if cell["cell_type"] == "code" and first.startswith("%%aiograde "):
+                    slug = first.split()[1]
+                    cell["source"] = f"{first}\n" + (folder / f"{slug}.py").read_text()
+            target = root / "submitted" / name / assignment
             target.mkdir(parents=True)
-            (target / f"{slug}.ipynb").write_text(json.dumps(nb))
+            (target / path.name).write_text(json.dumps(nb))
             (target / "timestamp.txt").write_text(TIMESTAMP)
     started = time.perf_counter()
     done = course.nbgrader("autograde", "*", "--create")
@@ -77,7 +82,7 @@ def our_course(work: Path, students: dict[str, Path], slugs: list[str]) -> tuple
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as book:
-        scores = {name: sum(book.find_submission(slug, name).score for slug in slugs)
+        scores = {name: sum(book.find_submission(p.parent.name, name).score for p in notebooks)
                   for name in students}
     return setup, wall, scores
 
@@ -111,7 +116,8 @@ def run(work: Path, n: int) -> int:
         ours[name] = json.loads(done.stdout)["score"]
     klass, _ = timed([*aiograde, str(work / "class"), "--class", "--gradebook",
                       str(work / "class.sqlite3")])
-    setup, inside, in_nbgrader = our_course(work, students, slugs)
+    setup, inside, in_nbgrader = our_course(work, students, slugs, "exercise")
+    setup_one, inside_one, in_one = our_course(work, students, slugs, "course")
 
     plain = nbgrader_course.Course(work / "plain", VENV, slugs)
     started = time.perf_counter()
@@ -130,27 +136,33 @@ def run(work: Path, n: int) -> int:
     rows = [
         ("aiograde grade, serial", serial),
         ("aiograde grade --class", klass),
-        ("our course: nbgrader autograde", inside),
+        ("our course, per exercise: nbgrader autograde", inside),
+        ("our course, one notebook: nbgrader autograde", inside_one),
         ("plain-cell course: nbgrader autograde", plain_wall),
     ]
     for label, seconds in rows:
         print(f"  {label:<40} {seconds:7.1f} s  ({seconds / k:.2f} s per student)")
-    print(f"  set-up, once: our course {setup:.1f} s, plain-cell course {plain_setup:.1f} s")
+    print(f"  set-up, once: our course {setup:.1f} s (one notebook: {setup_one:.1f} s), "
+          f"plain-cell course {plain_setup:.1f} s")
     ratios = {
-        "ours_in_nbgrader / aiograde_serial": inside / serial,
-        "ours_in_nbgrader / aiograde_class": inside / klass,
+        "ours_per_exercise / aiograde_serial": inside / serial,
+        "ours_one_notebook / aiograde_serial": inside_one / serial,
         "plain_nbgrader / aiograde_serial": plain_wall / serial,
-        "ours_in_nbgrader / plain_nbgrader": inside / plain_wall,
+        "ours_one_notebook / plain_nbgrader": inside_one / plain_wall,
+        "ours_per_exercise / plain_nbgrader": inside / plain_wall,
+        "aiograde_class / aiograde_serial": klass / serial,
     }
     for label, ratio in ratios.items():
         print(f"  {label:<40} {ratio:.2f}x")
-    same = sum(in_nbgrader[name] == ours[name] for name in students)
-    print(f"  scores: our course in nbgrader = aiograde grade for {same} of {k} students; "
+    same = sum(in_nbgrader[name] == ours[name] == in_one[name] for name in students)
+    print(f"  scores: our course in nbgrader (both layouts) = aiograde grade for {same} of {k} "
+          "students; "
           f"plain-cell course (its own checks, all or nothing per cell): "
           f"{sorted(plain_scores.values())}")
     (work / "results.json").write_text(json.dumps({
         "students": k, "seconds": dict(rows), "ratios": ratios,
         "same_scores": same, "aiograde": ours, "in_nbgrader": in_nbgrader,
+        "in_nbgrader_one_notebook": in_one,
         "plain": plain_scores}, indent=2))
     return 0
 

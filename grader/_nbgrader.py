@@ -266,6 +266,8 @@ def notebook(sections: list[list[dict[str, Any]]], intro: str | None = None) -> 
         cells.insert(0, sections[0].pop(0))
     for part in sections:
         cells += part
+    for i, cell in enumerate(cells):  # nbformat: ids of at most 64 characters, unique
+        cell["id"] = f"{i:03d}-{cell['id']}"[:64]
     return {"cells": cells, "metadata": {"kernelspec": KERNELSPEC,
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
