@@ -33,9 +33,12 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
 
     def on_test(outcome: Any) -> None:
+        reason = getattr(outcome, "reason", "")
+        fault = bool(getattr(outcome, "internal_error", False)) or \
+            getattr(reason, "value", reason) == "grader-fault"
         _send(channel, {"test": {"name": outcome.name, "points": outcome.points,
                                  "passed": outcome.passed, "hidden": outcome.hidden,
-                                 "message": outcome.message}})
+                                 "fault": fault, "message": outcome.message}})
 
     _plugin.on_test_finished = on_test
     try:

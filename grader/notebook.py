@@ -68,7 +68,7 @@ def _is_course_cell(lines: list[str]) -> bool:
 class _Result:
     score: int
     max_score: int
-    passed: bool
+    status: str  # "passed" | "failed" | "error" (the grader's own fault)
     message: str
 
 
@@ -126,13 +126,14 @@ class _Grading:
         if "test" in message:
             t = message["test"]
             points = int(t["points"])
-            self.results[t["name"]] = _Result(points if t["passed"] else 0, points,
-                                              bool(t["passed"]), str(t["message"]))
+            status = "passed" if t["passed"] else "error" if t.get("fault") else "failed"
+            self.results[t["name"]] = _Result(points if t["passed"] else 0, points, status,
+                                              str(t["message"]))
         elif "report" in message:  # the final word: the report's own scores
             for ex in message["report"]["exercises"]:
                 for t in ex["tests"]:
                     self.results[t["name"]] = _Result(int(t["score"]), int(t["max_score"]),
-                                                      t["status"] == "passed", str(t["message"]))
+                                                      str(t["status"]), str(t["message"]))
                 if ex["problem"] and not ex["tests"]:
                     self.error = ex["problem"]
             self.done = True
@@ -244,7 +245,10 @@ class _Session:
                 return 0
             raise NotebookSetupError(f"the grader has no test {test!r} for {slug}: regenerate "
                                      "the course with this version of aiograde")
-        mark = "passed" if result.passed else "FAILED"
+        if result.status == "error":  # loud: nbgrader shows the error to the instructor
+            raise NotebookSetupError(f"{test}: a fault of the grader, not of the student's "
+                                     f"code: {result.message}")
+        mark = "passed" if result.status == "passed" else "FAILED"
         print(f"{test}: {mark} ({result.score}/{result.max_score})")
         if result.message:
             print(result.message)

@@ -285,3 +285,21 @@ def test_an_existing_course_is_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="--force"):
         write_course(tmp_path, only=["coroutines"])
     assert re.search("get_config", (tmp_path / "nbgrader_config.py").read_text())
+
+
+def test_autograde_lets_only_the_course_s_own_cells_into_the_kernel() -> None:
+    from grader.notebook import _Session
+
+    session = _Session(None, autograde=True, at_start=True)
+    ours = [["%load_ext grader.notebook\n"], ["# a comment\n", "%aiograde gathering test_a\n"]]
+    for lines in ours:
+        assert session.transform(lines) == lines
+    for lines in (["import os\n", "os.remove('x')\n"],
+                  ["%aiograde gathering test_a\n", "print(2)\n"],
+                  ["%%aiograde gathering\n", "x = 1\n"]):
+        assert session.transform(lines) == ["pass\n"]
+    assert session.answers == {"gathering": "x = 1\n"}
+    # A cell that lost its `%%aiograde` line answers the exercise whose tests follow it.
+    session.transform(["def f():\n", "    return 1\n"])
+    session.transform(["%aiograde tasks test_b\n"])
+    assert session.fallbacks["tasks"] == "def f():\n    return 1\n"
