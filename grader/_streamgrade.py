@@ -1,5 +1,7 @@
 """Grade one exercise and report each test as it finishes: ``python -m grader._streamgrade
 FOLDER SLUG``, the grading process behind the notebook's test cells (``grader.notebook``).
+With no arguments it loads the grader first and then reads ``FOLDER<tab>SLUG`` from
+standard input: the notebook keeps one such process warm, so a grading skips start-up.
 
 Standard output carries only JSON lines: ``{"test": {...}}`` per finished test, in the
 suite's order, then ``{"report": ...}`` (the report as ``aiograde grade --format json``
@@ -24,10 +26,16 @@ def _send(channel: TextIO, message: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m grader._streamgrade FOLDER SLUG", file=sys.stderr)
+    if len(argv) == 2:
+        folder, slug = argv
+    elif not argv:  # started ahead of time (warm): FOLDER and SLUG come on stdin
+        words = sys.stdin.readline().split("\t")
+        if len(words) != 2:
+            return 0  # the kernel went away before it needed us
+        folder, slug = words[0], words[1].strip()
+    else:
+        print("usage: python -m grader._streamgrade [FOLDER SLUG]", file=sys.stderr)
         return 2
-    folder, slug = argv
     # The protocol keeps fd 1 to itself; everything else printed lands on stderr.
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)

@@ -86,17 +86,14 @@ class _Grading:
     log: IO[bytes] | None = None
     changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def start(self) -> None:
+    def start(self, warm: _Warm) -> None:
+        """Hand the module to a warm grading process (loaded, waiting for work)."""
         self.folder = tempfile.mkdtemp(prefix="aiograde-notebook-")
         Path(self.folder, f"{self.slug}.py").write_text(self.source, encoding="utf-8")
-        # Its own session: the whole group is stopped with the kernel. Output is piped,
-        # never inherited: ipykernel shows the kernel's fd 2 in the cell (nbgrader's zero).
-        # Its stderr goes to a file, not a pipe nobody reads while the grading runs.
-        self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader._streamgrade", self.folder, self.slug],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log,
-            start_new_session=True)
+        self.process, self.log = warm.process, warm.log
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{self.folder}\t{self.slug}\n".encode())
+        self.process.stdin.close()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -158,6 +155,26 @@ class _Grading:
                 pass
 
 
+class _Warm:
+    """A grading process started ahead of time: the grader loaded, waiting for its work."""
+
+    def __init__(self) -> None:
+        # Its own session: the whole group is stopped with the kernel. Output is piped,
+        # never inherited: ipykernel shows the kernel's fd 2 in the cell (nbgrader's zero).
+        # Its stderr goes to a file, not a pipe nobody reads while the grading runs.
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader._streamgrade"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 def _remove(folder: str) -> None:
     import shutil
 
@@ -175,6 +192,7 @@ class _Session:
         self.unclaimed: str | None = None
         self.fallbacks: dict[str, str | None] = {}
         self.gradings: dict[str, _Grading] = {}
+        self.warm: _Warm | None = None
         atexit.register(self.stop)
 
     # -- autograde: every cell that is not the course's own is kept out of the kernel
@@ -263,7 +281,8 @@ class _Session:
                 if old.slug == slug:
                     old.stop()
             grading = _Grading(slug, source)
-            grading.start()
+            grading.start(self.warm or _Warm())
+            self.warm = _Warm()  # ready for the next exercise (or the next version)
             self.gradings = {k: g for k, g in self.gradings.items() if g.slug != slug}
             self.gradings[key] = grading
         return grading
@@ -271,6 +290,8 @@ class _Session:
     def stop(self) -> None:
         for grading in self.gradings.values():
             grading.stop()
+        if self.warm is not None:
+            self.warm.stop()
 
 
 _SESSION: _Session | None = None
@@ -287,6 +308,7 @@ def load_ipython_extension(shell: Any) -> None:
     at_start = len(shell.history_manager.input_hist_raw) <= 1
     autograde = os.environ.get("NBGRADER_EXECUTION") == AUTOGRADE
     _SESSION = session = _Session(shell, autograde=autograde, at_start=at_start)
+    session.warm = _Warm()  # loads the grader while the first cells run
     if autograde:
         shell.input_transformers_cleanup.insert(0, session.transform)
     shell.register_magic_function(session.answer_cell, "cell", "aiograde")
