@@ -47,7 +47,8 @@ import make_class
 import nbgrader_course
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_NBGRADER_VENV = Path("/tmp/aiograde-nbgrader-venv")
+# nbgrader is the optional extra aiograde[nbgrader], in the project's own venv.
+DEFAULT_NBGRADER_VENV = Path(sys.executable).parent.parent
 PER_STUDENT_TIMEOUT = 600  # the baseline loop has no time limits of its own: this is ours
 
 

@@ -14,10 +14,8 @@ exercise (135 in all), in 2 or 3 grade cells each: all or nothing per cell, wher
 aiograde scores each hidden test. They are a fair nbgrader course, not a copy of
 aiograde's hidden suites, so scores are compared only roughly.
 
-nbgrader runs from its own venv (never the project's dependencies):
-
-    python -m venv /tmp/aiograde-nbgrader-venv
-    /tmp/aiograde-nbgrader-venv/bin/pip install nbgrader ipykernel
+nbgrader runs from a venv that has it: by default the project's own, where ``./dev``
+installs the optional extra ``aiograde[nbgrader]``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@
     aiograde grade FOLDER --class        grade every student sub-folder, in parallel, resumably
     aiograde gradebook csv|html          export the gradebook
     aiograde comment|actions|classroom   grades on GitHub pull requests (docs/instructors.md)
+    aiograde nbgrader COURSE_DIR         write the course as an nbgrader course
+    aiograde gradescope OUT.zip          write a Gradescope autograder
 """
 
 from __future__ import annotations
@@ -102,6 +104,16 @@ def _parser() -> argparse.ArgumentParser:
                    "class report with charts")
     b.add_argument("--gradebook", type=_name, default=DEFAULT_GRADEBOOK, metavar="DB")
     b.add_argument("-o", "--output", metavar="PATH", help="write here (default: standard output)")
+
+    n = commands.add_parser("nbgrader", help="write the course as an nbgrader course")
+    n.add_argument("course", metavar="COURSE_DIR", help="the nbgrader course folder to write")
+    n.add_argument("--only", action="append", metavar="SLUG", help="only this exercise (repeatable)")
+    n.add_argument("--layout", choices=["exercise", "course"], default="exercise",
+                   help="one assignment per exercise (default), or one for the whole course")
+    n.add_argument("--force", action="store_true", help="rewrite the notebooks and the config")
+
+    z = commands.add_parser("gradescope", help="write a Gradescope autograder zip")
+    z.add_argument("output", metavar="OUT.zip", help="the autograder zip to write")
 
     from ._github_cli import add_commands
 
@@ -348,6 +360,29 @@ def _gradebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nbgrader(args: argparse.Namespace) -> int:
+    from ._nbgrader import write_course
+
+    written = write_course(Path(args.course), only=args.only, layout=args.layout,
+                           force=args.force)
+    print(f"wrote {len(written)} assignment(s) into {args.course}/source; next, from that "
+          f"folder: nbgrader generate_assignment {written[0].parent.name}")
+    return 0
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from ._gradescope import write_autograder
+
+    write_autograder(Path(args.output))
+    print(f"wrote {args.output}: upload it as the assignment's autograder (Gradescope: "
+          "Configure Autograder, zip file upload)")
+    return 0
+
+
+_COMMANDS = {"grade": _grade, "gradebook": _gradebook, "nbgrader": _nbgrader,
+             "gradescope": _gradescope}
+
+
 def _stop_cleanly(signum: int, frame: object) -> None:
     # Terminated (a class run interrupted): unwind, so sandboxes and temporary folders close.
     raise SystemExit(128 + signum)
@@ -361,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.command in COMMANDS:
             return run(args)
-        return _grade(args) if args.command == "grade" else _gradebook(args)
+        return _COMMANDS[args.command](args)
     except AiogradeError as exc:
         print(f"aiograde: {exc}", file=sys.stderr)
         return 2

@@ -229,6 +229,11 @@ def _stuck_at(log: str) -> str:
     return ""
 
 
+# Hook (grader._streamgrade, for the nbgrader test cells): called with each test's final
+# outcome as soon as the test ends, in the grader process that ran it.
+on_test_finished: Callable[[TestOutcome], None] | None = None
+
+
 class GradingPlugin:
     def __init__(self, exercises: dict[str, Exercise], sandbox: Sandbox | None,
                  problems: dict[str, Problem], *, visible_only: bool = False) -> None:
@@ -291,6 +296,11 @@ class GradingPlugin:
             outcome.message = bound(f"internal grader error in {item.name} ({report.when}): "
                                       f"{detail}. This is a bug in aiograde, not in your code.")
         return report
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        outcome = self.outcomes.get(nodeid)
+        if on_test_finished is not None and outcome is not None:
+            on_test_finished(outcome)
 
 
 def suite_path(slug: str) -> Path:
