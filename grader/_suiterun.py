@@ -127,6 +127,9 @@ def _seen_of(result: GroupResult) -> Seen:
 def _run_pytest(plugin: GradingPlugin, slugs: list[str]) -> None:
     args = [str(suite_path(s)) for s in slugs] + [
         "-c", str(_INI), "--rootdir", str(_INI.parent), "-q", "-s", "--assert=plain",
+        # A failed test's verdict is the plugin's message; pytest's own long traceback (which
+        # walks the source of every frame) is never shown, so make it the cheap native one.
+        "--tb=native",
         "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:faulthandler",
     ]
     # The grader's own configuration only: no plugins or options from the environment.
