@@ -10,7 +10,7 @@ from pathlib import Path
 from . import _manifest, _submission
 from ._errors import SubmissionError
 from ._report import Report
-from ._sandbox import Sandbox
+from ._sandbox import Sandbox, Zygote
 from ._scoring import TAMPER_POLICIES, build_report
 from ._suiterun import SandboxFactory, SuiteRun
 from ._tamper import scan_folder
@@ -20,7 +20,8 @@ __all__ = ["TAMPER_POLICIES", "grade"]
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
           visible_only: bool = False, tamper: str = "flag", hide: list[Path] | None = None,
-          parallel: int = 3, sandbox: SandboxFactory | None = None) -> Report:
+          parallel: int = 3, sandbox: SandboxFactory | None = None,
+          zygote: Zygote | None = None) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``only`` names the exercises to grade (default: all). ``visible_only`` runs only the
@@ -31,7 +32,9 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
     (a class grading hides the whole class, so no student reads another's work).
     ``parallel`` grader processes share the exercises out (the real-clock suites mostly
     wait). ``sandbox`` makes the sandbox for a set of modules (default: the real one; the
-    benchmarks pass an in-process stand-in to measure what isolation costs).
+    benchmarks pass an in-process stand-in to measure what isolation costs). ``zygote`` is
+    a running fork server to spawn the workers from (a class grading's warm grader process
+    shares one between its students, one at a time); by default the sandbox starts its own.
     Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
     """
     started = time.monotonic()
@@ -51,7 +54,7 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
         hidden = [found.folder.resolve(), *(hide or [])]
 
         def real_sandbox(modules: dict[str, Path]) -> Sandbox:
-            return Sandbox(modules, hide=hidden, submitted=found.others)
+            return Sandbox(modules, hide=hidden, submitted=found.others, zygote=zygote)
 
         run = SuiteRun({e.slug: e for e in exercises}, found.modules, found.problems,
                        sandbox or real_sandbox, visible_only)

@@ -265,14 +265,16 @@ class Sandbox:
 
     def __init__(self, modules: dict[str, Path], limits: Limits | None = None, *,
                  confine: bool = True, hide: list[Path] | None = None,
-                 submitted: list[str] | None = None) -> None:
+                 submitted: list[str] | None = None, zygote: Zygote | None = None) -> None:
         self.modules = modules
         self.limits = limits or Limits()
         # What the child must not read: the solutions, the hidden suites, the project's tests.
         hidden = [*(hide or []), *HIDDEN_FROM_STUDENTS]
         self.confinement = Confinement(confine, sorted({str(p) for p in hidden}),
                                        sorted(allowed_paths(modules)), sorted(submitted or []))
-        self.zygote = Zygote()
+        # A fork server given to us is shared (one student at a time): used, never closed.
+        self.owns_zygote = zygote is None
+        self.zygote = zygote or Zygote()
         self.workers: dict[str, Worker] = {}
         # A module whose import hangs would hang every fresh worker: remember, and fail fast.
         self.import_hangs: dict[str, Failure] = {}
@@ -302,8 +304,9 @@ class Sandbox:
                                  self.confinement)
             except (OSError, ForkServerGone, WireError):
                 # Student code found and killed the fork server: start another one, go on.
-                self.zygote.close()
-                self.zygote = Zygote()
+                if self.owns_zygote:
+                    self.zygote.close()
+                self.zygote, self.owns_zygote = Zygote(), True
                 current = Worker(self.zygote, slug, self.modules[slug], self.limits,
                                  self.confinement)
             self.workers[slug] = current
@@ -313,4 +316,5 @@ class Sandbox:
         for worker in self.workers.values():
             worker.kill()
             worker.log.close()
-        self.zygote.close()
+        if self.owns_zygote:
+            self.zygote.close()

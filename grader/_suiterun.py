@@ -58,7 +58,7 @@ class SuiteRun:
         plugin = GradingPlugin(self.exercises, sandbox, self.problems,
                                visible_only=self.visible_only)
         try:
-            _run_pytest(plugin, slugs)
+            run_pytest(plugin, slugs)
         finally:
             if sandbox is not None:
                 sandbox.close()
@@ -124,8 +124,10 @@ def _seen_of(result: GroupResult) -> Seen:
     return seen
 
 
-def _run_pytest(plugin: GradingPlugin, slugs: list[str]) -> None:
-    args = [str(suite_path(s)) for s in slugs] + [
+def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = False) -> None:
+    """Run the slugs' suites with ``plugin``; ``collect_only`` imports and collects them
+    (a warm grader process does so once, and every grading it forks reuses the modules)."""
+    args = ["--collect-only"] * collect_only + [str(suite_path(s)) for s in slugs] + [
         "-c", str(_INI), "--rootdir", str(_INI.parent), "-q", "-s", "--assert=plain",
         # A failed test's verdict is the plugin's message; pytest's own long traceback (which
         # walks the source of every frame) is never shown, so make it the cheap native one.
