@@ -54,11 +54,21 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
         hidden = [found.folder.resolve(), *(hide or [])]
 
         def real_sandbox(modules: dict[str, Path]) -> Sandbox:
-            return Sandbox(modules, hide=hidden, submitted=found.others, zygote=zygote)
+            return Sandbox(modules, hide=hidden, submitted=found.others, zygote=run.zygote)
 
         run = SuiteRun({e.slug: e for e in exercises}, found.modules, found.problems,
                        sandbox or real_sandbox, visible_only)
-        outcomes, seen = run.run_in_parallel(slugs, parallel)
+        # One fork server for the whole submission, each grader process on its own socket.
+        own = None
+        if zygote is not None and parallel <= 1:
+            run.zygote = zygote
+        elif sandbox is None and found.modules:
+            run.zygote = own = Zygote(clients=min(max(1, parallel), len(slugs)))
+        try:
+            outcomes, seen = run.run_in_parallel(slugs, parallel)
+        finally:
+            if own is not None:
+                own.close()
 
     findings = found.findings
     for slug, extra in seen.findings.items():

@@ -88,24 +88,39 @@ class Failure:
 
 
 class Zygote:
-    """The fork server process (see ``grader._child.zygote``)."""
+    """The fork server process (see ``grader._child.zygote``).
 
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    ``clients`` grader processes may share it, each through its own socket
+    (:meth:`client`): one submission's grader processes pay its start-up once."""
+
+    def __init__(self, clients: int = 1) -> None:
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                 for _ in range(max(1, clients))]
+        theirs = [pair[1].fileno() for pair in pairs]
         package_root = str(Path(__file__).resolve().parent.parent)
         paths = [package_root, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
         boot = (f"import sys; sys.path[:0] = {paths!r}; "
-                f"from grader._child.zygote import main; main({theirs.fileno()})")
+                f"from grader._child.zygote import main; main(*{theirs!r})")
         # -I -S: no environment variables, no user site, no .pth files: only what we name.
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", boot], pass_fds=[theirs.fileno()],
+            [sys.executable, "-I", "-S", "-c", boot], pass_fds=theirs,
             stdin=subprocess.DEVNULL, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                                            "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"},
             start_new_session=True,
         )
-        theirs.close()
-        self.sock = ours
+        for _, their_end in pairs:
+            their_end.close()
+        self.socks = [ours for ours, _ in pairs]
+        self.sock = self.socks[0]
         self._buffer = b""
+
+    def client(self, index: int) -> Zygote:
+        """The same fork server through client ``index``'s own socket (for a grader
+        process forked after it started); closing it hangs up that socket only."""
+        view = object.__new__(Zygote)
+        view.process, view.socks, view.sock, view._buffer = (
+            self.process, [self.socks[index]], self.socks[index], b"")
+        return view
 
     def order(self, message: Spawn | Kill, fds: list[int] | None = None) -> Spawned | Killed:
         socket.send_fds(self.sock, [encode(message)], fds or [])
@@ -122,7 +137,8 @@ class Zygote:
             socket.send_fds(self.sock, [encode(Shutdown())], [])
         except OSError:
             pass
-        self.sock.close()
+        for sock in self.socks:
+            sock.close()
         try:
             self.process.wait(5)
         except subprocess.TimeoutExpired:
