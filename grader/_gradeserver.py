@@ -15,6 +15,7 @@ student that killed it or left it mid-conversation costs the next one nothing.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -66,6 +67,10 @@ def _warm_up() -> None:
     exercises = {e.slug: e for e in _manifest.load()}
     _suiterun.run_pytest(GradingPlugin(exercises, None, {}), list(exercises),
                          collect_only=True)
+    # What is loaded now lives as long as this process: keep it out of the collections each
+    # forked grading runs (which would also copy the pages it touches).
+    gc.collect()
+    gc.freeze()
 
 
 def _grade_in_child(order: Order, zygote: Any, write_end: int) -> None:  # pragma: no cover
