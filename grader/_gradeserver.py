@@ -21,11 +21,14 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from ._errors import AiogradeError
+
+if TYPE_CHECKING:
+    from ._sandbox import Zygote
 
 
 class Order(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,7 +76,7 @@ def _warm_up() -> None:
     gc.freeze()
 
 
-def _grade_in_child(order: Order, zygote: Any, write_end: int) -> None:  # pragma: no cover
+def _grade_in_child(order: Order, zygote: Zygote, write_end: int) -> None:  # pragma: no cover
     """The forked grading process: grade, write the reply, exit without unwinding ours."""
     code = 0
     try:
@@ -104,7 +107,7 @@ def serve() -> None:
 
     signal.signal(signal.SIGTERM, _stop_cleanly)
     _warm_up()
-    zygote: Zygote | None = None
+    zygote: Zygote | None = Zygote()  # started while the class parent hands out the work
     child = 0
     orders = sys.stdin.buffer
     answers = sys.stdout.buffer
