@@ -294,6 +294,9 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     print(f"bench_class: {results['date']}, {results['cores']} cores, Python {results['python']}; "
           f"work folder {work}{' (kept)' if args.keep else ''}", flush=True)
 
+    line("load average (1, 5, 15 min) at the start", load())
+    one_submission(results)
+
     gaps = sandbox_gaps()
     exclude = make_class.MACHINE_CASES if gaps else ()
     if gaps:
@@ -415,9 +418,34 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     print(f"\nprocesses left running after a measured command (killed): "
           f"{', '.join(f'{c}: {k}' for c, k in LEFTOVERS) or 'none'}", flush=True)
     results["leftovers"] = LEFTOVERS
+    line("load average (1, 5, 15 min) at the end", load())
     if args.keep:
         (work / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     return 0
+
+
+def load() -> str:
+    """The machine's load: other work on it slows every figure of the run down."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def one_submission(results: dict, runs: int = 3) -> None:
+    """`aiograde grade` on the reference solutions, whole command: the median of ``runs``."""
+    print(f"\n0. one submission: aiograde grade solutions (all 13 exercises, whole command, "
+          f"median of {runs})", flush=True)
+    measured = []
+    for _ in range(runs):
+        run = Run(grader("grade", ROOT / "solutions", "--format", "json", "--no-gradebook"),
+                  timeout=300)
+        if run.returncode != 0:
+            print(f"   could not grade the solutions: {run.err[-500:]}", flush=True)
+            return
+        measured.append((run.wall, run.cpu))
+    wall = statistics.median(w for w, _ in measured)
+    cpu = statistics.median(c for _, c in measured)
+    line("wall time", f"{wall:.2f} s")
+    line("CPU time of the whole tree (user + sys)", f"{cpu:.2f} s")
+    results["one_submission"] = {"wall": wall, "cpu": cpu, "runs": measured}
 
 
 def where_the_time_goes(results: dict) -> None:

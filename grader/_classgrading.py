@@ -1,28 +1,38 @@
 """Grade a whole class: one sub-folder per student, in parallel, resumable.
 
-Each submission is graded by its own grader process (``aiograde grade``), so one
-submission can never disturb another's grading, and the parent only reads back a JSON
-report. Every grading lands in the gradebook; a submission whose content and grader
-version are already there is not graded again, so an interrupted run picks up where it
-stopped. A grading restricted with ``--only`` is recorded as such, so it never stands in
-for a whole grading. A student that could not be graded is recorded with the reason.
+Each job is a warm grader process (``grader._gradeserver``) that pays Python's, pytest's
+and the fork server's start-up once and forks a fresh grading process per submission, so
+one submission can never disturb another's grading, and the parent only reads back a JSON
+report, the very one ``aiograde grade`` gives for that submission alone.
+
+Every grading lands in the gradebook; a submission whose content and grader version are
+already there is not graded again, so an interrupted run picks up where it stopped. A
+grading restricted with ``--only`` is recorded as such, so it never stands in for a whole
+grading. A student that could not be graded is recorded with the reason.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import select
+import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from . import __version__, _manifest
 from ._errors import AiogradeError, SubmissionError
 from ._gradebook import Gradebook, content_hash
+from ._gradeserver import Order, Reply
 from ._report import Report
 
 # One submission's whole grading, all exercises; far above any honest submission's.
@@ -70,31 +80,141 @@ def students_in(folder: Path, slugs: list[str]) -> tuple[list[Path], dict[str, s
     return students, refused
 
 
+class _Grader:
+    """One warm grader process (``grader._gradeserver``): grades students one at a time."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader._gradeserver"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._buffer = b""
+
+    def grade(self, order: Order, timeout: float) -> Reply | None:
+        """The reply, or None when the process died or ran out of time (then it is gone)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write(msgspec.json.encode(order) + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            return None
+        deadline = time.monotonic() + timeout
+        answers = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([answers], [], [], max(0.0, remaining))
+            if not ready:
+                if remaining <= 0:
+                    return None
+                continue
+            chunk = os.read(answers, 1 << 16)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return msgspec.json.decode(line, type=Reply)
+        except msgspec.DecodeError:
+            return None
+
+    def stop(self, wait: float = 10) -> None:
+        """Ask it to finish (a grading under way unwinds first), then make sure it has."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """Out of time or broken: it and the grading it forked, at once."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.process.wait()
+
+    def close(self) -> None:
+        """No more students: it ends by itself once its input closes."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.stop()
+
+
+class _Graders:
+    """Up to ``jobs`` warm grader processes, started as they are first needed, shared by
+    the pool's threads (each takes one for one student and gives it back)."""
+
+    def __init__(self) -> None:
+        self.idle: queue.SimpleQueue[_Grader] = queue.SimpleQueue()
+        self.all: list[_Grader] = []
+        self.lock = threading.Lock()
+        self.stopping = False
+
+    def take(self) -> _Grader:
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            with self.lock:
+                if self.stopping:
+                    raise KeyboardInterrupt from None
+                grader = _Grader()
+                self.all.append(grader)
+                return grader
+
+    def give_back(self, grader: _Grader) -> None:
+        self.idle.put(grader)
+
+    def drop(self, grader: _Grader) -> None:
+        grader.kill()
+        with self.lock:
+            if grader in self.all:
+                self.all.remove(grader)
+
+    def stop_all(self) -> None:
+        """Interrupted: every grading unwinds (sandboxes closed, temporary folders removed)."""
+        with self.lock:
+            self.stopping = True
+            graders = list(self.all)
+        for grader in graders:
+            if grader.process.poll() is None:
+                grader.process.terminate()
+        for grader in graders:
+            grader.stop()
+
+    def close_all(self) -> None:
+        with self.lock:
+            graders, self.all = list(self.all), []
+        for grader in graders:
+            grader.close()
+
+
 def _grade_one(student: Path, only: list[str] | None, tamper: str, parallel: int,
-               running: dict[str, subprocess.Popen[str]]) -> Report | str:
+               graders: _Graders) -> Report | str:
     """The report, or why there is none."""
-    command = [sys.executable, "-m", "grader", "grade", "--format", "json",
-               "--no-gradebook", "--tamper", tamper, "--hide", str(student.parent.resolve()),
-               "--parallel", str(parallel)]
-    for slug in only or []:
-        command += ["--only", slug]
-    command += ["--", str(student)]  # a folder named like an option is still a path
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    running[student.name] = process
+    order = Order(student=str(student), only=only, tamper=tamper,
+                  hide=[str(student.parent.resolve())], parallel=parallel)
+    grader = graders.take()
+    reply = grader.grade(order, PER_SUBMISSION_SECONDS)
+    if reply is None:
+        timed_out = grader.process.poll() is None
+        graders.drop(grader)
+        if graders.stopping:
+            return "interrupted"
+        if timed_out:
+            return f"grading took longer than {PER_SUBMISSION_SECONDS} s and was stopped"
+        return "the grader process died"
+    graders.give_back(grader)
+    if reply.report is None:
+        return reply.error or "the grader gave no report"
     try:
-        out, err = process.communicate(timeout=PER_SUBMISSION_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        return f"grading took longer than {PER_SUBMISSION_SECONDS} s and was stopped"
-    finally:
-        running.pop(student.name, None)
-    if process.returncode != 0:
-        last = (err.strip().splitlines() or [f"exit status {process.returncode}"])[-1]
-        return last.removeprefix("aiograde: ")[:300]
-    try:
-        return Report.from_dict(json.loads(out))
+        return Report.from_dict(json.loads(reply.report))
     except (AiogradeError, ValueError, TypeError, KeyError) as exc:
         return f"the grader's report could not be read ({exc})"
 
@@ -161,11 +281,11 @@ def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force
     task = progress.add_task("grading", total=len(students)) if progress else None
     if progress:
         progress.update(task, advance=len(students) - len(todo))
-    running: dict[str, subprocess.Popen[str]] = {}
+    graders = _Graders()
     lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=jobs or default_jobs())
     try:
-        futures = {pool.submit(_grade_one, s, only, tamper, parallel, running): (s, d)
+        futures = {pool.submit(_grade_one, s, only, tamper, parallel, graders): (s, d)
                    for s, d in todo}
         for future in as_completed(futures):
             entry, digest = futures[future]
@@ -186,13 +306,8 @@ def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force
     except KeyboardInterrupt:  # what is recorded stays; the next run does the rest
         summary.interrupted = True
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(running.values()):
-            process.terminate()  # it unwinds: sandboxes closed, temporary folders removed
-        for process in list(running.values()):
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        graders.stop_all()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        graders.close_all()
     return summary

@@ -133,7 +133,7 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                     only: list[str] | None = None, login: str | None = None,
                     token: str = "", classroom_points: bool = False,
                     log: Callable[[str], None] | None = None) -> Outcome:
-    from ._classgrading import _grade_one
+    from ._classgrading import _grade_one, _Graders
     from ._grading import DEFAULT_PARALLEL
     from ._prcomment import post_comment
 
@@ -141,43 +141,47 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
     slugs = [e.slug for e in _manifest.load() if not only or e.slug in only]
     outcome = Outcome()
     login = login or (gh.login() if post else None)
-    for student in (s for s in students if in_shard(s.name, shard)):
-        try:
-            pull = latest_pull_request(gh, student.repo)
-            if pull is None:
-                outcome.skipped[student.name] = "no open pull request"
-                continue
-            number = int(str(pull["number"]))
-            owner, name = student.repo.split("/")
-            with tempfile.TemporaryDirectory(prefix="aiograde-classroom-") as work:
-                checkout = Path(work) / "checkout"
-                sha = fetch_head(git_url.format(repo=student.repo, owner=owner, name=name),
-                                 number, checkout, token)
-                digest = content_hash(checkout, slugs)
-                report = book.find(student.name, digest, __version__, only)
-                if report is None:
-                    # Its own grader process, as a class grading does (_classgrading), with
-                    # the work folder hidden from the sandbox.
-                    graded = _grade_one(checkout, only, "flag", DEFAULT_PARALLEL, {})
-                    if isinstance(graded, str):
-                        outcome.skipped[student.name] = graded
-                        book.record_ungraded(student.name, graded, __version__)
-                        say(f"{student.name}: not graded: {graded}")
-                        continue
-                    report = graded
-                    report.submission = f"{student.repo}#{number}"
-                    book.record(student.name, report, digest, only=only)
-            outcome.graded[student.name] = (report.score, report.max_score)
-            say(f"{student.name}: {report.score}/{report.max_score} ({student.repo}#{number})")
-            if post:
-                action, _ = post_comment(gh, report, student.repo, number, "grade",
-                                         login=login, head_sha=sha)
-                outcome.posted[student.name] = action
-            if classroom_points:
-                post_classroom_points(gh, student.repo, sha, report)
-        except GitHubError as exc:
-            outcome.skipped[student.name] = str(exc)
-            say(f"{student.name}: not graded: {exc}")
+    graders = _Graders()  # one warm grader process, reused student after student
+    try:
+        for student in (s for s in students if in_shard(s.name, shard)):
+            try:
+                pull = latest_pull_request(gh, student.repo)
+                if pull is None:
+                    outcome.skipped[student.name] = "no open pull request"
+                    continue
+                number = int(str(pull["number"]))
+                owner, name = student.repo.split("/")
+                with tempfile.TemporaryDirectory(prefix="aiograde-classroom-") as work:
+                    checkout = Path(work) / "checkout"
+                    sha = fetch_head(git_url.format(repo=student.repo, owner=owner, name=name),
+                                     number, checkout, token)
+                    digest = content_hash(checkout, slugs)
+                    report = book.find(student.name, digest, __version__, only)
+                    if report is None:
+                        # Its own grader process, as a class grading does (_classgrading), with
+                        # the work folder hidden from the sandbox.
+                        graded = _grade_one(checkout, only, "flag", DEFAULT_PARALLEL, graders)
+                        if isinstance(graded, str):
+                            outcome.skipped[student.name] = graded
+                            book.record_ungraded(student.name, graded, __version__)
+                            say(f"{student.name}: not graded: {graded}")
+                            continue
+                        report = graded
+                        report.submission = f"{student.repo}#{number}"
+                        book.record(student.name, report, digest, only=only)
+                outcome.graded[student.name] = (report.score, report.max_score)
+                say(f"{student.name}: {report.score}/{report.max_score} ({student.repo}#{number})")
+                if post:
+                    action, _ = post_comment(gh, report, student.repo, number, "grade",
+                                             login=login, head_sha=sha)
+                    outcome.posted[student.name] = action
+                if classroom_points:
+                    post_classroom_points(gh, student.repo, sha, report)
+            except GitHubError as exc:
+                outcome.skipped[student.name] = str(exc)
+                say(f"{student.name}: not graded: {exc}")
+    finally:
+        graders.close_all()
     return outcome
 
 

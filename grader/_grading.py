@@ -10,7 +10,7 @@ from pathlib import Path
 from . import _manifest, _submission
 from ._errors import SubmissionError
 from ._report import Report
-from ._sandbox import Sandbox
+from ._sandbox import Sandbox, Zygote
 from ._scoring import TAMPER_POLICIES, build_report
 from ._suiterun import SandboxFactory, SuiteRun
 from ._tamper import scan_folder
@@ -22,7 +22,8 @@ DEFAULT_PARALLEL = 3  # grader processes sharing one submission's exercises
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
           visible_only: bool = False, tamper: str = "flag", hide: list[Path] | None = None,
-          parallel: int = DEFAULT_PARALLEL, sandbox: SandboxFactory | None = None) -> Report:
+          parallel: int = DEFAULT_PARALLEL, sandbox: SandboxFactory | None = None,
+          zygote: Zygote | None = None) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``only`` names the exercises to grade (default: all). ``visible_only`` runs only the
@@ -33,7 +34,9 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
     (a class grading hides the whole class, so no student reads another's work).
     ``parallel`` grader processes share the exercises out (the real-clock suites mostly
     wait). ``sandbox`` makes the sandbox for a set of modules (default: the real one; the
-    benchmarks pass an in-process stand-in to measure what isolation costs).
+    benchmarks pass an in-process stand-in to measure what isolation costs). ``zygote`` is
+    a running fork server to spawn the workers from (a class grading's warm grader process
+    shares one between its students, one at a time); by default the sandbox starts its own.
     Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
     """
     started = time.monotonic()
@@ -53,11 +56,21 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
         hidden = [found.folder.resolve(), *(hide or [])]
 
         def real_sandbox(modules: dict[str, Path]) -> Sandbox:
-            return Sandbox(modules, hide=hidden, submitted=found.others)
+            return Sandbox(modules, hide=hidden, submitted=found.others, zygote=run.zygote)
 
         run = SuiteRun({e.slug: e for e in exercises}, found.modules, found.problems,
                        sandbox or real_sandbox, visible_only)
-        outcomes, seen = run.run_in_parallel(slugs, parallel)
+        # One fork server for the whole submission, each grader process on its own socket.
+        own = None
+        if zygote is not None and parallel <= 1:
+            run.zygote = zygote
+        elif sandbox is None and found.modules:
+            run.zygote = own = Zygote(clients=min(max(1, parallel), len(slugs)))
+        try:
+            outcomes, seen = run.run_in_parallel(slugs, parallel)
+        finally:
+            if own is not None:
+                own.close()
 
     findings = found.findings
     for slug, extra in seen.findings.items():

@@ -88,24 +88,39 @@ class Failure:
 
 
 class Zygote:
-    """The fork server process (see ``grader._child.zygote``)."""
+    """The fork server process (see ``grader._child.zygote``).
 
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    ``clients`` grader processes may share it, each through its own socket
+    (:meth:`client`): one submission's grader processes pay its start-up once."""
+
+    def __init__(self, clients: int = 1) -> None:
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                 for _ in range(max(1, clients))]
+        theirs = [pair[1].fileno() for pair in pairs]
         package_root = str(Path(__file__).resolve().parent.parent)
         paths = [package_root, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
         boot = (f"import sys; sys.path[:0] = {paths!r}; "
-                f"from grader._child.zygote import main; main({theirs.fileno()})")
+                f"from grader._child.zygote import main; main(*{theirs!r})")
         # -I -S: no environment variables, no user site, no .pth files: only what we name.
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", boot], pass_fds=[theirs.fileno()],
+            [sys.executable, "-I", "-S", "-c", boot], pass_fds=theirs,
             stdin=subprocess.DEVNULL, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                                            "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"},
             start_new_session=True,
         )
-        theirs.close()
-        self.sock = ours
+        for _, their_end in pairs:
+            their_end.close()
+        self.socks = [ours for ours, _ in pairs]
+        self.sock = self.socks[0]
         self._buffer = b""
+
+    def client(self, index: int) -> Zygote:
+        """The same fork server through client ``index``'s own socket (for a grader
+        process forked after it started); closing it hangs up that socket only."""
+        view = object.__new__(Zygote)
+        view.process, view.socks, view.sock, view._buffer = (
+            self.process, [self.socks[index]], self.socks[index], b"")
+        return view
 
     def order(self, message: Spawn | Kill, fds: list[int] | None = None) -> Spawned | Killed:
         socket.send_fds(self.sock, [encode(message)], fds or [])
@@ -122,7 +137,8 @@ class Zygote:
             socket.send_fds(self.sock, [encode(Shutdown())], [])
         except OSError:
             pass
-        self.sock.close()
+        for sock in self.socks:
+            sock.close()
         try:
             self.process.wait(5)
         except subprocess.TimeoutExpired:
@@ -275,14 +291,16 @@ class Sandbox:
 
     def __init__(self, modules: dict[str, Path], limits: Limits | None = None, *,
                  confine: bool = True, hide: list[Path] | None = None,
-                 submitted: list[str] | None = None) -> None:
+                 submitted: list[str] | None = None, zygote: Zygote | None = None) -> None:
         self.modules = modules
         self.limits = limits or Limits()
         # What the child must not read: the solutions, the hidden suites, the project's tests.
         hidden = [*(hide or []), *HIDDEN_FROM_STUDENTS]
         self.confinement = Confinement(confine, sorted({str(p) for p in hidden}),
                                        sorted(allowed_paths(modules)), sorted(submitted or []))
-        self.zygote = Zygote()
+        # A fork server given to us is shared (one student at a time): used, never closed.
+        self.owns_zygote = zygote is None
+        self.zygote = zygote or Zygote()
         self.workers: dict[str, Worker] = {}
         # A module whose import hangs would hang every fresh worker: remember, and fail fast.
         self.import_hangs: dict[str, Failure] = {}
@@ -312,8 +330,9 @@ class Sandbox:
                                  self.confinement)
             except (OSError, ForkServerGone, WireError):
                 # Student code found and killed the fork server: start another one, go on.
-                self.zygote.close()
-                self.zygote = Zygote()
+                if self.owns_zygote:
+                    self.zygote.close()
+                self.zygote, self.owns_zygote = Zygote(), True
                 current = Worker(self.zygote, slug, self.modules[slug], self.limits,
                                  self.confinement)
             self.workers[slug] = current
@@ -323,4 +342,5 @@ class Sandbox:
         for worker in self.workers.values():
             worker.kill()
             worker.log.close()
-        self.zygote.close()
+        if self.owns_zygote:
+            self.zygote.close()

@@ -20,7 +20,7 @@ import pytest
 from . import _manifest
 from ._plugin import GradingPlugin, Seen, TestOutcome, suite_path
 from ._report import Finding
-from ._sandbox import Sandbox
+from ._sandbox import Sandbox, Zygote
 from ._submission import Problem
 
 _INI = Path(__file__).with_name("pytest.ini")
@@ -51,6 +51,8 @@ class SuiteRun:
     problems: dict[str, Problem]
     make_sandbox: SandboxFactory
     visible_only: bool = False
+    # A fork server with a socket for each grader process (see run_in_parallel), or None.
+    zygote: Zygote | None = None
 
     def run(self, slugs: list[str]) -> tuple[list[TestOutcome], Seen]:
         modules = {s: p for s, p in self.modules.items() if s in slugs}
@@ -58,7 +60,7 @@ class SuiteRun:
         plugin = GradingPlugin(self.exercises, sandbox, self.problems,
                                visible_only=self.visible_only)
         try:
-            _run_pytest(plugin, slugs)
+            run_pytest(plugin, slugs)
         finally:
             if sandbox is not None:
                 sandbox.close()
@@ -69,7 +71,7 @@ class SuiteRun:
         groups = [g for g in (slugs[i::parallel] for i in range(max(1, parallel))) if g]
         if len(groups) == 1:
             return self.run(slugs)
-        children = [self._fork(group) for group in groups]
+        children = [self._fork(group, index) for index, group in enumerate(groups)]
         try:
             texts = []
             for pid, read_end in children:
@@ -99,7 +101,7 @@ class SuiteRun:
             raise SuitesFailed("; ".join(errors))
         return outcomes, seen
 
-    def _fork(self, group: list[str]) -> tuple[int, int]:
+    def _fork(self, group: list[str], index: int) -> tuple[int, int]:
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid:
@@ -107,6 +109,8 @@ class SuiteRun:
             return pid, read_end
         os.close(read_end)  # pragma: no cover - the forked grader process
         try:
+            if self.zygote is not None and len(self.zygote.socks) > index:
+                self.zygote = self.zygote.client(index)  # its own socket to the fork server
             outcomes, seen = self.run(group)
             result = GroupResult(outcomes, seen.findings, sorted(seen.sandbox_applied),
                                  sorted(seen.sandbox_missing))
@@ -124,9 +128,14 @@ def _seen_of(result: GroupResult) -> Seen:
     return seen
 
 
-def _run_pytest(plugin: GradingPlugin, slugs: list[str]) -> None:
-    args = [str(suite_path(s)) for s in slugs] + [
+def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = False) -> None:
+    """Run the slugs' suites with ``plugin``; ``collect_only`` imports and collects them
+    (a warm grader process does so once, and every grading it forks reuses the modules)."""
+    args = ["--collect-only"] * collect_only + [str(suite_path(s)) for s in slugs] + [
         "-c", str(_INI), "--rootdir", str(_INI.parent), "-q", "-s", "--assert=plain",
+        # A failed test's verdict is the plugin's message; pytest's own long traceback (which
+        # walks the source of every frame) is never shown, so make it the cheap native one.
+        "--tb=native",
         "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:faulthandler",
     ]
     # The grader's own configuration only: no plugins or options from the environment.

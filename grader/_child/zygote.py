@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
+import select
 import signal
 import socket
 import sys
@@ -55,7 +56,8 @@ def _reap() -> None:
             return
 
 
-def _start_worker(order: Spawn, cgroup: str | None, fds: list[int], sock: socket.socket) -> int:
+def _start_worker(order: Spawn, cgroup: str | None, fds: list[int],
+                  clients: list[socket.socket]) -> int:
     requests_fd, answers_fd, log_fd = fds
     pid = os.fork()
     if pid:
@@ -64,7 +66,8 @@ def _start_worker(order: Spawn, cgroup: str | None, fds: list[int], sock: socket
         return pid
     try:  # the worker
         os.setsid()
-        sock.close()
+        for sock in clients:  # no worker holds a way to give the fork server orders
+            sock.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -181,10 +184,12 @@ class _ProcessLimit:
                 pass
 
 
-def main(fd: int) -> None:
+def main(*client_fds: int) -> None:
+    """Serve orders from each of ``client_fds`` (one socket per grader process that shares
+    this fork server) until a shutdown order, or until every client has hung up."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    sock = socket.socket(fileno=fd)
+    clients = [socket.socket(fileno=fd) for fd in client_fds]
     from . import worker
 
     worker.prepare()
@@ -192,10 +197,13 @@ def main(fd: int) -> None:
     cgroups: dict[int, str | None] = {}
     numbers = itertools.count()  # cgroup names are never reused: a live worker may hold one
     process_limit: _ProcessLimit | None = None
-    while True:
+    while clients:
+        sock = select.select(clients, [], [])[0][0]
         message, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
         if not message:
-            break
+            clients.remove(sock)
+            sock.close()
+            continue
         order = decode_order(message)
         _reap()
         reply: Spawned | Killed
@@ -204,7 +212,7 @@ def main(fd: int) -> None:
             if order.confine:
                 process_limit = process_limit or _ProcessLimit(order.limits.max_pids)
                 cgroup = process_limit.make(f"w{next(numbers)}")
-            pid = _start_worker(order, cgroup, fds, sock)
+            pid = _start_worker(order, cgroup, fds, clients)
             workers.add(pid)
             cgroups[pid] = cgroup
             reply = Spawned(pid)
