@@ -70,7 +70,8 @@ TAMPER_POLICIES = ("flag", "zero")
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
           isolation: str = "sandbox", tamper: str = "flag",
-          hide: list[Path] | None = None, parallel: int = 3) -> Report:
+          hide: list[Path] | None = None, parallel: int = 3,
+          visible_only: bool = False) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``isolation="none"`` imports student code into this process: only for measuring
@@ -80,6 +81,8 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
     ``hide`` names folders the child must not see besides the submission's own (a class
     grading hides the whole class, so no student reads another's work). ``parallel``
     grader processes share the exercises out (the real-clock suites mostly wait).
+    ``visible_only`` runs only the tests marked ``hidden=False`` (what ``aiograde check``
+    shows students).
     Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
     """
     started = time.monotonic()
@@ -115,7 +118,8 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                                   f"like {slugs[0]}.py (or a checkout with an exercises/ folder).")
         others = [p.stem for p in folder.glob("*.py") if p.stem.isidentifier()]
         group = _Group({e.slug: e for e in exercises}, modules, problems, isolation,
-                       hide=[folder.resolve(), *(hide or [])], submitted=others)
+                       hide=[folder.resolve(), *(hide or [])], submitted=others,
+                       visible_only=visible_only)
         outcomes, seen = group.run_in_parallel(slugs, parallel)
 
     for slug, found in seen.findings.items():
@@ -134,9 +138,10 @@ class _Group:
 
     def __init__(self, exercises: dict[str, _manifest.Exercise], modules: dict[str, Path],
                  problems: dict[str, str], isolation: str, *, hide: list[Path],
-                 submitted: list[str]) -> None:
+                 submitted: list[str], visible_only: bool = False) -> None:
         self.exercises, self.modules, self.problems = exercises, modules, problems
         self.isolation, self.hide, self.submitted = isolation, hide, submitted
+        self.visible_only = visible_only
 
     def run(self, slugs: list[str]) -> tuple[list[TestOutcome], Seen]:
         modules = {s: p for s, p in self.modules.items() if s in slugs}
@@ -144,7 +149,8 @@ class _Group:
         if modules:
             sandbox = (Sandbox(modules, hide=self.hide, submitted=self.submitted)
                        if self.isolation == "sandbox" else InProcessSandbox(modules))
-        plugin = GradingPlugin(self.exercises, sandbox, self.problems)
+        plugin = GradingPlugin(self.exercises, sandbox, self.problems,
+                               visible_only=self.visible_only)
         try:
             _run_suites(plugin, slugs)
         finally:

@@ -149,8 +149,9 @@ def _stuck_at(log: str) -> str:
 
 class GradingPlugin:
     def __init__(self, exercises: dict[str, Exercise], sandbox: Sandbox | None,
-                 problems: dict[str, str]) -> None:
+                 problems: dict[str, str], visible_only: bool = False) -> None:
         self.exercises, self.sandbox, self.problems = exercises, sandbox, problems
+        self.visible_only = visible_only
         self.outcomes: dict[str, TestOutcome] = {}
         self.seen = Seen()
 
@@ -162,7 +163,12 @@ class GradingPlugin:
         slug = request.module.SLUG
         return Student(self.exercises[slug], self.sandbox, self.problems.get(slug), self.seen)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self.visible_only:  # `aiograde check`: only what students see
+            hidden = [i for i in items if _is_hidden(i)]
+            if hidden:
+                config.hook.pytest_deselected(items=hidden)
+                items[:] = [i for i in items if not _is_hidden(i)]
         for item in items:
             mark = item.get_closest_marker("aiograde")
             module = getattr(item, "module", None)
@@ -199,6 +205,11 @@ class GradingPlugin:
             outcome.message = (f"internal grader error in {report.when}: "
                                f"{type(exc).__name__}: {exc}"[:500])
         return report
+
+
+def _is_hidden(item: pytest.Item) -> bool:
+    mark = item.get_closest_marker("aiograde")
+    return mark is None or bool(mark.kwargs.get("hidden", True))
 
 
 def suite_path(slug: str) -> Path:
