@@ -317,20 +317,19 @@ def list_exercises(checkout: Checkout, console: Any) -> None:
     current = progress.current()
     colours = {DONE: "green", FAILING: "yellow", NOT_STARTED: "dim", MISSING: "red"}
     table = Table(title="aiograde: your exercises", title_justify="left")
-    table.add_column("", width=1)
+    table.add_column("")
     table.add_column("#", justify="right", style="dim")
-    table.add_column("exercise", no_wrap=True)
+    table.add_column("exercise")
     table.add_column("points", justify="right")
-    table.add_column("state", no_wrap=True)
+    table.add_column("state")
     table.add_column("visible tests", justify="right")
-    table.add_column("about", style="dim", overflow="ellipsis", no_wrap=True)
     for number, ex in enumerate(checkout.exercise_list, 1):
         entry = progress.entry(ex.slug) or {}
         state = str(entry.get("state", NOT_STARTED))
         colour = colours.get(state, "white")
         table.add_row("→" if ex.slug == current else "", str(number),
                       ex.slug, str(ex.points), f"[{colour}]{state}[/{colour}]",
-                      f"{entry.get('passed', 0)}/{entry.get('total', '?')}", ex.title)
+                      f"{entry.get('passed', 0)}/{entry.get('total', '?')}")
     console.print(table)
     done = [s for s in checkout.slugs() if progress.state(s) == DONE]
     points = sum(e.points for e in checkout.exercise_list if e.slug in done)
