@@ -172,6 +172,14 @@ def _warn_about_sandbox(report: Report) -> None:
               + "; ".join(missing), file=sys.stderr)
 
 
+def _say_if_reference(path: Path) -> None:
+    """Grading the reference solutions must never pass for grading one's own work."""
+    solutions = Path(__file__).resolve().parent.parent / "solutions"
+    if solutions.is_dir() and path.resolve() == solutions:
+        print("aiograde: grading the REFERENCE SOLUTIONS (solutions/), not anyone's exercises: "
+              "give the folder to grade, e.g. `aiograde grade exercises`.", file=sys.stderr)
+
+
 def _grade(args: argparse.Namespace) -> int:
     formats = _formats()
     if args.format != "table" and args.format not in formats:
@@ -180,6 +188,7 @@ def _grade(args: argparse.Namespace) -> int:
     writes = _parse_writes(args.write, formats)
     if args.whole_class:
         return _grade_class(args)
+    _say_if_reference(Path(args.path))
     report = grade(args.path, only=args.only, tamper=args.tamper,
                    isolation="none" if args.unsafe_in_process else "sandbox",
                    hide=[Path(p).resolve() for p in args.hide], parallel=args.parallel)
