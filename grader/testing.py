@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from . import teaching
 from ._values import Opaque, Raised, decode, raised, show
 
 __all__ = ["GradingFailure", "Observation", "Opaque", "Raised", "case", "expect_equal", "fail",
@@ -148,10 +149,7 @@ class Observation:
         __tracebackhide__ = True
         if self.blocking:
             b = self.blocking[0]
-            fail(f"{self.call} blocked the event loop with a call to {b['call']}"
-                 f"{_location(b.get('where'))}. While it waits, no other task can run. Use the "
-                 "asyncio equivalent (`await asyncio.sleep`, streams, `create_subprocess_exec`) "
-                 "or run it in a thread with `await asyncio.to_thread(...)`.")
+            fail(teaching.blocking(self.call, b["call"], b.get("where")))
         for s in self.stalls:
             if s["kind"] == "cpu":
                 fail(f"{self.call} kept the event loop busy for {s['cpu']:g} s of CPU in one step"
@@ -166,28 +164,24 @@ class Observation:
         __tracebackhide__ = True
         extra = f" {hint}" if hint else ""
         if self.never_awaited:
-            fail(f"{self.call}: {self.never_awaited[0]}. Calling an async function only creates "
-                 "a coroutine; it runs when you `await` it (or wrap it in a task).")
+            fail(teaching.never_awaited(self.call, self.never_awaited[0]))
         leaks = self.leaks
         if leaks.get("uncancellable"):
             fail(f"After {self.call}, {leaks['uncancellable'][0]} was still running and ignored "
                  "cancellation. Never swallow CancelledError: re-raise it after cleaning up." + extra)
         if leaks.get("tasks"):
-            fail(f"After {self.call} returned, {leaks['tasks'][0]} was still running. A function "
-                 "must cancel (and await) the tasks it started before it returns." + extra)
+            fail(teaching.leftover_task(self.call, leaks["tasks"][0], extra))
         if leaks.get("unretrieved"):
             fail(f"During {self.call}, {leaks['unretrieved'][0]}, and nobody retrieved that "
                  "exception. Await every task you create, or handle its result." + extra)
         if leaks.get("timers"):
-            fail(f"After {self.call}, a delayed call was still scheduled: {leaks['timers'][0]}. "
-                 "Cancel the handles you no longer need." + extra)
+            fail(teaching.leftover_timer(self.call, leaks["timers"][0], extra))
         if leaks.get("processes"):
             fail(f"After {self.call}, a child process was left behind: {leaks['processes'][0]}. "
                  "Wait for every process you start (`await proc.wait()`), also after killing "
                  "it." + extra)
         if leaks.get("threads"):
-            fail(f"After {self.call}, a thread was still running: {leaks['threads'][0]}. Shut "
-                 "private pools down (`await asyncio.to_thread(pool.shutdown)`)." + extra)
+            fail(teaching.leftover_thread(self.call, leaks["threads"][0], extra))
         if leaks.get("sockets"):
             fail(f"After {self.call}, {len(leaks['sockets'])} socket(s) were still open. Close "
                  "what you open: `writer.close(); await writer.wait_closed()`." + extra)
