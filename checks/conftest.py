@@ -35,7 +35,10 @@ from grader import teaching
 # pytest's own helpers.
 OWN_THREADS = ("asyncio_", "asyncio-waitpid")
 THREAD_GRACE_SECONDS = 1.0
-TASK_GRACE_SECONDS = 0.5  # a pool shutting down may need a moment to let its threads go
+TASK_GRACE_SECONDS = 0.5
+# A check that runs longer than this on the loop's clock is stuck (checks on the virtual
+# clock jump through time; pytest-timeout bounds the real one).
+LOOP_LIMIT_SECONDS = 3600.0  # a pool shutting down may need a moment to let its threads go
 
 _blocking: list[dict[str, Any]] = []
 
@@ -111,29 +114,72 @@ def _watched(fn: Any, call: str) -> Any:
         me = asyncio.current_task()
         tasks_before = asyncio.all_tasks()
         timers_before = set(getattr(loop, "_scheduled", []))
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always", RuntimeWarning)
-            try:
-                await fn(*args, **kwargs)
-            finally:
-                gc.collect()  # coroutines never awaited say so when they are collected
-        for warning in seen:
-            if "was never awaited" in str(warning.message):
-                raise Leftover(teaching.never_awaited(call, str(warning.message).splitlines()[0]))
-        await asyncio.sleep(0)  # let what just finished finish
-        tasks = [t for t in asyncio.all_tasks() - tasks_before
-                 if t is not me and not t.done() and not _is_checks_own(t)]
-        if tasks:  # a connection handler may still be saying goodbye: give it a moment
-            await asyncio.wait(tasks, timeout=TASK_GRACE_SECONDS)
-            tasks = [t for t in tasks if not t.done()]
-        if tasks:
-            raise Leftover(teaching.leftover_task(call, _describe_task(tasks[0])))
-        timers = [h for h in getattr(loop, "_scheduled", []) if h not in timers_before
-                  and not h.cancelled()]
-        if timers:
-            raise Leftover(teaching.leftover_timer(call, repr(timers[0])))
+        problem = None
+        try:
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always", RuntimeWarning)
+                try:
+                    async with asyncio.timeout(LOOP_LIMIT_SECONDS) as limit:
+                        await fn(*args, **kwargs)
+                except TimeoutError:
+                    if not limit.expired():
+                        raise
+                    problem = teaching.never_finished(call, LOOP_LIMIT_SECONDS)
+                finally:
+                    gc.collect()  # coroutines never awaited say so when they are collected
+            for warning in seen:
+                if problem is None and "was never awaited" in str(warning.message):
+                    problem = teaching.never_awaited(call, str(warning.message).splitlines()[0])
+            await asyncio.sleep(0)  # let what just finished finish
+            tasks = _new_tasks(tasks_before, me)
+            if tasks:  # a connection handler may still be saying goodbye: give it a moment
+                await asyncio.wait(tasks, timeout=TASK_GRACE_SECONDS)
+                tasks = [t for t in tasks if not t.done()]
+            if problem is None and tasks:
+                problem = teaching.leftover_task(call, _describe_task(tasks[0]))
+            timers = [h for h in getattr(loop, "_scheduled", []) if h not in timers_before
+                      and not h.cancelled()]
+            if problem is None and timers:
+                problem = teaching.leftover_timer(call, repr(timers[0]))
+        finally:
+            # Whatever happened, stop what is left, so the loop can close: a task that
+            # ignores cancellation would otherwise hold pytest forever.
+            stuck = await _stop(_new_tasks(tasks_before, me, including_checks=True))
+        if stuck and (problem is None or "still running" in problem or "did not finish" in problem):
+            problem = teaching.uncancellable(call, _describe_task(stuck[0]))
+        if problem is not None:
+            raise Leftover(problem)
 
     return check
+
+
+def _new_tasks(before: set[asyncio.Task[Any]], me: asyncio.Task[Any] | None, *,
+               including_checks: bool = False) -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() - before if t is not me and not t.done()
+            and (including_checks or not _is_checks_own(t))]
+
+
+async def _stop(tasks: list[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """Cancel ``tasks``; those that ignore it are stopped by closing their coroutine.
+    The exercise's that ignored it are returned."""
+    if not tasks:
+        return []
+    for task in tasks:
+        task.cancel()
+    await asyncio.wait(tasks, timeout=TASK_GRACE_SECONDS)
+    stuck = [t for t in tasks if not t.done()]
+    for task in stuck:
+        task.add_done_callback(_quietly)
+        try:
+            task.get_coro().close()  # GeneratorExit at its await: the task ends at its next step
+        except BaseException:  # whatever it does, it is stopped
+            pass
+    return [t for t in stuck if not _is_checks_own(t)]
+
+
+def _quietly(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: the check has already said what went wrong
 
 
 def _is_checks_own(task: asyncio.Task[Any]) -> bool:

@@ -46,3 +46,14 @@ def leftover_timer(call: str, timer: str, extra: str = "") -> str:
 def leftover_thread(call: str, thread: str, extra: str = "") -> str:
     return (f"After {call}, a thread was still running: {thread}. Shut private pools down "
             "(`await asyncio.to_thread(pool.shutdown)`)." + extra)
+
+
+def uncancellable(call: str, task: str, extra: str = "") -> str:
+    return (f"After {call}, {task} was still running and ignored cancellation. Never swallow "
+            "CancelledError: re-raise it after cleaning up." + extra)
+
+
+def never_finished(call: str, seconds: float) -> str:
+    return (f"{call} did not finish within {seconds:g} s of loop time. Is something waiting "
+            "forever, a loop that never ends, or a CancelledError swallowed so that cancelling "
+            "never ends it?")

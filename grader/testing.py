@@ -167,8 +167,7 @@ class Observation:
             fail(teaching.never_awaited(self.call, self.never_awaited[0]))
         leaks = self.leaks
         if leaks.get("uncancellable"):
-            fail(f"After {self.call}, {leaks['uncancellable'][0]} was still running and ignored "
-                 "cancellation. Never swallow CancelledError: re-raise it after cleaning up." + extra)
+            fail(teaching.uncancellable(self.call, leaks["uncancellable"][0], extra))
         if leaks.get("tasks"):
             fail(teaching.leftover_task(self.call, leaks["tasks"][0], extra))
         if leaks.get("unretrieved"):
