@@ -235,3 +235,18 @@ def test_the_timeline_shows_in_the_table_and_the_markdown() -> None:
     assert "slow_square(2)" in text and "at most 1 running at once" in text
     markdown = render_markdown(report)
     assert "```text" in markdown and "slow_square(0)  ████" in markdown
+
+
+def test_check_all_writes_the_reports_ci_needs(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    shutil.copy(ROOT / "solutions" / "coroutines.py", tmp_path / "exercises")
+    markdown = tmp_path / "report.md"
+    done = run_grader("check", "--all", "--path", tmp_path, "--format", "json",
+                      "--write", f"markdown={markdown}")
+    assert done.returncode == 1, done.stderr  # the stubs fail
+    report = json.loads(done.stdout)
+    assert [e["slug"] for e in report["exercises"]] == [e.slug for e in _student.find_checkout(
+        tmp_path).exercise_list]
+    assert all(not t["hidden"] for e in report["exercises"] for t in e["tests"])
+    assert report["exercises"][0]["status"] == "passed"
+    assert "gathering" in markdown.read_text()
