@@ -400,35 +400,48 @@ def watch(checkout: Checkout, console: Any, *, poll: bool = False) -> int:
     Each check runs in a fresh ``aiograde check`` process, so nothing one check leaves
     behind (or a crash of the grader itself) can stop the loop: it never needs a restart.
     """
+    env = {**os.environ, "AIOGRADE_SANDBOX_SAID": ""}
+    fresh_screen = False  # cleared on a save, not after a pass (so its message stays)
+    try:
+        while True:
+            current = Progress(checkout).current()
+            if fresh_screen and console.is_terminal:
+                console.clear()
+            if current is None:
+                console.print("[green]🎉 Every exercise passes its visible tests. Well done![/green]")
+                return 0
+            before = checkout.module_hash(current)
+            done = subprocess.run([sys.executable, "-m", "grader", "check", current,
+                                   "--path", str(checkout.root)], env=env, check=False)
+            env["AIOGRADE_SANDBOX_SAID"] = "1"  # said once is enough
+            if done.returncode == 0:
+                console.print(f"\n[green bold]✓ {current} passes: moving on.[/green bold]\n",
+                              highlight=False)
+                fresh_screen = False
+                continue
+            if done.returncode != 1:
+                console.print(f"[red]the check stopped (exit {done.returncode}); it runs again "
+                              "on the next save[/red]")
+            fresh_screen = True
+            if checkout.module_hash(current) != before:
+                continue  # saved while the check ran: check again now
+            console.print(f"\n[dim]Watching {_relative(checkout.exercises, checkout)}/: save "
+                          f"{current}.py to check again. `aiograde hint` in another terminal "
+                          "for a hint; Ctrl-C to stop.[/dim]", highlight=False)
+            if not _wait_for_a_save(checkout, poll):
+                return 0
+    except KeyboardInterrupt:
+        return 0
+
+
+def _wait_for_a_save(checkout: Checkout, poll: bool) -> bool:
+    """True when a module was saved; False when interrupted (Ctrl-C)."""
     import watchfiles
 
-    env = {**os.environ, "AIOGRADE_SANDBOX_SAID": ""}
-    while True:
-        progress = Progress(checkout)
-        current = progress.current()
-        if console.is_terminal:
-            console.clear()
-        if current is None:
-            console.print("[green]🎉 Every exercise passes its visible tests. Well done![/green]")
-            return 0
-        done = subprocess.run([sys.executable, "-m", "grader", "check", current,
-                               "--path", str(checkout.root)], env=env, check=False)
-        env["AIOGRADE_SANDBOX_SAID"] = "1"  # said once is enough
-        if done.returncode == 0:
-            console.print(f"\n[green bold]✓ {current} passes: moving on.[/green bold]",
-                          highlight=False)
-            continue
-        if done.returncode not in (1,):
-            console.print(f"[red]the check stopped (exit {done.returncode}); it will run again "
-                          "on the next save[/red]")
-        console.print(f"\n[dim]Watching {_relative(checkout.exercises, checkout)}/: save "
-                      f"{current}.py to check again. `aiograde hint` in another terminal for a "
-                      "hint; Ctrl-C to stop.[/dim]", highlight=False)
-        for _changes in watchfiles.watch(checkout.exercises, watch_filter=_is_module,
-                                         force_polling=poll or None, raise_interrupt=False):
-            break
-        else:  # interrupted (Ctrl-C)
-            return 0
+    for _changes in watchfiles.watch(checkout.exercises, watch_filter=_is_module,
+                                     force_polling=poll or None, raise_interrupt=False):
+        return True
+    return False
 
 
 def _is_module(change: Any, path: str) -> bool:

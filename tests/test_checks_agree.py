@@ -62,6 +62,7 @@ def judged() -> dict[Path, dict[str, Any]]:
         return dict(zip(WRONG, pool.map(_judge, WRONG), strict=True))
 
 
+@pytest.mark.timeout(1800)  # the first one waits for the whole class of samples to be judged
 @pytest.mark.parametrize("sample", WRONG, ids=[f"{p.parent.name}/{p.stem}" for p in WRONG])
 def test_check_and_public_checks_fail_where_the_visible_tests_fail(
         sample: Path, judged: dict[Path, dict[str, Any]]) -> None:
