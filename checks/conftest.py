@@ -8,7 +8,7 @@
   shut down).
 - **Messages, not internals.** A failing check prints the grader's one-line teaching
   message (``grader/teaching.py``) or the check's own, with the line of the exercise it
-  points at: no pytest traceback (``--tb=long`` brings it back).
+  points at: no pytest traceback, no asyncio log (``--tb=long`` brings them back).
 """
 
 from __future__ import annotations
@@ -240,6 +240,8 @@ def _short(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     """A failure in one line or two: the check's message and the exercise's line."""
     exc = excinfo.value
     text = str(exc).split("\nassert ")[0].strip() if isinstance(exc, AssertionError) else ""
+    if isinstance(exc, pytest.fail.Exception):
+        text = exc.msg
     if not text:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if isinstance(exc, NotImplementedError):
@@ -255,6 +257,10 @@ def _short(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    if item.config.option.tbstyle == "auto":
+        # asyncio's own log of what the loop cancelled at the end is noise next to the
+        # one-line message (``--tb=long`` shows everything).
+        report.sections = [s for s in report.sections if not s[0].startswith("Captured log")]
     if call.when != "call":
         return report
     message = None

@@ -75,7 +75,8 @@ def test_check_and_public_checks_fail_where_the_visible_tests_fail(
         assert seen["public_code"] == 1, (
             f"the public checks pass where the grader's visible tests {sorted(seen['grader'])} "
             f"fail:\n{seen['public_out']}")
-        assert "Traceback" not in seen["public_out"], seen["public_out"]
+        assert "Traceback" not in seen["public_out"] and "\nE   " not in seen["public_out"], \
+            seen["public_out"]
 
 
 def test_some_sample_is_caught_only_by_what_the_plugin_adds() -> None:
