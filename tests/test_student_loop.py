@@ -95,6 +95,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.timeout(600)  # eight gradings, one after another, on a shared machine
 def test_a_new_student_reaches_the_first_passing_exercise(release: Path) -> None:
     code, screen = _run(release, "list")
     assert code == 0, screen
