@@ -86,6 +86,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_BUSTER] = buster
     # Where a coroutine that was never awaited was created: the warning names the line.
     sys.set_coroutine_origin_tracking_depth(8)
+    # What the garbage collector finds later (a Popen a blocking call left half done, a
+    # coroutine of a check that already failed) lands on whichever test runs then, as pytest
+    # internals: leftovers are judged right after each check instead, where they belong.
+    config.addinivalue_line("filterwarnings", "ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 _BUSTER = pytest.StashKey[bbmod.BlockBuster]()
