@@ -185,3 +185,12 @@ def test_visible_suite_drops_hidden_tests_and_what_only_they_use() -> None:
         assert gone not in out, gone
     assert "from grader.testing import case, expect_equal" in out
     compile(out, "suite", "exec")
+
+
+def test_grading_the_reference_solutions_says_so_loudly() -> None:
+    done = subprocess.run([str(ROOT / "dev"), "grade", "--only", "coroutines", "--no-gradebook"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "grading the REFERENCE SOLUTIONS (solutions/)" in done.stderr
+    mine = run_grader("grade", ROOT / "exercises", "--only", "coroutines", "--no-gradebook")
+    assert "REFERENCE" not in mine.stderr
