@@ -28,6 +28,7 @@ STATE_FOLDER = ".aiograde"
 STATE_FILE = "progress.json"
 STATE_VERSION = 1
 DONE, FAILING, NOT_STARTED, MISSING = "done", "failing", "not started", "missing"
+WATCH_TICK_MS = 500  # how often watch also compares the files itself (a save it missed)
 _WHERE = re.compile(r"\b([A-Za-z_]\w*\.py):(\d+)\b")
 
 
@@ -410,7 +411,7 @@ def watch(checkout: Checkout, console: Any, *, poll: bool = False) -> int:
             if current is None:
                 console.print("[green]🎉 Every exercise passes its visible tests. Well done![/green]")
                 return 0
-            before = checkout.module_hash(current)
+            before = _snapshot(checkout)
             done = subprocess.run([sys.executable, "-m", "grader", "check", current,
                                    "--path", str(checkout.root)], env=env, check=False)
             env["AIOGRADE_SANDBOX_SAID"] = "1"  # said once is enough
@@ -423,24 +424,31 @@ def watch(checkout: Checkout, console: Any, *, poll: bool = False) -> int:
                 console.print(f"[red]the check stopped (exit {done.returncode}); it runs again "
                               "on the next save[/red]")
             fresh_screen = True
-            if checkout.module_hash(current) != before:
+            if _snapshot(checkout) != before:
                 continue  # saved while the check ran: check again now
             console.print(f"\n[dim]Watching {_relative(checkout.exercises, checkout)}/: save "
                           f"{current}.py to check again. `aiograde hint` in another terminal "
                           "for a hint; Ctrl-C to stop.[/dim]", highlight=False)
-            if not _wait_for_a_save(checkout, poll):
+            if not _wait_for_a_save(checkout, poll, before):
                 return 0
     except KeyboardInterrupt:
         return 0
 
 
-def _wait_for_a_save(checkout: Checkout, poll: bool) -> bool:
-    """True when a module was saved; False when interrupted (Ctrl-C)."""
+def _snapshot(checkout: Checkout) -> dict[str, str]:
+    return {slug: checkout.module_hash(slug) for slug in checkout.slugs()}
+
+
+def _wait_for_a_save(checkout: Checkout, poll: bool, since: dict[str, str]) -> bool:
+    """True when a module was saved (since the snapshot ``since``: a save made before the
+    watcher was ready counts too); False when interrupted (Ctrl-C)."""
     import watchfiles
 
-    for _changes in watchfiles.watch(checkout.exercises, watch_filter=_is_module,
-                                     force_polling=poll or None, raise_interrupt=False):
-        return True
+    for changes in watchfiles.watch(checkout.exercises, watch_filter=_is_module,
+                                    force_polling=poll or None, raise_interrupt=False,
+                                    yield_on_timeout=True, rust_timeout=WATCH_TICK_MS):
+        if changes or _snapshot(checkout) != since:
+            return True
     return False
 
 
