@@ -3,6 +3,8 @@
     aiograde grade PATH                  grade one submission (a folder of modules, or a checkout)
     aiograde grade FOLDER --class        grade every student sub-folder, in parallel, resumably
     aiograde gradebook csv|html          export the gradebook
+    aiograde list | check | hint | watch the students' loop (see docs/students.md)
+    aiograde release OUT                 build the student repository to hand out
     aiograde comment|actions|classroom   grades on GitHub pull requests (docs/instructors.md)
     aiograde nbgrader COURSE_DIR         write the course as an nbgrader course
     aiograde gradescope OUT.zip          write a Gradescope autograder
@@ -99,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     # Set by --class for each student's grading: the class folder, hidden from the child.
     g.add_argument("--hide", action="append", default=[], help=argparse.SUPPRESS)
 
+    _student_parsers(commands)
     b = commands.add_parser("gradebook", help="export the gradebook")
     b.add_argument("what", choices=["csv", "html"], help="csv: one row per student; html: the "
                    "class report with charts")
@@ -119,6 +122,82 @@ def _parser() -> argparse.ArgumentParser:
 
     add_commands(commands)
     return parser
+
+
+def _student_parsers(commands: Any) -> None:
+    """The students' loop (``grader/_student.py``) and ``release`` (``grader/_release.py``)."""
+    where = {"default": ".", "metavar": "PATH",
+             "help": "your copy of the course (default: the current folder)"}
+    ls = commands.add_parser("list", help="every exercise in order, its state, and the next one")
+    ls.add_argument("--path", **where)
+    c = commands.add_parser("check", help="run the visible tests of an exercise (default: the "
+                            "first unfinished one), one failure at a time")
+    c.add_argument("slug", nargs="?", help="the exercise to check (default: the first "
+                   "unfinished one)")
+    c.add_argument("--all", dest="every", action="store_true",
+                   help="every exercise (or every test of SLUG), every failure shown")
+    c.add_argument("--path", **where)
+    c.add_argument("--format", default="table", metavar="FORMAT",
+                   help="table (default), or a report format: json, markdown, ...")
+    c.add_argument("--write", action="append", default=[], metavar="FORMAT=PATH",
+                   help="also write FORMAT to PATH (repeatable)")
+    h = commands.add_parser("hint", help="the next hint for what fails now")
+    h.add_argument("slug", nargs="?", help="the exercise (default: the first unfinished one)")
+    h.add_argument("--path", **where)
+    w = commands.add_parser("watch", help="check the current exercise on every save, and move "
+                            "on when it passes")
+    w.add_argument("--path", **where)
+    w.add_argument("--poll", action="store_true", help="poll for changes (for file systems "
+                   "that do not report them, e.g. a Windows folder seen from WSL)")
+    r = commands.add_parser("release", help="build the student repository: stubs, public checks, "
+                            "lessons, the grader with its visible tests only")
+    r.add_argument("output", help="the folder to create (must not exist, or be empty)")
+
+
+def _students(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from . import _student
+
+    console = Console()
+    if args.command == "release":
+        from ._release import build_release
+
+        out = build_release(Path(__file__).resolve().parent.parent, Path(args.output))
+        console.print(f"release written to {out}: hand it out as the students' repository "
+                      "(`./dev list` there to start)", highlight=False)
+        return 0
+    checkout = _student.find_checkout(args.path)
+    if args.command == "list":
+        _student.list_exercises(checkout, console)
+        return 0
+    if args.command == "hint":
+        _student.hint(checkout, args.slug, console)
+        return 0
+    if args.command == "watch":
+        return _student.watch(checkout, console, poll=args.poll)
+    formats = _formats()
+    if args.format != "table" and args.format not in formats:
+        raise UsageError(f"unknown format {args.format!r}; known: table, "
+                         f"{', '.join(sorted(formats))}")
+    writes = _parse_writes(args.write, formats, False)
+    quiet = args.format != "table"
+    report = _student.check(checkout, args.slug, Console(quiet=True) if quiet else console,
+                            every_exercise=args.every and not args.slug,
+                            every_failure=args.every)
+    if report is None:
+        if quiet:
+            raise UsageError("every exercise already passes its visible tests; name one, "
+                         "or use --all, for a report")
+        console.print("[green]Every exercise passes its visible tests.[/green] "
+                      "`aiograde check --all` checks them all again.")
+        return 0
+    for name, path in writes:
+        path.write_text(formats[name](report), encoding="utf-8")
+    if quiet:
+        sys.stdout.write(formats[args.format](report).rstrip("\n") + "\n")
+    failing = any(t.status != "passed" for ex in report.exercises for t in ex.tests)
+    return 1 if failing or any(ex.status == "missing" for ex in report.exercises) else 0
 
 
 def _parse_writes(writes: list[str], formats: dict[str, Callable[[Report], str]],
@@ -222,6 +301,14 @@ def _warn_about_sandbox(report: Report) -> None:
               + "; ".join(missing), file=sys.stderr)
 
 
+def _say_if_reference(path: Path) -> None:
+    """Grading the reference solutions must never pass for grading one's own work."""
+    solutions = Path(__file__).resolve().parent.parent / "solutions"
+    if solutions.is_dir() and path.resolve() == solutions:
+        print("aiograde: grading the REFERENCE SOLUTIONS (solutions/), not anyone's exercises: "
+              "give the folder to grade, e.g. `aiograde grade exercises`.", file=sys.stderr)
+
+
 def _grade(args: argparse.Namespace) -> int:
     formats = _formats()
     if args.format != "table" and args.format not in formats:
@@ -231,6 +318,7 @@ def _grade(args: argparse.Namespace) -> int:
     writes = _parse_writes(args.write, formats, args.whole_class)
     if args.whole_class:
         return _grade_class(args, writes)
+    _say_if_reference(Path(args.path))
     if not args.no_gradebook:
         from ._gradebook import Gradebook, content_hash
 
@@ -396,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.command in COMMANDS:
             return run(args)
-        return _COMMANDS[args.command](args)
+        return _COMMANDS.get(args.command, _students)(args)
     except AiogradeError as exc:
         print(f"aiograde: {exc}", file=sys.stderr)
         return 2

@@ -169,6 +169,11 @@ def _markdown_exercise(ex: ExerciseResult, limit: int) -> list[str]:
         lines += [_md(bound(ex.problem)), ""]
     lines += [f"**First failure:** {_code(first.name)}{hidden}: "
               f"{_message(first, MESSAGE_LIMIT)}", ""]
+    timeline = getattr(first, "timeline", None)  # the loop's picture (grader/_timeline.py)
+    if timeline:
+        from ._timeline import render_markdown as render_timeline
+
+        lines += [render_timeline(timeline)]
     if ex.hints:
         lines += [f"**Hint:** {ex.hints[0]}", ""]
     rest = failing[1:]

@@ -151,9 +151,15 @@ def render_table(report: Report, console: Any = None) -> None:
         if not failed:
             continue
         first = failed[0]
-        more = f" [dim](and {len(failed) - 1} more failing)[/dim]" if len(failed) > 1 else ""
+        more = (f" [dim](and {len(failed) - 1} more failing: `aiograde check {ex.slug} --all`"
+                " shows them)[/dim]") if len(failed) > 1 else ""
         console.print(f"\n[bold]{ex.slug}[/bold] · {first.name}{more}", highlight=False)
         console.print(f"  {first.message}", markup=False, highlight=False)
+        timeline = getattr(first, "timeline", None)  # the loop's picture (grader/_timeline.py)
+        if timeline:
+            from ._timeline import render_terminal
+
+            console.print(render_terminal(timeline), markup=False, highlight=False)
         if ex.hints:
             console.print(f"  [dim]hint: {ex.hints[0]}[/dim]", highlight=False)
     console.print(f"\n[dim]{report.duration:.1f} s[/dim]")

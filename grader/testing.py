@@ -21,8 +21,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
+import msgspec
 import pytest
 
+from . import teaching
 from ._status import Reason
 from ._values import Opaque, Raised, show
 from ._wire import BlockingCall, Location, LoopError, Stall, TimelineEvent
@@ -69,6 +71,12 @@ def expect_equal(actual: Any, expected: Any, call: str, hint: str = "") -> None:
     __tracebackhide__ = True
     if type(actual) is not type(expected) or actual != expected:
         fail(f"{call} returned {show(actual)}; expected {show(expected)}." + (f" {hint}" if hint else ""))
+
+
+def _plain(where: Location | None) -> dict[str, Any] | None:
+    """A location as the shared teaching messages take it (plain data, like the public
+    checks' plugin has)."""
+    return None if where is None else msgspec.structs.asdict(where)
 
 
 class HasReturned(Protocol):
@@ -170,10 +178,7 @@ class Observation(Generic[R]):
         __tracebackhide__ = True
         if self.blocking:
             b = self.blocking[0]
-            fail(f"{self.call} blocked the event loop with a call to {b.call}"
-                 f"{b.where or ''}. While it waits, no other task can run. Use the "
-                 "asyncio equivalent (`await asyncio.sleep`, streams, `create_subprocess_exec`) "
-                 "or run it in a thread with `await asyncio.to_thread(...)`.",
+            fail(teaching.blocking(self.call, b.call, _plain(b.where)),
                  Reason.BLOCKING, obs=self, where=b.where)
         for s in self.stalls:
             if s.kind == "cpu":
@@ -191,29 +196,23 @@ class Observation(Generic[R]):
         __tracebackhide__ = True
         extra = f" {hint}" if hint else ""
         if self.never_awaited:
-            fail(f"{self.call}: {self.never_awaited[0]}. Calling an async function only creates "
-                 "a coroutine; it runs when you `await` it (or wrap it in a task).", Reason.LEAK)
+            fail(teaching.never_awaited(self.call, self.never_awaited[0]), Reason.LEAK)
         leaks = self.leaks
         if leaks.get("uncancellable"):
-            fail(f"After {self.call}, {leaks['uncancellable'][0]} was still running and ignored "
-                 "cancellation. Never swallow CancelledError: re-raise it after cleaning up." + extra,
-                 Reason.LEAK)
+            fail(teaching.uncancellable(self.call, leaks["uncancellable"][0], extra), Reason.LEAK)
         if leaks.get("tasks"):
-            fail(f"After {self.call} returned, {leaks['tasks'][0]} was still running. A function "
-                 "must cancel (and await) the tasks it started before it returns." + extra, Reason.LEAK)
+            fail(teaching.leftover_task(self.call, leaks["tasks"][0], extra), Reason.LEAK)
         if leaks.get("unretrieved"):
             fail(f"During {self.call}, {leaks['unretrieved'][0]}, and nobody retrieved that "
                  "exception. Await every task you create, or handle its result." + extra, Reason.LEAK)
         if leaks.get("timers"):
-            fail(f"After {self.call}, a delayed call was still scheduled: {leaks['timers'][0]}. "
-                 "Cancel the handles you no longer need." + extra, Reason.LEAK)
+            fail(teaching.leftover_timer(self.call, leaks["timers"][0], extra), Reason.LEAK)
         if leaks.get("processes"):
             fail(f"After {self.call}, a child process was left behind: {leaks['processes'][0]}. "
                  "Wait for every process you start (`await proc.wait()`), also after killing "
                  "it." + extra, Reason.LEAK)
         if leaks.get("threads"):
-            fail(f"After {self.call}, a thread was still running: {leaks['threads'][0]}. Shut "
-                 "private pools down (`await asyncio.to_thread(pool.shutdown)`)." + extra, Reason.LEAK)
+            fail(teaching.leftover_thread(self.call, leaks["threads"][0], extra), Reason.LEAK)
         if leaks.get("sockets"):
             fail(f"After {self.call}, {len(leaks['sockets'])} socket(s) were still open. Close "
                  "what you open: `writer.close(); await writer.wait_closed()`." + extra, Reason.LEAK)
