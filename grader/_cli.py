@@ -188,7 +188,7 @@ def _students(args: argparse.Namespace) -> int:
     if report is None:
         if quiet:
             raise UsageError("every exercise already passes its visible tests; name one, "
-                         "or use --all, for a report")
+                              "or use --all, for a report")
         console.print("[green]Every exercise passes its visible tests.[/green] "
                       "`aiograde check --all` checks them all again.")
         return 0
