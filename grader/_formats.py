@@ -22,7 +22,7 @@ from typing import Any
 
 from . import _manifest
 from ._errors import ManifestError
-from ._report import MESSAGE_LIMIT, ExerciseResult, Report, TestResult, bound
+from ._report import MESSAGE_LIMIT, ExerciseResult, Report, TestResult, bound, pictured_failure
 
 OUTPUT_LIMIT = 500  # characters of exercism's per-test `output` (its own limit)
 # A pull-request comment holds at most 65,536 characters: stay well under it.
@@ -169,11 +169,13 @@ def _markdown_exercise(ex: ExerciseResult, limit: int) -> list[str]:
         lines += [_md(bound(ex.problem)), ""]
     lines += [f"**First failure:** {_code(first.name)}{hidden}: "
               f"{_message(first, MESSAGE_LIMIT)}", ""]
-    timeline = getattr(first, "timeline", None)  # the loop's picture (grader/_timeline.py)
-    if timeline:
+    pictured = pictured_failure(failing)  # the loop's picture (grader/_timeline.py)
+    if pictured is not None and pictured.timeline:
         from ._timeline import render_markdown as render_timeline
 
-        lines += [render_timeline(timeline)]
+        if pictured is not first:
+            lines += [f"What the loop did in {_code(pictured.name)}:", ""]
+        lines += [render_timeline(pictured.timeline)]
     if ex.hints:
         lines += [f"**Hint:** {ex.hints[0]}", ""]
     rest = failing[1:]

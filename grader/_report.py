@@ -126,6 +126,12 @@ def _known(kind: type, raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k in names}
 
 
+def pictured_failure(failed: list[TestResult]) -> TestResult | None:
+    """The failing test whose timeline a report draws: the first failure's, or else the
+    first one that has a picture (a timing failure after, say, a wrong value)."""
+    return next((t for t in failed if t.timeline), None)
+
+
 def render_table(report: Report, console: Any = None) -> None:
     """A readable summary: a table of exercises, then the first failure of each (like exercism)."""
     from rich.console import Console
@@ -155,11 +161,13 @@ def render_table(report: Report, console: Any = None) -> None:
                 " shows them)[/dim]") if len(failed) > 1 else ""
         console.print(f"\n[bold]{ex.slug}[/bold] · {first.name}{more}", highlight=False)
         console.print(f"  {first.message}", markup=False, highlight=False)
-        timeline = getattr(first, "timeline", None)  # the loop's picture (grader/_timeline.py)
-        if timeline:
+        pictured = pictured_failure(failed)  # the loop's picture (grader/_timeline.py)
+        if pictured is not None and pictured.timeline:
             from ._timeline import render_terminal
 
-            console.print(render_terminal(timeline), markup=False, highlight=False)
+            if pictured is not first:
+                console.print(f"  what the loop did in {pictured.name}:", highlight=False)
+            console.print(render_terminal(pictured.timeline), markup=False, highlight=False)
         if ex.hints:
             console.print(f"  [dim]hint: {ex.hints[0]}[/dim]", highlight=False)
     console.print(f"\n[dim]{report.duration:.1f} s[/dim]")

@@ -29,6 +29,8 @@ def without_timings(report: dict) -> dict:
     for exercise in report["exercises"]:
         for test in exercise["tests"]:
             test.pop("seconds")
+            # A real clock's timeline carries the run's own times, like its duration.
+            test["timeline"] = bool(test["timeline"])
     return report
 
 

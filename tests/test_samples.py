@@ -51,3 +51,23 @@ def test_sample_is_graded_as_it_deserves(slug: str, path: Path, submission) -> N
     for name in expected:
         assert len(failed[name]) > 40, f"{name}: feedback too thin to teach: {failed[name]!r}"
     assert not [t for t in exercise["tests"] if t["status"] == "error"], failures(exercise)
+    expect_pictures(report)
+
+
+def expect_pictures(data: dict) -> None:
+    """Every timing or concurrency failure carries a picture of what the loop did, and the
+    table and the Markdown report draw one for the exercise."""
+    from grader._formats import render_markdown
+    from grader._report import Report, render_table
+
+    timing = [t for ex in data["exercises"] for t in ex["tests"] if t["reason"] == "timing"]
+    if not timing:
+        return
+    assert all(t["timeline"] for t in timing), [t["name"] for t in timing if not t["timeline"]]
+    report = Report.from_dict(data)
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    render_table(report, console)
+    assert "█" in console.export_text(), "the table draws the loop's timeline"
+    assert "█" in render_markdown(report), "the Markdown report draws the loop's timeline"

@@ -35,9 +35,10 @@ blocking_events: list[BlockingCall] = []
 stall_events: list[Stall] = []
 
 
-def loop_time() -> float | None:
-    """Seconds on the running scenario's loop clock since it started; None off the loop."""
-    loop = events._get_running_loop()
+def loop_time(loop: Any = None) -> float | None:
+    """Seconds on the scenario's loop clock since it started (the running loop's, or
+    ``loop``'s when asked from another thread); None off any scenario's loop."""
+    loop = loop or events._get_running_loop()
     start = getattr(loop, "aiograde_started", None)
     return None if loop is None or start is None else round(loop.time() - start, 6)
 

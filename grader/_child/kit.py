@@ -93,8 +93,9 @@ class _Timeline:
     def __init__(self) -> None:
         self.events: list[list[Any]] = []  # [kind, name, start, end, where]
 
-    def start(self, kind: EventKind, name: str, where: Location | None = None) -> list[Any] | None:
-        at = instruments.loop_time()
+    def start(self, kind: EventKind, name: str, where: Location | None = None,
+              loop: Any = None) -> list[Any] | None:
+        at = instruments.loop_time(loop)
         if at is None or len(self.events) >= MAX_TIMELINE_EVENTS:
             return None
         event = [kind, name, at, None, where]
@@ -102,9 +103,9 @@ class _Timeline:
         return event
 
     @staticmethod
-    def end(event: list[Any] | None) -> None:
+    def end(event: list[Any] | None, loop: Any = None) -> None:
         if event is not None:
-            event[3] = instruments.loop_time()
+            event[3] = instruments.loop_time(loop)
 
     def drain(self) -> list[TimelineEvent]:
         found = [TimelineEvent(*event) for event in self.events]
@@ -150,13 +151,19 @@ class Tracker:
     def wrap_sync(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         # Called from worker threads: count under a lock (never taken on the loop's thread,
         # where waiting for it would be blocking).
+        loop = asyncio.events._get_running_loop()  # wrapped on the loop, called from threads
+        name = getattr(fn, "__name__", "call").lstrip("_")
+
         def tracked(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.enter(list(args))
+                shown = ", ".join(plain.safe_repr(a, 20) for a in args)
+                event = timeline.start(EventKind.CALL, f"{name}({shown})", loop=loop)
             try:
                 return fn(*args, **kwargs)
             finally:
                 with self._lock:
+                    timeline.end(event, loop)
                     self.leave()
 
         return tracked
@@ -293,11 +300,9 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
 def _drawn(spec: Scenario) -> list[TimelineEvent]:
     """The timeline, with the moments the loop was held up by a blocking call or a stall.
 
-    Only on the virtual clock, where it is exact: a real clock's times differ from run to
-    run, and a report must not (the same submission gets the same report, byte for byte)."""
+    On the virtual clock its times are exact; on a real clock (threads, processes, sockets)
+    they are the run's own, like a test's duration, and may differ from run to run."""
     events = timeline.drain()
-    if spec.clock != "virtual":
-        return []
     held = [TimelineEvent(EventKind.BLOCKED, b.call, b.at, b.at, b.where)
             for b in instruments.blocking_events if b.at is not None]
     held += [TimelineEvent(EventKind.STALL, f"{s.kind} {s.wall:g} s", s.at, s.at, s.where)
