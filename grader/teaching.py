@@ -23,9 +23,29 @@ def location(where: Mapping[str, Any] | None) -> str:
 
 def blocking(call: str, name: str, where: Mapping[str, Any] | None) -> str:
     return (f"{call} blocked the event loop with a call to {name}{location(where)}. While it "
-            "waits, no other task can run. Use the asyncio equivalent (`await asyncio.sleep`, "
-            "streams, `create_subprocess_exec`) or run it in a thread with "
-            "`await asyncio.to_thread(...)`.")
+            f"waits, no other task can run. {blocking_cause(name, where)}")
+
+
+def blocking_cause(name: str, where: Mapping[str, Any] | None) -> str:
+    """What the blocking call was, and the concept that fixes it: named from the call and
+    the student's line, never blaming code the exercise gave them."""
+    code = str((where or {}).get("code") or "")
+    function = str((where or {}).get("function") or "")
+    if function.startswith("blocking_"):
+        return (f"{function} is the given blocking function: it is meant to block, so it must "
+                "run in a worker thread (an executor), never on the loop's own thread.")
+    if "Executor" in code or "shutdown" in code:
+        return ("Leaving a `with ThreadPoolExecutor(...)` block, or calling `shutdown()`, waits "
+                "on the loop's thread for every worker to finish: keep the pool open while you "
+                "await, and shut it down from a thread.")
+    if name.endswith("sleep"):
+        return ("A sleep that is not awaited stops the whole loop: asyncio has its own, which "
+                "lets other tasks run while it waits.")
+    if "acquire" in name or "Lock" in code or "Event" in code or "Condition" in code:
+        return ("A thread lock (or event, or condition) waited on the loop's thread: use "
+                "asyncio's own primitives, or wait for it in a worker thread.")
+    return ("Use the asyncio equivalent (streams, `create_subprocess_exec`, ...) or run the "
+            "call in a worker thread with `await asyncio.to_thread(...)`.")
 
 
 def never_awaited(call: str, what: str) -> str:

@@ -128,8 +128,9 @@ class Observation(Generic[R]):
                  Reason.HANG, obs=self, where=err.where)
         if err.is_a("BlockingError"):
             fail(f"{self.call} blocked the event loop: {err.message}{err.location}. "
-                 "While it waits, no other task can run: use the asyncio equivalent or move "
-                 "the call to a thread.", Reason.BLOCKING, obs=self, where=err.where)
+                 f"While it waits, no other task can run. "
+                 f"{teaching.blocking_cause(err.message, _plain(err.where))}",
+                 Reason.BLOCKING, obs=self, where=err.where)
         fail(f"{self.call} raised {err}; expected it to return." + (f" {hint}" if hint else ""),
              where=err.where)
 
