@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from . import __version__, _manifest
+from ._bounds import bound_report, cap_findings
+from ._cleanup import remove_tree
 from ._errors import SubmissionError
 from ._inprocess import InProcessSandbox
 from ._plugin import GradingPlugin, Seen, TestOutcome, suite_path
@@ -95,7 +97,9 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
     slugs = [e.slug for e in exercises]
     folder = _exercise_folder(Path(path), slugs)
 
-    with tempfile.TemporaryDirectory(prefix="aiograde-") as private:
+    # Removed whatever a submission left in it (deep, unreadable, linked): never a traceback.
+    private = tempfile.mkdtemp(prefix="aiograde-")
+    try:
         modules: dict[str, Path] = {}
         problems: dict[str, str] = {}
         findings: dict[str, list[Finding]] = {}
@@ -118,6 +122,9 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                        hide=[folder.resolve(), *(hide or [])], submitted=others)
         outcomes, seen = group.run_in_parallel(slugs, parallel)
 
+    finally:
+        remove_tree(private)
+
     for slug, found in seen.findings.items():
         findings.setdefault(slug, []).extend(found)
     report = _build_report(str(path), exercises, outcomes, problems, findings, tamper,
@@ -126,7 +133,7 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                       "missing": sorted(seen.sandbox_missing)}
     report.findings = scan_folder(folder)
     report.flagged = report.flagged or bool(report.findings)
-    return report
+    return bound_report(report)  # trust: the one place a report's size is bounded
 
 
 class _Group:
@@ -255,7 +262,7 @@ def _build_report(submission: str, exercises: list[_manifest.Exercise],
             status = "error"
         else:
             status = "passed" if score == ex.points else "partial" if score else "failed"
-        flags = _unique(findings.get(ex.slug, []))
+        flags = cap_findings(_unique(findings.get(ex.slug, [])))
         if flags and tamper == "zero" and score:
             score, status = 0, "failed"
             problem = problem or ("scored 0: the tamper report flagged this exercise and the "

@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._cleanup import remove_tree
+
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 LOG_TAIL_BYTES = 2000
-DEFAULT_LIMITS = {"memory_mb": 2048, "file_size_mb": 16, "open_files": 512, "cpu_seconds": 120}
+DEFAULT_LIMITS = {"memory_mb": 2048, "file_size_mb": 16, "open_files": 512, "cpu_seconds": 120,
+                  "scratch_mb": 64}
 _PROJECT = Path(__file__).resolve().parent.parent
 HIDDEN_FROM_STUDENTS = [_PROJECT / "solutions", _PROJECT / "tests", _PROJECT / "grader" / "suites"]
 
@@ -91,7 +94,7 @@ class Worker:
         requests_r, requests_w = os.pipe()
         answers_r, answers_w = os.pipe()
         self.log = tempfile.TemporaryFile()
-        scratch = tempfile.mkdtemp(prefix=f"{slug}-", dir=path.parent)
+        scratch = self.scratch = tempfile.mkdtemp(prefix=f"{slug}-", dir=path.parent)
         reply = zygote.order(
             {"op": "spawn", "slug": slug, "path": str(path), "limits": limits, "scratch": scratch,
              **confinement},
@@ -193,6 +196,10 @@ class Worker:
                     os.close(fd)
                 except OSError:
                     pass
+            # trust: the worker's scratch goes with it (its tmpfs died with its namespace;
+            # without one, whatever the submission wrote there)
+            for folder in (self.scratch, self.scratch + ".root"):
+                remove_tree(folder)
 
 
 def allowed_paths(modules: dict[str, Path]) -> set[str]:

@@ -12,6 +12,7 @@ import ast
 import os
 from pathlib import Path
 
+from ._bounds import cap_findings
 from ._report import Finding
 
 GRADER_MODULES = {"pytest", "_pytest", "pluggy", "grader", "solutions", "exercises", "checks",
@@ -153,7 +154,7 @@ def scan(filename: str, source: bytes) -> list[Finding]:
     unique: dict[tuple[str, int | None], Finding] = {}
     for finding in scanner.found:
         unique.setdefault((finding.kind, finding.line), finding)
-    return list(unique.values())
+    return cap_findings(list(unique.values()))
 
 
 def scan_folder(folder: Path) -> list[Finding]:

@@ -26,6 +26,8 @@ from typing import Any
 from . import plain
 
 findings: list[dict[str, Any]] = []
+MAX_FINDINGS = 100  # per answer; the rest are counted, not listed
+_dropped = [0]
 _seen: set[tuple[str, str, int | str | None]] = set()
 _inside = threading.local()
 SCRATCH: list[str] = []  # the one folder a worker may write to, set by the worker
@@ -50,7 +52,10 @@ _WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill
 def record(kind: str, message: str, where: dict[str, Any] | None) -> None:
     line = (where or {}).get("line")
     key = (kind, (where or {}).get("file", ""), line if line is not None else message)
-    if key in _seen or len(findings) > 100:
+    if key in _seen:
+        return
+    if len(findings) >= MAX_FINDINGS:
+        _dropped[0] += 1
         return
     _seen.add(key)
     findings.append({"kind": kind, "message": message, "file": key[1], "line": line})
@@ -145,5 +150,9 @@ def check_stdlib() -> None:
 def drain() -> list[dict[str, Any]]:
     check_stdlib()
     found = list(findings)
+    if _dropped[0]:
+        found.append({"kind": "more-findings", "message": f"and {_dropped[0]} more findings "
+                      "of this run not listed", "file": "", "line": None})
+        _dropped[0] = 0
     findings.clear()
     return found

@@ -77,9 +77,16 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
         done: list[str] = []
         missing: list[str] = []
         if order.get("confine"):
-            confine.limit_processes(order.get("cgroup"), order.get("max_pids", 256), done, missing)
+            confine.limit_processes(order.get("cgroups") or {}, order.get("max_pids", 256),
+                                    done, missing)
+            confine.limit_memory(order.get("cgroups") or {}, done, missing)
             if confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
+                confine.scratch_on_tmpfs(order["scratch"], order.get("limits", {}), done,
+                                         missing)
+            else:
+                missing.append("scratch on a size-limited tmpfs (no mount namespace): the "
+                               "submission writes to the machine's disk, each file limited")
             confine.build_root(order["scratch"], order.get("allow", []), order.get("hide", []),
                                done, missing)
         _enter_scratch(order["scratch"])
@@ -115,44 +122,90 @@ def _enter_scratch(scratch: str) -> None:
     os.environ.update({"HOME": scratch, "TMPDIR": scratch})
 
 
-class _ProcessLimit:
-    """A pids cgroup per worker when root (cgroup v1 or v2); None where there is none."""
+class _Cgroups:
+    """Per-worker cgroups when root (v1 or v2): ``pids.max`` for its processes and a memory
+    limit for the worker with everything it starts (its scratch tmpfs included), which
+    RLIMIT_AS, counted per process, cannot give. Each controller found is used on its own;
+    none is assumed."""
 
-    def __init__(self, max_pids: int) -> None:
-        self.max_pids = max_pids
-        self.base = self._find_base()
+    CONTROLLERS = ("pids", "memory")
+
+    def __init__(self, max_pids: int, memory_bytes: int | None) -> None:
+        self.max_pids, self.memory_bytes = max_pids, memory_bytes
+        self.bases: dict[str, str] = {}
+        if os.geteuid() == 0:
+            for controller in self.CONTROLLERS:
+                base = self._find_base(controller)
+                if base is not None:
+                    self.bases[controller] = base
 
     @staticmethod
-    def _find_base() -> str | None:
-        if os.geteuid() != 0:
-            return None
-        for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+    def _own_path(controller: str) -> str:
+        """This process's cgroup for the controller (v1 line, else the v2 ``0::`` line)."""
+        try:
+            with open("/proc/self/cgroup") as f:
+                lines = [line.rstrip("\n").split(":", 2) for line in f]
+        except OSError:
+            return "/"
+        for _number, names, path in lines:
+            if controller in names.split(","):
+                return path
+        return next((path for number, _, path in lines if number == "0"), "/")
+
+    def _find_base(self, controller: str) -> str | None:
+        v1 = f"/sys/fs/cgroup/{controller}"
+        candidates = [(v1 + self._own_path(controller), False)] if os.path.isdir(v1) else []
+        candidates.append(("/sys/fs/cgroup", True))
+        for parent, v2 in candidates:
+            path = f"{parent.rstrip('/')}/aiograde-{os.getpid()}"
             try:
-                if base == "/sys/fs/cgroup":
-                    with open(f"{base}/cgroup.subtree_control", "w") as f:
-                        f.write("+pids")
-                path = f"{base}/aiograde-{os.getpid()}"
+                if v2:
+                    with open("/sys/fs/cgroup/cgroup.controllers") as f:
+                        if controller not in f.read().split():
+                            continue
+                    _write_file(f"{parent}/cgroup.subtree_control", f"+{controller}")
                 os.makedirs(path, exist_ok=True)
+                if v2:
+                    _write_file(f"{path}/cgroup.subtree_control", f"+{controller}")
                 return path
             except OSError:
                 continue
         return None
 
-    def make(self, name: str) -> str | None:
-        if self.base is None:
-            return None
-        path = f"{self.base}/{name}"
-        try:
-            os.makedirs(path, exist_ok=True)
-            with open(f"{path}/pids.max", "w") as f:
-                f.write(str(self.max_pids))
-            return path
-        except OSError:
-            return None
+    def _limits(self, controller: str, path: str) -> None:
+        if controller == "pids":
+            _write_file(f"{path}/pids.max", str(self.max_pids))
+        elif self.memory_bytes is not None:
+            v2 = os.path.exists(f"{path}/memory.max")
+            _write_file(f"{path}/{'memory.max' if v2 else 'memory.limit_in_bytes'}",
+                        str(self.memory_bytes))
+            # No swap beyond the limit either, where the kernel accounts it.
+            swap = f"{path}/{'memory.swap.max' if v2 else 'memory.memsw.limit_in_bytes'}"
+            if os.path.exists(swap):
+                try:
+                    _write_file(swap, "0" if v2 else str(self.memory_bytes))
+                except OSError:
+                    pass
 
-    def remove(self, path: str | None) -> None:
-        if path is None:
-            return
+    def make(self, name: str) -> dict[str, str]:
+        """The worker's cgroup per controller (those that could be made and limited)."""
+        made = {}
+        for controller, base in self.bases.items():
+            path = f"{base}/{name}"
+            try:
+                os.makedirs(path, exist_ok=True)
+                self._limits(controller, path)
+                made[controller] = path
+            except OSError:
+                self.remove({controller: path})
+        return made
+
+    def remove(self, paths: dict[str, str] | None) -> None:
+        for path in (paths or {}).values():
+            self._remove_one(path)
+
+    @staticmethod
+    def _remove_one(path: str) -> None:
         for _ in range(50):
             try:
                 with open(f"{path}/cgroup.procs") as f:
@@ -170,14 +223,23 @@ class _ProcessLimit:
                 time.sleep(0.01)
 
     def close(self) -> None:
-        if self.base is not None:
-            for name in os.listdir(self.base):
-                if os.path.isdir(f"{self.base}/{name}"):
-                    self.remove(f"{self.base}/{name}")
+        for base in self.bases.values():
             try:
-                os.rmdir(self.base)
+                names = os.listdir(base)
+            except OSError:
+                continue
+            for name in names:
+                if os.path.isdir(f"{base}/{name}"):
+                    self._remove_one(f"{base}/{name}")
+            try:
+                os.rmdir(base)
             except OSError:
                 pass
+
+
+def _write_file(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def main(fd: int) -> None:
@@ -188,9 +250,9 @@ def main(fd: int) -> None:
 
     worker.prepare()
     workers: set[int] = set()
-    cgroups: dict[int, str | None] = {}
+    cgroups: dict[int, dict[str, str]] = {}
     numbers = itertools.count()  # cgroup names are never reused: a live worker may hold one
-    process_limit: _ProcessLimit | None = None
+    limits: _Cgroups | None = None
     while True:
         message, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
         if not message:
@@ -198,10 +260,12 @@ def main(fd: int) -> None:
         order = json.loads(message)
         _reap()
         if order["op"] == "spawn":
-            cgroup = None
+            cgroup: dict[str, str] = {}
             if order.get("confine"):
-                process_limit = process_limit or _ProcessLimit(order.get("max_pids", 256))
-                cgroup = order["cgroup"] = process_limit.make(f"w{next(numbers)}")
+                memory_mb = (order.get("limits") or {}).get("memory_mb")
+                limits = limits or _Cgroups(order.get("max_pids", 256),
+                                            int(memory_mb) * 1024 * 1024 if memory_mb else None)
+                cgroup = order["cgroups"] = limits.make(f"w{next(numbers)}")
             pid = _start_worker(order, fds, sock)
             workers.add(pid)
             cgroups[pid] = cgroup
@@ -215,8 +279,8 @@ def main(fd: int) -> None:
                 pass
             _kill(doomed)
             workers.discard(pid)
-            if process_limit is not None:
-                process_limit.remove(cgroups.pop(pid, None))
+            if limits is not None:
+                limits.remove(cgroups.pop(pid, None))
             # Orphans of any worker were adopted by this subreaper, as its own children;
             # of those, only workers may stay.
             _kill([p for p in _descendants_of(os.getpid(), recursive=False) if p not in workers])
@@ -227,6 +291,6 @@ def main(fd: int) -> None:
         sock.sendall(json.dumps(reply).encode() + b"\n")
     _kill(_descendants_of(os.getpid()))
     _reap()
-    if process_limit is not None:
-        process_limit.close()
+    if limits is not None:
+        limits.close()
     sys.exit(0)
