@@ -84,7 +84,7 @@ def _grade_one(student: Path, only: list[str] | None, tamper: str,
 
 
 def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force: bool = False,
-                only: list[str] | None = None, tamper: str = "flag",
+                only: list[str] | None = None, tamper: str = "tampering",
                 progress: Any = None) -> ClassSummary:
     """Grade every student folder under ``folder`` into ``book``."""
     summary = ClassSummary()

@@ -28,7 +28,7 @@ from ._inprocess import InProcessSandbox
 from ._plugin import GradingPlugin, Seen, TestOutcome, suite_path
 from ._report import ExerciseResult, Finding, Report, TestResult
 from ._sandbox import Sandbox
-from ._tamper import scan, scan_folder
+from ._tamper import classify, scan, scan_folder
 
 MAX_MODULE_BYTES = 256 * 1024
 _INI = Path(__file__).with_name("pytest.ini")
@@ -67,18 +67,19 @@ def _read_module(source: Path) -> tuple[bytes | None, str | None]:
         return f.read(MAX_MODULE_BYTES + 1), None
 
 
-TAMPER_POLICIES = ("flag", "zero")
+TAMPER_POLICIES = ("tampering", "flag", "zero")
 
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
-          isolation: str = "sandbox", tamper: str = "flag",
+          isolation: str = "sandbox", tamper: str = "tampering",
           hide: list[Path] | None = None, parallel: int = 3) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``isolation="none"`` imports student code into this process: only for measuring
     what the sandbox costs (``bench/``), never for untrusted code. ``tamper`` is the
-    policy for submissions the tamper report flags: ``"flag"`` them for review (the
-    default: a false alarm must not cost an honest student), or ``"zero"`` the exercise.
+    policy for findings: ``"tampering"`` (the default) zeroes an exercise with a finding
+    of tampering and flags the rest for review, ``"flag"`` only flags, ``"zero"`` zeroes
+    every flagged exercise.
     ``hide`` names folders the child must not see besides the submission's own (a class
     grading hides the whole class, so no student reads another's work). ``parallel``
     grader processes share the exercises out (the real-clock suites mostly wait).
@@ -131,7 +132,7 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                            time.monotonic() - started)
     report.sandbox = {"applied": sorted(seen.sandbox_applied),
                       "missing": sorted(seen.sandbox_missing)}
-    report.findings = scan_folder(folder)
+    report.findings = [classify(f) for f in scan_folder(folder)]
     report.flagged = report.flagged or bool(report.findings)
     return bound_report(report)  # trust: the one place a report's size is bounded
 
@@ -262,11 +263,14 @@ def _build_report(submission: str, exercises: list[_manifest.Exercise],
             status = "error"
         else:
             status = "passed" if score == ex.points else "partial" if score else "failed"
-        flags = cap_findings(_unique(findings.get(ex.slug, [])))
-        if flags and tamper == "zero" and score:
+        flags = cap_findings([classify(f) for f in _unique(findings.get(ex.slug, []))])
+        tampered = [f for f in flags if f.severity == "tampering"]
+        if score and ((flags and tamper == "zero") or (tampered and tamper == "tampering")):
             score, status = 0, "failed"
-            problem = problem or ("scored 0: the tamper report flagged this exercise and the "
-                                  "instructor's policy is to zero flagged exercises")
+            problem = problem or (
+                f"scored 0: {tampered[0].kind} ({tampered[0].why})" if tampered and
+                tamper == "tampering" else "scored 0: the tamper report flagged this exercise "
+                "and the instructor's policy is to zero flagged exercises")
         results.append(ExerciseResult(ex.slug, ex.title, score, ex.points, status, tests,
                                       list(ex.hints), ex.docs, problem, flags))
     return Report(submission, sum(r.score for r in results), sum(r.max_score for r in results),

@@ -2,8 +2,13 @@
 answer needs, read from its syntax tree (nothing is run). The run-time half is the
 child's audit hook (``grader._child.tamper``).
 
-A finding flags the submission for an instructor's review; whether it also costs the
-exercise is the instructor's policy (``--tamper flag|zero``).
+Every finding flags the submission for an instructor's review. Its *severity* comes
+from its kind (``SEVERITY``), never from the child: *tampering* is what no honest answer
+does (reaching into the grader's objects, rewriting or unwrapping its instruments,
+rewinding its clock, hiding tasks, forging answers or exceptions) and zeroes the exercise
+by default; *suspicious* is what an honest answer rarely needs (gc, ctypes, exec, writes
+outside its folder) and only flags. ``--tamper`` sets the policy: ``tampering`` (the
+default), ``flag`` (never zero) or ``zero`` (zero every flagged exercise).
 """
 
 from __future__ import annotations
@@ -49,6 +54,43 @@ CALLS = {
     "os.forkpty": ("process-control", "forks the process"),
     "os.setsid": ("process-control", "starts a new session (a way to outlive the grading)"),
 }
+TAMPERING, SUSPICIOUS = "tampering", "suspicious"
+# kind -> (severity, why). Kinds not listed are suspicious.
+SEVERITY: dict[str, tuple[str, str]] = {
+    "rewrites-instruments": (TAMPERING, "the grader's instruments were replaced, unwrapped or "
+                             "rewritten while the submission ran; no honest answer touches them"),
+    "rewinds-clock": (TAMPERING, "the event loop's clock went back or was replaced: time is "
+                      "what decides concurrency, and no honest answer sets it"),
+    "forges-counts": (TAMPERING, "the grader's count of calls or of calls at once was edited "
+                      "by hand"),
+    "hides-tasks": (TAMPERING, "a running task was removed from asyncio's registry, which "
+                    "only hides it from whoever checks what is left behind"),
+    "reaches-grader": (TAMPERING, "the submission read the grader's own frames, code or "
+                       "memory (frames, object graph, raw memory, tracing), the way to rewrite "
+                       "its measurements"),
+    "forges-answers": (TAMPERING, "the submission wrote on the grader's private channel"),
+    "forges-exception": (TAMPERING, "an exception class made to carry a built-in's name: "
+                         "its only use is to be mistaken for the real one"),
+    "imports-grader": (TAMPERING, "the submission imports the grader or its test framework"),
+    "patches-stdlib": (SUSPICIOUS, "replaces standard-library functions; the grader measures "
+                       "with the library as it is (tampering when seen replaced at run time)"),
+}
+# At run time, a standard-library function found replaced after a scenario is tampering.
+RUNTIME_TAMPERING = {"patches-stdlib"}
+
+
+def classify(finding: Finding) -> Finding:
+    """Set the finding's severity and why from its kind (the child's word is not taken)."""
+    severity, why = SEVERITY.get(finding.kind, (SUSPICIOUS, "no honest answer needs it, but "
+                                                "it changes no measurement by itself"))
+    if finding.origin == "runtime" and finding.kind in RUNTIME_TAMPERING:
+        severity = TAMPERING
+    if finding.kind == "more-findings" and finding.severity == TAMPERING:
+        severity, why = TAMPERING, finding.why
+    finding.severity, finding.why = severity, why
+    return finding
+
+
 # Files in a submission folder that only a test runner reads: never run, always reported.
 TEST_RUNNER_FILES = ("conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml",
                      "sitecustomize.py", "usercustomize.py")

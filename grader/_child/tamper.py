@@ -25,10 +25,7 @@ from typing import Any
 
 from . import plain
 
-findings: list[dict[str, Any]] = []
-MAX_FINDINGS = 100  # per answer; the rest are counted, not listed
-_dropped = [0]
-_seen: set[tuple[str, str, int | str | None]] = set()
+_audit = sys.audit
 _inside = threading.local()
 SCRATCH: list[str] = []  # the one folder a worker may write to, set by the worker
 
@@ -45,20 +42,24 @@ _INTROSPECTION = {
     "sys.setprofile": "installs a profile function (sys.setprofile)",
     "sys.addaudithook": "installs an audit hook",
 }
+# Reaching the grader's own objects this way is tampering (the kind "reaches-grader"):
+# frames of other threads, the object graph, tracing, raw memory.
+_REACHING = {"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+             "sys.settrace", "sys.setprofile"}
+# Attributes CPython audits on read: from the student's own code, on the grader's objects.
+_GUARDED_ATTRIBUTES = {"tb_frame", "cr_frame", "gi_frame", "ag_frame", "f_code", "__code__",
+                       "cr_code", "gi_code", "ag_code"}
+# Folders of the code the grader measures with (set by the worker, before student code).
+TRUSTED: list[str] = []
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg"}
+_WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg",
+            "object.__getattr__", "object.__setattr__", "object.__delattr__", "os.symlink",
+            "os.link"}
 
 
 def record(kind: str, message: str, where: dict[str, Any] | None) -> None:
-    line = (where or {}).get("line")
-    key = (kind, (where or {}).get("file", ""), line if line is not None else message)
-    if key in _seen:
-        return
-    if len(findings) >= MAX_FINDINGS:
-        _dropped[0] += 1
-        return
-    _seen.add(key)
-    findings.append({"kind": kind, "message": message, "file": key[1], "line": line})
+    """Hand a finding to the sentinel, which keeps it out of the submission's reach."""
+    _audit("aiograde.finding", kind, message, where)
 
 
 def _caller_is_student() -> dict[str, Any] | None:
@@ -90,16 +91,50 @@ def _writes_outside(args: tuple[Any, ...]) -> bool:
         not full.startswith("/dev/")
 
 
+def _code_of(obj: Any) -> Any:
+    for attr in ("tb_frame", "f_code", "cr_code", "gi_code", "ag_code", "__code__"):
+        obj = getattr(obj, attr, obj)
+    return obj
+
+
+def _is_grader(obj: Any) -> bool:
+    """Whether ``obj`` (a frame, traceback, coroutine, generator, function or code) is the
+    grader's code or the code it measures with."""
+    filename = getattr(_code_of(obj), "co_filename", None)
+    return isinstance(filename, str) and any(filename.startswith(p) for p in TRUSTED)
+
+
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    if event not in _WATCHED or getattr(_inside, "busy", False):
+    if (event not in _WATCHED and not event.startswith("ctypes.")) or \
+            getattr(_inside, "busy", False):
         return
     _inside.busy = True
     try:
         where = _caller_is_student()
         if where is None:
             return
-        if event in _INTROSPECTION:
+        if event.startswith("ctypes."):
+            record("reaches-grader", f"uses raw memory or native code through ctypes ({event})",
+                   where)
+        elif event == "sys._getframe" and args and _is_grader(args[0]):
+            record("reaches-grader", "reads a frame of the grader's code (sys._getframe)",
+                   where)
+        elif event in _REACHING:
+            record("reaches-grader", _INTROSPECTION[event], where)
+        elif event in _INTROSPECTION:
             record("introspection", f"{_INTROSPECTION[event]}", where)
+        elif event == "object.__getattr__":
+            if args[1] in _GUARDED_ATTRIBUTES and _is_grader(args[0]):
+                record("reaches-grader", f"reads {args[1]} of the grader's own code", where)
+        elif event in ("object.__setattr__", "object.__delattr__"):
+            if _is_grader(args[0]) or (isinstance(args[0], type) and \
+                    getattr(args[0], "__module__", "").split(".")[0] in ("grader", "looptime",
+                                                                          "blockbuster")):
+                record("rewrites-instruments", f"sets {args[1]} on the grader's own "
+                       f"{type(args[0]).__name__}", where)
+        elif event in ("os.symlink", "os.link") and _writes_outside((args[0], "w")):
+            record("escapes-scratch", f"links to {str(args[0])[:120]!r}, outside its scratch "
+                   "folder", where)
         elif event == "open" and _writes_outside(args):
             record("writes-outside", f"opens {str(args[0])[:120]!r} for writing, outside its "
                    "scratch folder", where)
@@ -148,11 +183,7 @@ def check_stdlib() -> None:
 
 
 def drain() -> list[dict[str, Any]]:
+    """What the audit hook saw since the last call (the sentinel's seal, from the worker,
+    adds what it found itself)."""
     check_stdlib()
-    found = list(findings)
-    if _dropped[0]:
-        found.append({"kind": "more-findings", "message": f"and {_dropped[0]} more findings "
-                      "of this run not listed", "file": "", "line": None})
-        _dropped[0] = 0
-    findings.clear()
-    return found
+    return []

@@ -7,15 +7,20 @@ descriptors 1 and 2 point to a log file the parent reads only after a crash.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib.abc
 import importlib.util
 import json
 import os
 import sys
+from asyncio import events
 from typing import Any
 
-from . import instruments, kit, plain, tamper
+import blockbuster.blockbuster as bbmod
+import looptime
+
+from . import instruments, kit, plain, sentinel, tamper
 
 # Nothing of the grader, its tests or the reference code is importable from a submission.
 BLOCKED_IMPORTS = ("grader", "solutions", "exercises", "checks", "tests", "pytest", "_pytest",
@@ -61,6 +66,34 @@ def load_student_module(slug: str, path: str) -> tuple[Any, dict[str, Any] | Non
     return module, None
 
 
+# The code the grader measures with: its calls alone may arm and seal the sentinel, and a
+# submission reading its frames or code is tampering.
+TRUSTED = tuple(os.path.dirname(m.__file__) + os.sep for m in (instruments, bbmod, looptime))
+
+
+def sentinel_watch() -> tuple[list[Any], list[Any]]:
+    """What the sentinel compares: the instruments often (hot), the rest at each seal."""
+    ours = [m for name, m in sorted(sys.modules.items())
+            if name.split(".")[0] in ("grader", "blockbuster", "looptime") and m is not None]
+    bb = instruments._blockbuster
+    assert bb is not None
+    wrapped = [(f.full_name, f.module, f.func_name) for f in bb.functions.values()]
+    hot = sentinel.snapshot(
+        ours, [instruments.monitor, bb, *bb.functions.values()],
+        [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
+         ("asyncio.events.Handle._run", events.Handle, "_run")])
+    stdlib = [m for name, m in sorted(sys.modules.items())
+              if name.split(".")[0] in STDLIB_GUARDED and m is not None]
+    cold = sentinel.snapshot(stdlib, [], [], deep=False)
+    return hot, cold
+
+
+SYS_GUARDED = ("audit", "addaudithook", "_getframe", "settrace", "setprofile", "exc_info",
+               "set_coroutine_origin_tracking_depth")
+STDLIB_GUARDED = ("asyncio", "concurrent", "time", "select", "selectors", "socket", "threading",
+                  "_thread", "json", "contextlib", "weakref", "io", "_asyncio")
+
+
 def prepare() -> None:
     """Instruments go in before any student code exists in the process."""
     import grader.scenarios  # noqa: F401  (registers every scenario)
@@ -69,6 +102,9 @@ def prepare() -> None:
     instruments.monitor.install()
     tamper.snapshot_stdlib()
     tamper.install_audit_hook()
+    sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
+    tamper.TRUSTED[:] = TRUSTED
+    instruments.monitor.active = True  # no loop runs outside a scenario: always on
     # Everything loaded so far lives as long as the process: keep it out of the collections
     # each scenario runs (and out of the pages forked workers would otherwise copy).
     gc.collect()
@@ -77,21 +113,30 @@ def prepare() -> None:
 
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
           confinement: dict[str, Any] | None = None, submitted: list[str] | None = None) -> None:
+    # trust: what this loop calls is bound here, before student code exists; a submission
+    # can rebind the modules' names, not these locals (see sentinel.py)
+    audit, execute, drain, dumps = sys.audit, kit.execute, tamper.drain, json.dumps
     instruments.monitor.start_watchdog()
     answers = os.fdopen(answers_fd, "w", encoding="utf-8", buffering=1)
     requests = os.fdopen(requests_fd, "r", encoding="utf-8")
     hide_grader(slug, submitted or [])
     tamper.SCRATCH.append(os.getcwd())
+    asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
+    plain.STUDENT_FILES.add(path)
+    audit("aiograde.arm", *sentinel_watch())
     module, import_error = load_student_module(slug, path)
-    answers.write(json.dumps({"ready": True, "import_error": import_error,
-                              "confinement": confinement, "findings": tamper.drain()}) + "\n")
+    findings = drain()
+    audit("aiograde.seal", findings)
+    answers.write(dumps({"ready": True, "import_error": import_error,
+                         "confinement": confinement, "findings": findings}) + "\n")
     for line in requests:
         request = json.loads(line)
         answer: dict[str, Any]
         if module is None:
             answer = {"error": import_error}
         else:
-            answer = kit.execute(module, f"{slug}.{request['scenario']}", request["args"])
-        answer["findings"] = tamper.drain()
+            answer = execute(module, f"{slug}.{request['scenario']}", request["args"])
+        answer["findings"] = drain()
+        audit("aiograde.seal", answer["findings"])
         answer["id"] = request["id"]
-        answers.write(json.dumps(answer) + "\n")
+        answers.write(dumps(answer) + "\n")
