@@ -14,6 +14,7 @@ default), ``flag`` (never zero) or ``zero`` (zero every flagged exercise).
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 from pathlib import Path
 
@@ -53,7 +54,19 @@ CALLS = {
     "os.fork": ("process-control", "forks the process (asyncio's subprocess functions never need it)"),
     "os.forkpty": ("process-control", "forks the process"),
     "os.setsid": ("process-control", "starts a new session (a way to outlive the grading)"),
+    "select.select": ("blocking-wait", "waits on file descriptors outside the event loop "
+                      "(select.select): the loop's thread blocks"),
+    "select.poll": ("blocking-wait", "polls file descriptors outside the event loop"),
+    "select.epoll": ("blocking-wait", "polls file descriptors outside the event loop"),
 }
+# Attributes that lead into other code's internals: its cells, globals, frames, originals.
+INTERNAL_ATTRIBUTES = {"__closure__", "cell_contents", "__globals__", "f_back", "f_globals",
+                       "f_locals", "tb_frame", "__wrapped__", "_all_tasks", "gi_frame",
+                       "cr_frame", "ag_frame", "__code__", "__defaults__", "__kwdefaults__",
+                       "__builtins__"}
+BUILTIN_EXCEPTIONS = {name for name in dir(builtins)
+                      if isinstance(getattr(builtins, name), type)
+                      and issubclass(getattr(builtins, name), BaseException)}
 TAMPERING, SUSPICIOUS = "tampering", "suspicious"
 # kind -> (severity, why). Kinds not listed are suspicious.
 SEVERITY: dict[str, tuple[str, str]] = {
@@ -144,8 +157,25 @@ class _Scanner(ast.NodeVisitor):
         full = self.aliases.get(head, head)
         return f"{full}.{rest}" if rest else full
 
+    def _forged_exception(self, node: ast.AST, name: str, how: str) -> None:
+        if name in BUILTIN_EXCEPTIONS:
+            self.add(node, "forges-exception", f"{how} named {name}, like the built-in "
+                     "exception")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._forged_exception(node, node.name, "defines a class")
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         name = self._resolve(_dotted(node.func))
+        first = node.args[0] if node.args else None
+        if name == "type" and len(node.args) == 3 and isinstance(first, ast.Constant) and \
+                isinstance(first.value, str):
+            self._forged_exception(node, first.value, "builds a class with type()")
+        if name == "sys.audit" and isinstance(first, ast.Constant) and \
+                str(first.value).startswith("aiograde."):
+            self.add(node, "reaches-grader", "raises the grader's own audit events, to talk "
+                     "to its sentinel")
         if name in CALLS and not (name == "setattr" and not self._targets_stdlib(node)):
             kind, message = CALLS[name]
             self.add(node, kind, message)
@@ -156,6 +186,8 @@ class _Scanner(ast.NodeVisitor):
             STDLIB_PATCH_TARGETS
 
     def _assigned(self, target: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            self._forged_exception(target, target.id, "rebinds a name")
         if isinstance(target, ast.Attribute):
             owner = self._resolve(_dotted(target.value))
             if owner.split(".")[0] in STDLIB_PATCH_TARGETS:
@@ -183,6 +215,9 @@ class _Scanner(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if self._resolve(_dotted(node)) == "sys.modules":
             self.add(node, "patches-stdlib", "reaches into sys.modules")
+        if node.attr in INTERNAL_ATTRIBUTES:
+            self.add(node, "introspection", f"reads {node.attr}, a way into other code's "
+                     "internals (its cells, globals, frames or originals)")
         self.generic_visit(node)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import blockbuster.blockbuster as bbmod
 import psutil
 
-from . import STUCK_MARK, plain
+from . import STUCK_MARK, plain, tamper
 
 STALL_CPU_SECONDS = 0.1  # honest loop steps take microseconds; busy loops take far more
 STALL_WALL_SECONDS = 1.0  # a step that long without CPU sat in a call nobody patched
@@ -121,6 +121,17 @@ class StepMonitor:
         clock = self.clock
         is_future = futures.isfuture
         timer_handle, audit, skip = events.TimerHandle, sys.audit, bbmod._skip
+        # Bound now: a submission that replaces time.perf_counter fools only itself.
+        thread_time, perf_counter, process_time = time.thread_time, time.perf_counter, \
+            time.process_time
+        original_start = threading.Thread.start
+
+        def counted_start(thread: threading.Thread) -> None:
+            # Thread.start waits for the new thread to run: a wait of the kernel's making.
+            tamper.SPAWNS[0] += 1
+            return original_start(thread)
+
+        threading.Thread.start = counted_start  # type: ignore[method-assign]
 
         def timed_run(handle: events.Handle) -> None:
             # Always on: loops run only inside scenarios in a worker (``active`` is kept for
@@ -135,14 +146,15 @@ class StepMonitor:
                 audit("aiograde.timer", handle._when)  # type: ignore[attr-defined]
             ident = threading.get_ident()
             sched0 = clock.read()
-            cpu0, wall0, process0 = time.thread_time(), time.perf_counter(), time.process_time()
+            cpu0, wall0, process0 = thread_time(), perf_counter(), process_time()
+            started0 = tamper.SPAWNS[0]
             slot = [wall0, None, False]
             monitor.running[ident] = slot
             try:
                 return original(handle)
             finally:
                 monitor.running.pop(ident, None)
-                cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
+                cpu, wall = thread_time() - cpu0, perf_counter() - wall0
                 after = loop.time()
                 monitor.clock_seen[id(loop)] = after
                 if after < before or (last is not None and before < last):
@@ -160,9 +172,12 @@ class StepMonitor:
                         "kind": "cpu" if cpu >= STALL_CPU_SECONDS else "wait",
                         "where": slot[1], "step": plain.safe_repr(handle, 200),
                     })
-                elif wall >= BLOCKED_SECONDS and sched0 is not None:
+                elif wall >= BLOCKED_SECONDS and sched0 is not None and \
+                        tamper.SPAWNS[0] == started0:
+                    # (a step that started a thread or a process waited for it to start:
+                    # the kernel's doing, not the student blocking)
                     _judge_sleep(handle, slot, sched0, clock.read(), wall,
-                                 time.process_time() - process0 - cpu)
+                                 process_time() - process0 - cpu)
 
         events.Handle._run = timed_run  # type: ignore[method-assign]
 

@@ -20,7 +20,10 @@ The rest of the child talks to it through ``sys.audit("aiograde.<what>", ...)``:
 - ``clock``: a scenario's loop time at start and end, checked against the timers it ran
   (a clock that ends before the timers it fired was rewound);
 - ``finding``: what the tamper hook saw; ``seal``: after a scenario, one last full
-  comparison and every finding since the last seal, into the list it is given.
+  comparison and every finding since the last seal, into the list it is given;
+- ``stash``: the request's id, held here (not in any frame a submission can walk to)
+  while the scenario runs, and put back into the answer at the seal: code that reads
+  the worker's frames finds no id to forge an answer with.
 
 Findings are plain dicts with a ``kind``; the parent decides what each kind costs.
 """
@@ -39,8 +42,8 @@ MAX_FINDINGS = 100  # per seal; the rest are counted
 
 # Names in the grader's modules that change in honest runs (lists filled per scenario,
 # state set once the worker starts): compared by identity, never by their contents.
-_MUTABLE = {"blocking_events", "stall_events", "running", "active", "tasks_seen", "clock_seen", "fds",
-            "_buffer"}
+_MUTABLE = {"blocking_events", "stall_events", "running", "active", "tasks_seen", "clock_seen",
+            "fds", "SPAWNS", "_buffer"}
 
 
 def _functions_of(owner: Any) -> list[Any]:
@@ -69,7 +72,7 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
         space = vars(owner)
         for key, value in list(space.items()):
             if key in ("__dict__", "__weakref__", "__doc__", "__annotations__") or \
-                    key in _MUTABLE and not isinstance(value, (list, set, dict)):
+                    (key in _MUTABLE and not isinstance(value, (list, set, dict))):
                 continue
             entries.append((f"{label}.{key}", (lambda s=space, k=key: s.get(k)), value))
             if deep and key not in _MUTABLE and \
@@ -136,12 +139,12 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
     grader's code, whose calls alone may arm, seal and report the clock."""
     state: dict[str, Any] = {"hot": [], "cold": [], "armed": False, "violations": [],
                              "findings": [], "seen": set(), "dropped": 0,
-                             "trackers": {}, "latest_timer": None}
+                             "trackers": {}, "latest_timer": None, "file": ""}
     getframe, ident = sys._getframe, id
     sleep, start_thread = time.sleep, _thread.start_new_thread
 
     def note(kind: str, message: str, where: dict[str, Any] | None = None) -> None:
-        where = where or {}
+        where = where or {"file": state["file"], "line": None}
         key = (kind, where.get("file", ""), where.get("line") or message)
         if key in state["seen"]:
             return
@@ -208,10 +211,14 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
                 note("rewinds-clock", "the event loop's time() was replaced")
         elif event == "aiograde.arm" and not state["armed"] and trusted_caller(1):
             state["armed"] = True
-            state["hot"], state["cold"] = args
+            state["hot"], state["cold"], state["file"] = args
             start_thread(guard, ())
+        elif event == "aiograde.stash" and trusted_caller(1):
+            state["id"] = args[0]
         elif event == "aiograde.seal" and trusted_caller(1):
-            out = args[0]
+            out, answer = args
+            if "id" in state:
+                answer["id"] = state.pop("id")
             compare(state["hot"])
             compare(state["cold"])
             for tracker, calls, _, most in state["trackers"].values():

@@ -49,6 +49,11 @@ _REACHING = {"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.ge
 # Attributes CPython audits on read: from the student's own code, on the grader's objects.
 _GUARDED_ATTRIBUTES = {"tb_frame", "cr_frame", "gi_frame", "ag_frame", "f_code", "__code__",
                        "cr_code", "gi_code", "ag_code"}
+# Processes started so far (the step monitor does not call a step blocking when it started
+# one: waiting for a new process to exec is not the student blocking the loop).
+SPAWNS = [0]
+_SPAWN_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.system",
+                 "os.posix_spawnp"}
 # Folders of the code the grader measures with (set by the worker, before student code).
 TRUSTED: list[str] = []
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -105,6 +110,8 @@ def _is_grader(obj: Any) -> bool:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if event in _SPAWN_EVENTS:
+        SPAWNS[0] += 1
     if (event not in _WATCHED and not event.startswith("ctypes.")) or \
             getattr(_inside, "busy", False):
         return

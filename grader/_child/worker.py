@@ -78,8 +78,11 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
     bb = instruments._blockbuster
     assert bb is not None
     wrapped = [(f.full_name, f.module, f.func_name) for f in bb.functions.values()]
+    # The loop classes looptime makes on first use (made in prepare), by their attributes.
+    loop_classes = list(getattr(sys.modules.get("looptime._internal.patchers"), "_class_cache",
+                                {}).values())
     hot = sentinel.snapshot(
-        ours, [instruments.monitor, bb, *bb.functions.values()],
+        ours, [instruments.monitor, bb, *bb.functions.values(), *loop_classes],
         [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
          ("asyncio.events.Handle._run", events.Handle, "_run")])
     stdlib = [m for name, m in sorted(sys.modules.items())
@@ -105,6 +108,7 @@ def prepare() -> None:
     sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
     tamper.TRUSTED[:] = TRUSTED
     instruments.monitor.active = True  # no loop runs outside a scenario: always on
+    looptime.new_event_loop().close()  # fills looptime's class cache before the snapshot
     # Everything loaded so far lives as long as the process: keep it out of the collections
     # each scenario runs (and out of the pages forked workers would otherwise copy).
     gc.collect()
@@ -119,24 +123,25 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
     instruments.monitor.start_watchdog()
     answers = os.fdopen(answers_fd, "w", encoding="utf-8", buffering=1)
     requests = os.fdopen(requests_fd, "r", encoding="utf-8")
-    hide_grader(slug, submitted or [])
     tamper.SCRATCH.append(os.getcwd())
     asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
     plain.STUDENT_FILES.add(path)
-    audit("aiograde.arm", *sentinel_watch())
+    audit("aiograde.arm", *sentinel_watch(), os.path.basename(path))  # before hide_grader
+    hide_grader(slug, submitted or [])
     module, import_error = load_student_module(slug, path)
     findings = drain()
-    audit("aiograde.seal", findings)
+    audit("aiograde.seal", findings, {})
     answers.write(dumps({"ready": True, "import_error": import_error,
                          "confinement": confinement, "findings": findings}) + "\n")
     for line in requests:
         request = json.loads(line)
+        del line  # trust: the request id lives in the sentinel alone while student code runs
+        audit("aiograde.stash", request.pop("id", None))
         answer: dict[str, Any]
         if module is None:
             answer = {"error": import_error}
         else:
             answer = execute(module, f"{slug}.{request['scenario']}", request["args"])
         answer["findings"] = drain()
-        audit("aiograde.seal", answer["findings"])
-        answer["id"] = request["id"]
+        audit("aiograde.seal", answer["findings"], answer)  # also puts the id back
         answers.write(dumps(answer) + "\n")

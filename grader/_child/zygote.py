@@ -55,7 +55,8 @@ def _reap() -> None:
             return
 
 
-def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) -> int:
+def _start_worker(order_in_main: dict[str, Any], fds: list[int], sock: socket.socket) -> int:
+    order = order_in_main
     requests_fd, answers_fd, log_fd = fds
     pid = os.fork()
     if pid:
@@ -63,6 +64,10 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
             os.close(fd)
         return pid
     try:  # the worker
+        # Read the orders, then empty them: the frames below student code (this one and
+        # main's) hold no host paths, hidden folders or limits for it to walk up to.
+        order = dict(order)
+        order_in_main.clear()
         os.setsid()
         sock.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -91,8 +96,10 @@ def _start_worker(order: dict[str, Any], fds: list[int], sock: socket.socket) ->
                                done, missing)
         _enter_scratch(order["scratch"])
         done.append(limits.apply(order.get("limits", {})))
-        worker.serve(order["slug"], order["path"], requests_fd, answers_fd,
-                     confine.report(done, missing), order.get("submitted", []))
+        slug, path, submitted = order["slug"], order["path"], order.get("submitted", [])
+        order.clear()
+        worker.serve(slug, path, requests_fd, answers_fd, confine.report(done, missing),
+                     submitted)
     except BaseException:
         import traceback
 
@@ -254,10 +261,11 @@ def main(fd: int) -> None:
     numbers = itertools.count()  # cgroup names are never reused: a live worker may hold one
     limits: _Cgroups | None = None
     while True:
-        message, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
-        if not message:
+        received = socket.recv_fds(sock, 65536, 3)
+        if not received[0]:
             break
-        order = json.loads(message)
+        order, fds = json.loads(received[0]), received[1]
+        del received  # a worker forked below must find no copy of its orders in this frame
         _reap()
         if order["op"] == "spawn":
             cgroup: dict[str, str] = {}
