@@ -143,7 +143,7 @@ class StepMonitor:
             before = loop.time()
             last = monitor.clock_seen.get(id(loop))
             if type(handle) is timer_handle:
-                audit("aiograde.timer", handle._when)  # type: ignore[attr-defined]
+                audit("aiograde.timer", id(loop), handle._when)  # type: ignore[attr-defined]
             ident = threading.get_ident()
             sched0 = clock.read()
             cpu0, wall0, process0 = thread_time(), perf_counter(), process_time()
@@ -159,8 +159,8 @@ class StepMonitor:
                 monitor.clock_seen[id(loop)] = after
                 if after < before or (last is not None and before < last):
                     audit("aiograde.finding", "rewinds-clock", "the event loop's clock went "
-                          f"back by {max(before - after, (last or 0) - before):g} s during a "
-                          "step: something set it", slot[1])
+                          f"back by {max(before - after, (last or 0) - before):g} s (during or "
+                          "between its steps): something set it", slot[1])
                 if skip.value:  # blockbuster's own switch, left on: its checks were skipped
                     skip.value = False
                     audit("aiograde.finding", "rewrites-instruments", "blockbuster's skip "

@@ -132,6 +132,7 @@ class _LoopWatch:
         self.errors: list[dict[str, Any]] = []
         self.start = loop.time()
         instruments.monitor.clock_seen.pop(id(loop), None)  # a new loop, maybe an old id
+        _audit("aiograde.loop", loop)
         loop.set_task_factory(self._make_task)
         loop.set_exception_handler(self._on_error)
 

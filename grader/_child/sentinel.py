@@ -16,7 +16,8 @@ The rest of the child talks to it through ``sys.audit("aiograde.<what>", ...)``:
   against the snapshot every few milliseconds while the submission runs;
 - ``track``: every call entering or leaving an instrumented twin, from the tracker's own
   code: an account of calls and calls-at-once kept apart from the tracker's fields;
-- ``timer``: the due time of every timer a loop step ran (from the step monitor);
+- ``loop`` and ``timer``: a new loop, and the due time of every timer a step of it ran
+  (from the step monitor);
 - ``clock``: a scenario's loop time at start and end, checked against the timers it ran
   (a clock that ends before the timers it fired was rewound);
 - ``finding``: what the tamper hook saw; ``seal``: after a scenario, one last full
@@ -139,7 +140,7 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
     grader's code, whose calls alone may arm, seal and report the clock."""
     state: dict[str, Any] = {"hot": [], "cold": [], "armed": False, "violations": [],
                              "findings": [], "seen": set(), "dropped": 0,
-                             "trackers": {}, "latest_timer": None, "file": ""}
+                             "trackers": {}, "timers": {}, "file": ""}
     getframe, ident = sys._getframe, id
     sleep, start_thread = time.sleep, _thread.start_new_thread
 
@@ -176,7 +177,8 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
                 continue
 
     def trusted_caller(depth: int) -> bool:
-        code = getframe(depth).f_code
+        """Whether the code ``depth`` frames above the hook is the grader's."""
+        code = getframe(depth + 1).f_code
         return code.co_filename.startswith(trusted)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
@@ -197,13 +199,15 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
             else:
                 account[2] -= 1
         elif event == "aiograde.timer":
-            due = args[0]
-            if state["latest_timer"] is None or due > state["latest_timer"]:
-                state["latest_timer"] = due
+            loop_id, due = args
+            timers = state["timers"]
+            if due > timers.get(loop_id, due - 1):
+                timers[loop_id] = due
+        elif event == "aiograde.loop" and trusted_caller(1):  # a new loop: a new account
+            state["timers"].pop(ident(args[0]), None)
         elif event == "aiograde.clock" and trusted_caller(1):
             start, end, loop = args
-            latest = state["latest_timer"]
-            state["latest_timer"] = None
+            latest = state["timers"].pop(ident(loop), None)
             if latest is not None and end < latest - 1e-3:
                 note("rewinds-clock", f"the loop's clock ended at {end - start:g} s, before "
                      f"a timer it ran, due at {latest - start:g} s: it was set back")

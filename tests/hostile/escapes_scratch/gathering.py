@@ -6,6 +6,7 @@ Must happen: nothing is written outside the scratch folder (the submission's fol
 unchanged, nothing lands in the grader's folders or /), the links are flagged
 (escapes-scratch) and the exercise scores 0.
 """
+import asyncio
 import os
 
 HOME = os.path.dirname(os.path.abspath(__file__))
@@ -31,12 +32,12 @@ def attack():
 
 
 async def slow_square(x, delay):
-    return attack()
+    return await asyncio.to_thread(attack)
 
 
 async def squares_concurrently(xs, delay):
-    return attack()
+    return await asyncio.to_thread(attack)
 
 
 async def gather_settled(factories):
-    return attack()
+    return await asyncio.to_thread(attack)

@@ -5,6 +5,7 @@ what it read so the report would print it.
 
 Must happen: none of the hidden text reaches the report; the exercise scores 0.
 """
+import asyncio
 import os
 
 
@@ -36,12 +37,12 @@ def attack():
 
 
 async def slow_square(x, delay):
-    return attack()
+    return await asyncio.to_thread(attack)
 
 
 async def squares_concurrently(xs, delay):
-    return attack()
+    return await asyncio.to_thread(attack)
 
 
 async def gather_settled(factories):
-    return attack()
+    return await asyncio.to_thread(attack)
