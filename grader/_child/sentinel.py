@@ -32,13 +32,14 @@ Findings are plain dicts with a ``kind``; the parent decides what each kind cost
 from __future__ import annotations
 
 import _thread
+import operator
 import sys
 import time
 import types
 from collections.abc import Callable
 from typing import Any
 
-CHECK_EVERY = 0.005  # seconds between the thread's comparisons of the instruments
+CHECK_EVERY = 0.005  # seconds between the thread's comparisons, while student code runs
 MAX_FINDINGS = 100  # per seal; the rest are counted
 
 # Names in the grader's modules that change in honest runs (lists filled per scenario,
@@ -60,40 +61,50 @@ def _functions_of(owner: Any) -> list[Any]:
     return found
 
 
+Entry = tuple[str, tuple[str, ...], Callable[[], tuple[Any, ...]], tuple[Any, ...], bool]
+
+
 def snapshot(modules: list[types.ModuleType], objects: list[Any],
-             attributes: list[tuple[str, Any, str]], *, deep: bool = True,
-             ) -> list[tuple[str, Callable[[], Any], Any]]:
-    """(what, how to read it now, what it was) for everything an honest run never changes:
-    the modules' globals and their classes' attributes, the ``objects``' attributes, the
-    ``attributes`` named (label, owner, name). ``deep``: also the functions' code, defaults
-    and closure cells, and the contents of small constant tables."""
-    entries: list[tuple[str, Callable[[], Any], Any]] = []
+             attributes: list[tuple[str, Any, str]], *, deep: bool = True) -> list[Entry]:
+    """What an honest run never changes: the modules' globals and their classes'
+    attributes, the ``objects``' attributes, the ``attributes`` named (label, owner, name);
+    ``deep``: also the functions' code, defaults and closure cells, and the contents of
+    small constant tables. Each entry: (label, the names of its items, how to read them
+    now, what they were, whether they are compared by identity or by value); a whole
+    namespace is one entry, read at C speed, so the thread can compare often."""
+    entries: list[Entry] = []
 
     def watch_dict(label: str, owner: Any) -> None:
         space = vars(owner)
-        for key, value in list(space.items()):
-            if key in ("__dict__", "__weakref__", "__doc__", "__annotations__") or \
-                    (key in _MUTABLE and not isinstance(value, (list, set, dict))):
-                continue
-            entries.append((f"{label}.{key}", (lambda s=space, k=key: s.get(k)), value))
-            if deep and key not in _MUTABLE and \
-                    isinstance(value, (list, set, dict, frozenset, tuple)) and len(value) <= 1000:
-                entries.append((f"{label}.{key} (contents)",
-                                (lambda s=space, k=key: _contents(s.get(k))), _contents(value)))
+        keys = tuple(k for k, v in list(space.items()) if k not in _SKIPPED
+                     and not (k in _MUTABLE and not isinstance(v, (list, set, dict))))
+        entries.append((label, keys, (lambda s=space, k=keys: tuple(map(s.get, k))),
+                        tuple(map(space.get, keys)), True))
+        if not deep:
+            return
+        for key in keys:
+            value = space.get(key)
+            if key not in _MUTABLE and isinstance(value, (list, set, dict, frozenset, tuple)) \
+                    and len(value) <= 200:
+                entries.append((f"{label}.{key} (contents)", (key,),
+                                (lambda s=space, k=key: (_contents(s.get(k)),)),
+                                (_contents(value),), False))
 
     def watch_function(label: str, fn: Any) -> None:
-        for attr in ("__code__", "__defaults__", "__kwdefaults__"):
-            entries.append((f"{label}.{attr}", (lambda f=fn, a=attr: getattr(f, a)),
-                            getattr(fn, attr)))
-        for i, cell in enumerate(fn.__closure__ or ()):
-            try:
-                value = cell.cell_contents
-            except ValueError:
-                continue
-            entries.append((f"{label} closure[{i}]", (lambda c=cell: _cell(c)), value))
-            if isinstance(value, (list, set, dict)) and len(value) <= 1000:
-                entries.append((f"{label} closure[{i}] (contents)",
-                                (lambda c=cell: _contents(_cell(c))), _contents(value)))
+        cells = fn.__closure__ or ()
+        names = ("__code__", "__defaults__", "__kwdefaults__",
+                 *(f"closure[{i}]" for i in range(len(cells))))
+
+        def read(f: Any = fn, c: tuple[Any, ...] = cells) -> tuple[Any, ...]:
+            return (f.__code__, f.__defaults__, f.__kwdefaults__, *map(_cell, c))
+
+        entries.append((label, names, read, read(), True))
+        for i, cell in enumerate(cells):
+            value = _cell(cell)
+            if isinstance(value, (list, set, dict)) and len(value) <= 200:
+                entries.append((f"{label} closure[{i}] (contents)", ("contents",),
+                                (lambda c=cell: (_contents(_cell(c)),)), (_contents(value),),
+                                False))
 
     for module in modules:
         watch_dict(module.__name__, module)
@@ -109,11 +120,18 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
                     watch_function(f"{module.__name__}.{fn.__name__}", fn)
     for obj in objects:
         watch_dict(f"{type(obj).__module__}.{type(obj).__name__} instance", obj)
-    for label, owner, attr in attributes:
-        value = getattr(owner, attr, None)
-        entries.append((label, (lambda o=owner, a=attr: getattr(o, a, None)), value))
-        if isinstance(value, types.FunctionType):
-            watch_function(label, value)
+    if attributes:
+        owners = tuple((owner, attr) for _, owner, attr in attributes)
+
+        def read_attributes(o: tuple[tuple[Any, str], ...] = owners) -> tuple[Any, ...]:
+            return tuple(getattr(owner, attr, None) for owner, attr in o)
+
+        entries.append(("", tuple(label for label, _, _ in attributes), read_attributes,
+                        read_attributes(), True))
+        for label, owner, attr in attributes:
+            value = getattr(owner, attr, None)
+            if isinstance(value, types.FunctionType):
+                watch_function(label, value)
     return entries
 
 
@@ -134,14 +152,38 @@ def _contents(value: Any) -> Any:
     return value
 
 
+_SKIPPED = {"__dict__", "__weakref__", "__doc__", "__annotations__", "__builtins__"}
+
+
+def _changed(entry: Entry) -> str | None:
+    """The first item of the entry that is not what it was, or None."""
+    label, names, read, was, by_identity = entry
+    try:
+        now = read()
+    except Exception:  # whatever broke it, it changed
+        return label or names[0]
+    if len(now) != len(was):
+        return label
+    if by_identity:
+        if not any(map(operator.is_not, now, was)):
+            return None
+        index = list(map(operator.is_not, now, was)).index(True)
+    else:
+        if now == was:
+            return None
+        index = 0
+    name = names[index] if index < len(names) else "?"
+    return f"{label}.{name}" if label and not name.startswith("contents") else label or name
+
+
 def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
     """Add the sentinel's audit hook. ``tracker_code``: the code objects allowed to report
     tracker events (the tracker's ``enter`` and ``leave``); ``trusted``: the folders of the
     grader's code, whose calls alone may arm, seal and report the clock."""
     state: dict[str, Any] = {"hot": [], "cold": [], "armed": False, "violations": [],
                              "findings": [], "seen": set(), "dropped": 0,
-                             "trackers": {}, "timers": {}, "file": ""}
-    getframe, ident = sys._getframe, id
+                             "trackers": {}, "timers": {}, "file": "", "busy": False}
+    getframe, ident, changed = sys._getframe, id, _changed
     sleep, start_thread = time.sleep, _thread.start_new_thread
 
     def note(kind: str, message: str, where: dict[str, Any] | None = None) -> None:
@@ -156,21 +198,19 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         state["findings"].append({"kind": kind, "message": message[:300],
                                   "file": where.get("file", ""), "line": where.get("line")})
 
-    def compare(entries: list[tuple[str, Callable[[], Any], Any]]) -> None:
-        for label, read, was in entries:
-            try:
-                now = read()
-            except Exception:  # whatever broke it, it changed
-                now = None
-            same = now == was if isinstance(was, (tuple, frozenset)) else now is was
-            if not same and label not in state["violations"]:
-                state["violations"].append(label)
-                note("rewrites-instruments", f"{label} was changed while the submission ran: "
+    def compare(entries: list[Entry]) -> None:
+        for entry in entries:
+            what = changed(entry)
+            if what is not None and what not in state["violations"]:
+                state["violations"].append(what)
+                note("rewrites-instruments", f"{what} was changed while the submission ran: "
                      "the grader's instruments must be left as they are")
 
     def guard() -> None:  # the sentinel thread
         while True:
             sleep(CHECK_EVERY)
+            if not state["busy"]:  # between requests no student code runs: nothing to watch
+                continue
             try:
                 compare(state["hot"])
             except Exception:  # never die: the seal checks again
@@ -216,11 +256,14 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         elif event == "aiograde.arm" and not state["armed"] and trusted_caller(1):
             state["armed"] = True
             state["hot"], state["cold"], state["file"] = args
+            state["busy"] = True  # the student's module is imported next
             start_thread(guard, ())
         elif event == "aiograde.stash" and trusted_caller(1):
             state["id"] = args[0]
+            state["busy"] = True
         elif event == "aiograde.seal" and trusted_caller(1):
             out, answer = args
+            state["busy"] = False
             if "id" in state:
                 answer["id"] = state.pop("id")
             compare(state["hot"])

@@ -55,6 +55,8 @@ _GUARDED_ATTRIBUTES = {"tb_frame", "cr_frame", "gi_frame", "ag_frame", "f_code",
 SPAWNS = [0]
 _SPAWN_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.system",
                  "os.posix_spawnp"}
+# Audited calls of functions blockbuster wraps: the student is the wrapper's caller.
+_WRAPPED_EVENTS = {"os.symlink", "os.link", "open"}
 # Folders of the code the grader measures with (set by the worker, before student code).
 TRUSTED: list[str] = []
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -68,10 +70,12 @@ def record(kind: str, message: str, where: dict[str, Any] | None) -> None:
     _audit("aiograde.finding", kind, message, where)
 
 
-def _caller_is_student() -> dict[str, Any] | None:
+def _caller_is_student(through_wrappers: bool) -> dict[str, Any] | None:
     frame = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the audited call
-    while frame is not None and frame.f_code.co_filename == _BLOCKBUSTER:
-        frame = frame.f_back  # a wrapper of blockbuster's stands between: its caller made it
+    # A wrapper of blockbuster's stands between a call of a wrapped function (os.symlink)
+    # and the student; but what blockbuster itself reads (frames) is not the student's doing.
+    while through_wrappers and frame is not None and frame.f_code.co_filename == _BLOCKBUSTER:
+        frame = frame.f_back
     if frame is not None and frame.f_code.co_filename in plain.STUDENT_FILES:
         return plain.where(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
     return None
@@ -120,7 +124,7 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         return
     _inside.busy = True
     try:
-        where = _caller_is_student()
+        where = _caller_is_student(event in _WRAPPED_EVENTS)
         if where is None:
             return
         if event.startswith("ctypes."):

@@ -8,6 +8,7 @@ descriptors 1 and 2 point to a log file the parent reads only after a crash.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import gc
 import importlib.abc
 import importlib.util
@@ -74,8 +75,12 @@ TRUSTED = tuple(os.path.dirname(m.__file__) + os.sep for m in (
 
 def sentinel_watch() -> tuple[list[Any], list[Any]]:
     """What the sentinel compares: the instruments often (hot), the rest at each seal."""
-    ours = [m for name, m in sorted(sys.modules.items())
-            if name.split(".")[0] in ("grader", "blockbuster", "looptime") and m is not None]
+    def loaded(tops: tuple[str, ...]) -> list[Any]:
+        return [m for name, m in sorted(sys.modules.items())
+                if name.split(".")[0] in tops and m is not None]
+
+    instruments_modules = [m for m in loaded(("grader", "blockbuster", "looptime"))
+                           if not m.__name__.startswith("grader.scenarios")]
     bb = instruments._blockbuster
     assert bb is not None
     wrapped = [(f.full_name, f.module, f.func_name) for f in bb.functions.values()]
@@ -83,15 +88,22 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
     loop_classes = list(getattr(sys.modules.get("looptime._internal.patchers"), "_class_cache",
                                 {}).values())
     hot = sentinel.snapshot(
-        ours, [instruments.monitor, bb, *bb.functions.values(), *loop_classes],
+        instruments_modules, [instruments.monitor, bb, *bb.functions.values(), *loop_classes],
         [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
+         *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
          ("asyncio.events.Handle._run", events.Handle, "_run")])
-    stdlib = [m for name, m in sorted(sys.modules.items())
-              if name.split(".")[0] in STDLIB_GUARDED and m is not None]
-    cold = sentinel.snapshot(stdlib, [], [], deep=False)
+    scenarios = loaded(("grader",))
+    cold = sentinel.snapshot([m for m in scenarios if m.__name__.startswith("grader.scenarios")],
+                             [], [])
+    cold += sentinel.snapshot(loaded(STDLIB_GUARDED), [], [], deep=False)
     return hot, cold
 
 
+BUILTINS_GUARDED = ("id", "type", "isinstance", "issubclass", "len", "getattr", "setattr",
+                    "hasattr", "open", "print", "repr", "str", "__import__", "BaseException",
+                    "Exception", "NotImplementedError", "ValueError", "TypeError",
+                    "TimeoutError", "KeyError", "RuntimeError", "StopIteration",
+                    "StopAsyncIteration")
 SYS_GUARDED = ("audit", "addaudithook", "_getframe", "settrace", "setprofile", "exc_info",
                "set_coroutine_origin_tracking_depth")
 STDLIB_GUARDED = ("asyncio", "concurrent", "time", "select", "selectors", "socket", "threading",
