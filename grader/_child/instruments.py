@@ -35,6 +35,8 @@ BLOCKED_SECONDS = 0.02
 # ...unless other threads of the worker used at least this share of that time on the CPU:
 # then the step was waiting for the GIL, which is not the student blocking.
 GIL_SHARE = 0.5
+# ...and unless the watchdog could not take the GIL at least this many times meanwhile.
+MIN_TICKS = 2
 WATCHDOG_THREAD = "aiograde-watchdog"
 STUCK_SECONDS = 2.0
 
@@ -113,6 +115,7 @@ class StepMonitor:
         # what the loop ran, not from asyncio's registry (which a submission can edit).
         self.tasks_seen: weakref.WeakSet[Any] = weakref.WeakSet()
         self.clock_seen: dict[int, float] = {}  # id(loop) -> its time after the last step
+        self.ticks = 0  # the watchdog's turns with the GIL
         self.clock = _ThreadClock()
 
     def install(self) -> None:
@@ -147,7 +150,7 @@ class StepMonitor:
             ident = threading.get_ident()
             sched0 = clock.read()
             cpu0, wall0, process0 = thread_time(), perf_counter(), process_time()
-            started0 = tamper.SPAWNS[0]
+            started0, ticks0 = tamper.SPAWNS[0], monitor.ticks
             slot = [wall0, None, False]
             monitor.running[ident] = slot
             try:
@@ -177,7 +180,7 @@ class StepMonitor:
                     # (a step that started a thread or a process waited for it to start:
                     # the kernel's doing, not the student blocking)
                     _judge_sleep(handle, slot, sched0, clock.read(), wall,
-                                 process_time() - process0 - cpu)
+                                 process_time() - process0 - cpu, monitor.ticks - ticks0)
 
         events.Handle._run = timed_run  # type: ignore[method-assign]
 
@@ -189,6 +192,7 @@ class StepMonitor:
     def _watch(self) -> None:
         while True:
             time.sleep(0.005)
+            self.ticks += 1  # it holds the GIL now: see _judge_sleep
             if not self.running:
                 continue
             now = time.perf_counter()
@@ -207,14 +211,19 @@ class StepMonitor:
 
 
 def _judge_sleep(handle: events.Handle, slot: list[Any], before: tuple[float, float],
-                 after: tuple[float, float] | None, wall: float, others_cpu: float) -> None:
-    """A step of ``wall`` seconds: did its thread sleep in the kernel, and not for the GIL?"""
+                 after: tuple[float, float] | None, wall: float, others_cpu: float,
+                 ticks: int) -> None:
+    """A step of ``wall`` seconds: did its thread sleep in the kernel, and not for the GIL?
+
+    Waiting for the GIL is sleeping too. Either another thread of ours ran meanwhile (its
+    CPU time shows it), or the GIL's holder was itself off the CPU (a loaded machine): then
+    the watchdog, which needs the GIL to tick, could not tick either. A loop thread blocked
+    in a call releases the GIL, and the watchdog ticks every 5 ms meanwhile."""
     if after is None:
         return
     on_cpu, runnable = after[0] - before[0], after[1] - before[1]
     slept = wall - on_cpu - runnable  # neither running nor waiting for a CPU: blocked
-    # Waiting for the GIL is sleeping too, but then another thread of ours ran meanwhile.
-    if slept >= BLOCKED_SECONDS and others_cpu < GIL_SHARE * slept:
+    if slept >= BLOCKED_SECONDS and others_cpu < GIL_SHARE * slept and ticks >= MIN_TICKS:
         stall_events.append({
             "cpu": round(on_cpu, 3), "wall": round(wall, 3), "slept": round(slept, 3),
             "kind": "blocked", "where": slot[1], "step": plain.safe_repr(handle, 200),

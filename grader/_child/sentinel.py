@@ -45,7 +45,7 @@ MAX_FINDINGS = 100  # per seal; the rest are counted
 # Names in the grader's modules that change in honest runs (lists filled per scenario,
 # state set once the worker starts): compared by identity, never by their contents.
 _MUTABLE = {"blocking_events", "stall_events", "running", "active", "tasks_seen", "clock_seen",
-            "fds", "SPAWNS", "_buffer"}
+            "fds", "SPAWNS", "_buffer", "ticks"}
 
 
 def _functions_of(owner: Any) -> list[Any]:
