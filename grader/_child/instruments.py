@@ -134,15 +134,15 @@ class StepMonitor:
             tamper.SPAWNS[0] += 1
             return original_start(thread)
 
-        threading.Thread.start = counted_start  # type: ignore[method-assign]
+        threading.Thread.start = counted_start  # type: ignore[method-assign,assignment]
 
         def timed_run(handle: events.Handle) -> None:
             # Always on: loops run only inside scenarios in a worker (``active`` is kept for
             # the scenarios' code, and a submission turning it off changes nothing).
-            owner = getattr(handle._callback, "__self__", None)
+            owner = getattr(getattr(handle, "_callback", None), "__self__", None)
             if owner is not None and is_future(owner):
                 monitor.tasks_seen.add(owner)
-            loop = handle._loop
+            loop: Any = getattr(handle, "_loop")  # noqa: B009 (a private attribute)
             before = loop.time()
             last = monitor.clock_seen.get(id(loop))
             if type(handle) is timer_handle:
@@ -182,7 +182,7 @@ class StepMonitor:
                     _judge_sleep(handle, slot, sched0, clock.read(), wall,
                                  process_time() - process0 - cpu, monitor.ticks - ticks0)
 
-        events.Handle._run = timed_run  # type: ignore[method-assign]
+        events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 
     def start_watchdog(self) -> None:
         if self._watchdog is None or not self._watchdog.is_alive():

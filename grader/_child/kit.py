@@ -136,7 +136,7 @@ class _LoopWatch:
         loop.set_task_factory(self._make_task)
         loop.set_exception_handler(self._on_error)
 
-    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
         task = asyncio.Task(coro, loop=loop, **kwargs)
         self.tasks[task] = instruments.student_location(sys._getframe(1))  # where it was made
         return task
@@ -152,7 +152,7 @@ class _LoopWatch:
 
 def made_at(task: asyncio.Task[Any], watch: _LoopWatch) -> dict[str, Any] | None:
     """Where the student's code made the task (or where its coroutine is), if known."""
-    made = watch.tasks.get(task)
+    made: dict[str, Any] | None = watch.tasks.get(task)
     if made:
         return made
     code = getattr(task.get_coro(), "cr_code", None)
@@ -172,7 +172,7 @@ def _task_name(task: asyncio.Task[Any], watch: _LoopWatch) -> str:
 def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Future[Any],
            leaks: dict[str, list[str]]) -> None:
     """Report and stop what the scenario left on its loop."""
-    made = set(watch.tasks)
+    made: set[asyncio.Task[Any]] = set(watch.tasks)
     found = _reachable_from_loop(loop)
     pending = [t for t in made | found if not t.done() and t is not main]
     registered = asyncio.all_tasks(loop)
@@ -203,7 +203,7 @@ def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Fut
         handle.cancel()
 
 
-def _reachable_from_loop(loop: asyncio.AbstractEventLoop) -> set[asyncio.Future[Any]]:
+def _reachable_from_loop(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
     """Tasks and futures the loop itself holds or ran, whatever made them and whatever
     asyncio's registry says: the step monitor's record of every task a step ran for, and
     the owners of the callbacks in its ready queue, its timers and its selector."""

@@ -78,16 +78,14 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
         space = vars(owner)
         keys = tuple(k for k, v in list(space.items()) if k not in _SKIPPED
                      and not (k in _MUTABLE and not isinstance(v, (list, set, dict))))
-        entries.append((label, keys, (lambda s=space, k=keys: tuple(map(s.get, k))),
-                        tuple(map(space.get, keys)), True))
+        entries.append((label, keys, _items(space, keys), tuple(map(space.get, keys)), True))
         if not deep:
             return
         for key in keys:
             value = space.get(key)
             if key not in _MUTABLE and isinstance(value, (list, set, dict, frozenset, tuple)) \
                     and len(value) <= 200:
-                entries.append((f"{label}.{key} (contents)", (key,),
-                                (lambda s=space, k=key: (_contents(s.get(k)),)),
+                entries.append((f"{label}.{key} (contents)", (key,), _table(space, key),
                                 (_contents(value),), False))
 
     def watch_function(label: str, fn: Any) -> None:
@@ -103,8 +101,7 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
             value = _cell(cell)
             if isinstance(value, (list, set, dict)) and len(value) <= 200:
                 entries.append((f"{label} closure[{i}] (contents)", ("contents",),
-                                (lambda c=cell: (_contents(_cell(c)),)), (_contents(value),),
-                                False))
+                                _cell_table(cell), (_contents(value),), False))
 
     for module in modules:
         watch_dict(module.__name__, module)
@@ -133,6 +130,18 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
             if isinstance(value, types.FunctionType):
                 watch_function(label, value)
     return entries
+
+
+def _items(space: Any, keys: tuple[str, ...]) -> Callable[[], tuple[Any, ...]]:
+    return lambda: tuple(map(space.get, keys))
+
+
+def _table(space: Any, key: str) -> Callable[[], tuple[Any, ...]]:
+    return lambda: (_contents(space.get(key)),)
+
+
+def _cell_table(cell: Any) -> Callable[[], tuple[Any, ...]]:
+    return lambda: (_contents(_cell(cell)),)
 
 
 def _cell(cell: Any) -> Any:

@@ -71,7 +71,7 @@ def record(kind: str, message: str, where: dict[str, Any] | None) -> None:
 
 
 def _caller_is_student(through_wrappers: bool) -> dict[str, Any] | None:
-    frame = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the audited call
+    frame: Any = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the call
     # A wrapper of blockbuster's stands between a call of a wrapped function (os.symlink)
     # and the student; but what blockbuster itself reads (frames) is not the student's doing.
     while through_wrappers and frame is not None and frame.f_code.co_filename == _BLOCKBUSTER:
