@@ -37,6 +37,7 @@ BLOCKED_SECONDS = 0.02
 GIL_SHARE = 0.5
 # ...and unless the watchdog could not take the GIL at least this many times meanwhile.
 MIN_TICKS = 2
+WATCHDOG_EVERY = 0.01  # seconds between the watchdog's looks at the running step
 WATCHDOG_THREAD = "aiograde-watchdog"
 STUCK_SECONDS = 2.0
 
@@ -191,7 +192,7 @@ class StepMonitor:
 
     def _watch(self) -> None:
         while True:
-            time.sleep(0.005)
+            time.sleep(WATCHDOG_EVERY)
             self.ticks += 1  # it holds the GIL now: see _judge_sleep
             if not self.running:
                 continue

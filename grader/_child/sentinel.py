@@ -39,7 +39,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-CHECK_EVERY = 0.005  # seconds between the thread's comparisons, while student code runs
+CHECK_EVERY = 0.05  # seconds between the thread's comparisons, while student code runs
 MAX_FINDINGS = 100  # per seal; the rest are counted
 
 # Names in the grader's modules that change in honest runs (lists filled per scenario,

@@ -48,8 +48,9 @@ _INTROSPECTION = {
 _REACHING = {"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
              "sys.settrace", "sys.setprofile"}
 # Attributes CPython audits on read: from the student's own code, on the grader's objects.
-_GUARDED_ATTRIBUTES = {"tb_frame", "cr_frame", "gi_frame", "ag_frame", "f_code", "__code__",
-                       "cr_code", "gi_code", "ag_code"}
+# (Not f_code nor __code__: blockbuster reads them on every wrapped call, too often to
+# look at each one; a frame reaches the student through one of these, or sys._getframe.)
+_GUARDED_ATTRIBUTES = {"tb_frame", "cr_frame", "gi_frame", "ag_frame"}
 # Processes started so far (the step monitor does not call a step blocking when it started
 # one: waiting for a new process to exec is not the student blocking the loop).
 SPAWNS = [0]
@@ -122,6 +123,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     if (event not in _WATCHED and not event.startswith("ctypes.")) or \
             getattr(_inside, "busy", False):
         return
+    if event == "object.__getattr__" and args[1] not in _GUARDED_ATTRIBUTES:
+        return  # the common case, answered before any frame is looked at
     _inside.busy = True
     try:
         where = _caller_is_student(event in _WRAPPED_EVENTS)
@@ -138,7 +141,7 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         elif event in _INTROSPECTION:
             record("introspection", f"{_INTROSPECTION[event]}", where)
         elif event == "object.__getattr__":
-            if args[1] in _GUARDED_ATTRIBUTES and _is_grader(args[0]):
+            if _is_grader(args[0]):
                 record("reaches-grader", f"reads {args[1]} of the grader's own code", where)
         elif event in ("object.__setattr__", "object.__delattr__"):
             if _is_grader(args[0]) or (isinstance(args[0], type) and \
