@@ -89,12 +89,15 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
                                 (_contents(value),), False))
 
     def watch_function(label: str, fn: Any) -> None:
+        # Its __code__ is not read here: setting it raises an audit event the tamper hook
+        # sees. Defaults and closure cells change silently, so they are compared.
         cells = fn.__closure__ or ()
-        names = ("__code__", "__defaults__", "__kwdefaults__",
-                 *(f"closure[{i}]" for i in range(len(cells))))
+        if not cells and fn.__defaults__ is None and fn.__kwdefaults__ is None:
+            return
+        names = ("__defaults__", "__kwdefaults__", *(f"closure[{i}]" for i in range(len(cells))))
 
         def read(f: Any = fn, c: tuple[Any, ...] = cells) -> tuple[Any, ...]:
-            return (f.__code__, f.__defaults__, f.__kwdefaults__, *map(_cell, c))
+            return (f.__defaults__, f.__kwdefaults__, *map(_cell, c))
 
         entries.append((label, names, read, read(), True))
         for i, cell in enumerate(cells):

@@ -125,6 +125,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         return
     if event == "object.__getattr__" and args[1] not in _GUARDED_ATTRIBUTES:
         return  # the common case, answered before any frame is looked at
+    if event == "open" and not _writes_outside(args):
+        return  # reading (the grader reads /proc often): nothing to say, whoever does it
     _inside.busy = True
     try:
         where = _caller_is_student(event in _WRAPPED_EVENTS)

@@ -88,19 +88,23 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
     # The loop classes looptime makes on first use (made in prepare), by their attributes.
     loop_classes = list(getattr(sys.modules.get("looptime._internal.patchers"), "_class_cache",
                                 {}).values())
-    hot = sentinel.snapshot(
-        instruments_modules, [instruments.monitor, bb, *bb.functions.values(), *loop_classes],
-        [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
-         *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
-         ("asyncio.events.Handle._run", events.Handle, "_run")])
-    if not _COLD:  # the same in every worker (forked from the fork server): made once
+    if not _HOT:  # the same in every worker (forked from the fork server): made once
+        _HOT.extend(sentinel.snapshot(
+            instruments_modules, [instruments.monitor, bb, *bb.functions.values(),
+                                  *loop_classes],
+            [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
+             *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
+             ("asyncio.events.Handle._run", events.Handle, "_run")]))
         _COLD.extend(sentinel.snapshot(
             [m for m in ours if not m.__name__.startswith(HOT_MODULES)], [], []))
         _COLD.extend(sentinel.snapshot(loaded(STDLIB_GUARDED), [], [], deep=False))
-    # What they hold now, in this worker (fork handlers renew some, like threading's locks).
-    return hot, [(label, names, read, read(), same) for label, names, read, _, same in _COLD]
+    # What they hold now, in this worker (set up since the fork, or renewed by fork
+    # handlers like threading's locks): that is what must not change from here on.
+    return ([(label, names, read, read(), same) for label, names, read, _, same in _HOT],
+            [(label, names, read, read(), same) for label, names, read, _, same in _COLD])
 
 
+_HOT: list[Any] = []
 _COLD: list[Any] = []
 
 
