@@ -39,7 +39,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-CHECK_EVERY = 0.05  # seconds between the thread's comparisons, while student code runs
+CHECK_EVERY = 0.25  # seconds between the thread's comparisons, while student code runs
+COLD_EVERY = 4  # seals between comparisons of the standard library and the scenarios
 MAX_FINDINGS = 100  # per seal; the rest are counted
 
 # Names in the grader's modules that change in honest runs (lists filled per scenario,
@@ -155,12 +156,13 @@ def _cell(cell: Any) -> Any:
 
 
 def _contents(value: Any) -> Any:
+    """What a table holds, by identity (at C speed: this runs at every seal)."""
     if isinstance(value, dict):
-        return tuple((id(k), id(v)) for k, v in list(value.items()))
+        return tuple(map(id, value)), tuple(map(id, value.values()))
     if isinstance(value, (set, frozenset)):
-        return frozenset(id(v) for v in value)
+        return frozenset(map(id, value))
     if isinstance(value, (list, tuple)):
-        return tuple(id(v) for v in value)
+        return tuple(map(id, value))
     return value
 
 
@@ -194,7 +196,7 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
     grader's code, whose calls alone may arm, seal and report the clock."""
     state: dict[str, Any] = {"hot": [], "cold": [], "armed": False, "violations": [],
                              "findings": [], "seen": set(), "dropped": 0,
-                             "trackers": {}, "timers": {}, "file": "", "busy": False}
+                             "trackers": {}, "timers": {}, "file": "", "busy": False, "seals": 0}
     getframe, ident, changed = sys._getframe, id, _changed
     sleep, start_thread = time.sleep, _thread.start_new_thread
 
@@ -279,7 +281,9 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
             if "id" in state:
                 answer["id"] = state.pop("id")
             compare(state["hot"])
-            compare(state["cold"])
+            state["seals"] += 1
+            if state["seals"] % COLD_EVERY == 1:  # the first (the import's), then now and then
+                compare(state["cold"])
             for tracker, calls, _, most in state["trackers"].values():
                 if getattr(tracker, "most", None) != most or \
                         len(getattr(tracker, "calls", ())) != calls:
