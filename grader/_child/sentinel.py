@@ -9,19 +9,22 @@ raw memory, each of which raises an audit event the hook sees first.
 
 The rest of the child talks to it through ``sys.audit("aiograde.<what>", ...)``:
 
-- ``arm``: before student code is imported, it takes a snapshot of the grader's
-  instruments (module globals, class attributes, the functions' code, defaults and
-  closure cells, constant tables, the standard library's functions the grader measures
-  with) and starts a thread (``_thread``, so it is in no registry) that compares them
-  against the snapshot every few milliseconds while the submission runs;
+- ``arm``: before student code is imported, it takes the snapshot of the grader's
+  instruments the worker hands it (module globals, class attributes, the functions'
+  defaults and closure cells, constant tables, the standard library's functions the
+  grader measures with) and starts a thread (``_thread``, so it is in no registry) that
+  compares the instruments against it every ``CHECK_EVERY`` seconds while student code
+  runs;
 - ``track``: every call entering or leaving an instrumented twin, from the tracker's own
   code: an account of calls and calls-at-once kept apart from the tracker's fields;
 - ``loop`` and ``timer``: a new loop, and the due time of every timer a step of it ran
   (from the step monitor);
 - ``clock``: a scenario's loop time at start and end, checked against the timers it ran
   (a clock that ends before the timers it fired was rewound);
-- ``finding``: what the tamper hook saw; ``seal``: after a scenario, one last full
-  comparison and every finding since the last seal, into the list it is given;
+- ``finding``: what the tamper hook saw; ``seal``: after the import and after each
+  scenario, a comparison of the instruments (of the rest every ``COLD_EVERY`` seals), the
+  trackers against its own account, and every finding since the last seal, into the list
+  it is given;
 - ``stash``: the request's id, held here (not in any frame a submission can walk to)
   while the scenario runs, and put back into the answer at the seal: code that reads
   the worker's frames finds no id to forge an answer with.
