@@ -245,7 +245,7 @@ TRUST_CASES: dict[str, tuple[set[str], bool, tuple[str, ...]]] = {
     "wraps_observation_builder": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
     "hidden_task": ({"hides-tasks"}, True, ("test_slow_square_does_not_block",)),
     "tb_frame_reach": ({"reaches-grader"}, True, ()),
-    "reads_secrets": ({"reaches-grader", "introspection"}, True, ()),
+    "reads_secrets": ({"introspection"}, False, ()),
     "forged_exception": ({"forges-exception"}, True, ()),
     "unwraps_blockbuster": ({"introspection"}, False, MUST_FAIL_IF_BLOCKING),
     "select_blocks": ({"blocking-wait"}, False, MUST_FAIL_IF_BLOCKING),
