@@ -114,7 +114,8 @@ class StepMonitor:
         self._watchdog: threading.Thread | None = None
         # Every task a step of a loop ran for, however it was made: leaks are found from
         # what the loop ran, not from asyncio's registry (which a submission can edit).
-        self.tasks_seen: weakref.WeakSet[Any] = weakref.WeakSet()
+        # (id -> weak reference: a dict of C-made references costs a step least)
+        self.tasks_seen: dict[int, weakref.ref[Any]] = {}
         self.clock_seen: dict[int, float] = {}  # id(loop) -> its time after the last step
         self.ticks = 0  # the watchdog's turns with the GIL
         self.clock = _ThreadClock()
@@ -123,7 +124,8 @@ class StepMonitor:
         monitor = self
         original = self._original_run
         clock = self.clock
-        is_future = futures.isfuture
+        ref = weakref.ref
+        task_types = (futures.Future,)  # tasks are futures; a step runs for its task
         timer_handle, audit, skip = events.TimerHandle, sys.audit, bbmod._skip
         # Bound now: a submission that replaces time.perf_counter fools only itself.
         thread_time, perf_counter, process_time = time.thread_time, time.perf_counter, \
@@ -141,10 +143,9 @@ class StepMonitor:
             # Always on: loops run only inside scenarios in a worker (``active`` is kept for
             # the scenarios' code, and a submission turning it off changes nothing).
             owner = getattr(getattr(handle, "_callback", None), "__self__", None)
-            if owner is not None and is_future(owner):
-                monitor.tasks_seen.add(owner)
+            if isinstance(owner, task_types):
+                monitor.tasks_seen[id(owner)] = ref(owner)  # (no closure cell: it changes)
             loop: Any = getattr(handle, "_loop")  # noqa: B009 (a private attribute)
-            before = loop.time()
             last = monitor.clock_seen.get(id(loop))
             if type(handle) is timer_handle:
                 audit("aiograde.timer", id(loop), handle._when)  # type: ignore[attr-defined]
@@ -159,12 +160,12 @@ class StepMonitor:
             finally:
                 monitor.running.pop(ident, None)
                 cpu, wall = thread_time() - cpu0, perf_counter() - wall0
-                after = loop.time()
+                after = loop.time()  # a loop's clock never goes back, in a step or between
                 monitor.clock_seen[id(loop)] = after
-                if after < before or (last is not None and before < last):
+                if last is not None and after < last:
                     audit("aiograde.finding", "rewinds-clock", "the event loop's clock went "
-                          f"back by {max(before - after, (last or 0) - before):g} s (during or "
-                          "between its steps): something set it", slot[1])
+                          f"back by {last - after:g} s (during or between its steps): "
+                          "something set it", slot[1])
                 if skip.value:  # blockbuster's own switch, left on: its checks were skipped
                     skip.value = False
                     audit("aiograde.finding", "rewrites-instruments", "blockbuster's skip "

@@ -132,6 +132,7 @@ class _LoopWatch:
         self.errors: list[dict[str, Any]] = []
         self.start = loop.time()
         instruments.monitor.clock_seen.pop(id(loop), None)  # a new loop, maybe an old id
+        instruments.monitor.tasks_seen.clear()  # one scenario's tasks at a time
         _audit("aiograde.loop", loop)
         loop.set_task_factory(self._make_task)
         loop.set_exception_handler(self._on_error)
@@ -207,8 +208,8 @@ def _reachable_from_loop(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[An
     """Tasks and futures the loop itself holds or ran, whatever made them and whatever
     asyncio's registry says: the step monitor's record of every task a step ran for, and
     the owners of the callbacks in its ready queue, its timers and its selector."""
-    found = {t for t in list(instruments.monitor.tasks_seen)
-             if isinstance(t, asyncio.Task) and t.get_loop() is loop}
+    seen = [r() for r in list(instruments.monitor.tasks_seen.values())]
+    found = {t for t in seen if isinstance(t, asyncio.Task) and t.get_loop() is loop}
     handles: list[Any] = [*getattr(loop, "_ready", []), *getattr(loop, "_scheduled", [])]
     selector = getattr(loop, "_selector", None)
     if selector is not None:
