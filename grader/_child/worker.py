@@ -90,13 +90,15 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
                                 {}).values())
     if not _HOT:  # the same in every worker (forked from the fork server): made once
         _HOT.extend(sentinel.snapshot(
-            instruments_modules, [instruments.monitor, bb, *bb.functions.values(),
-                                  *loop_classes],
+            instruments_modules, [instruments.monitor, bb, *loop_classes],
             [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
              *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
              ("asyncio.events.Handle._run", events.Handle, "_run")]))
+        # blockbuster's rules (its allow-lists): a blocking call they would let through is
+        # still seen by its effect, so they are compared at the seals that check the rest
         _COLD.extend(sentinel.snapshot(
-            [m for m in ours if not m.__name__.startswith(HOT_MODULES)], [], []))
+            [m for m in ours if not m.__name__.startswith(HOT_MODULES)],
+            list(bb.functions.values()), []))
         _COLD.extend(sentinel.snapshot(loaded(STDLIB_GUARDED), [], [], deep=False))
     # What they hold now, in this worker (set up since the fork, or renewed by fork
     # handlers like threading's locks): that is what must not change from here on.
