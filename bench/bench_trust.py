@@ -2,7 +2,7 @@
 (the grader as it was before them, a git commit exported to a temporary folder).
 
 The instruments: the sentinel (an audit hook, a snapshot of the instruments compared by a
-thread every 5 ms and at every seal, tracker and clock accounts), the step monitor's
+thread every 250 ms and at every seal, tracker and clock accounts), the step monitor's
 scheduler reads per loop step (blocking by effect), leaks found from the loop, and the
 per-worker memory cgroup and scratch tmpfs. CPU is user + system time of the whole
 grading (grader, fork server, workers: every process is waited for, so the kernel adds
@@ -10,7 +10,7 @@ its time to ours), measured as whole commands, alternating, and reported as a ra
 medians: the machine is shared, so seconds from different runs don't compare, CPU time
 less so than wall time.
 
-    .venv/bin/python bench/bench_trust.py [--runs 5] [--base 609d233] [--submission solutions]
+    .venv/bin/python bench/bench_trust.py [--runs 5] [--base 815b476] [--submission solutions]
 
 The budget (issue 6): the instruments cost under 15% more CPU per grading.
 """
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = "609d233"  # the last commit before the trust instruments (issue 6, part two)
+BASE = "815b476"  # main just before the trust instruments were merged onto the typed wire
 BUDGET = 0.15
 
 

@@ -190,4 +190,4 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
         found = drain()
         sealed: dict[str, Any] = {}
         audit("aiograde.seal", found, sealed)  # also hands back the id
-        answers.write(write(answer(str(sealed.get("id", "")), observation, typed(found))))
+        answers.write(write(answer(str(sealed.pop("id", "")), observation, typed(found))))
