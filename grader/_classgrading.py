@@ -253,7 +253,7 @@ def plan_class(folder: Path, only: list[str] | None = None, student: str | None 
 
 
 def grade_class(folder: Path, book: Gradebook, *, jobs: int | None = None, force: bool = False,
-                only: list[str] | None = None, tamper: str = "flag", student: str | None = None,
+                only: list[str] | None = None, tamper: str = "tampering", student: str | None = None,
                 parallel: int = PARALLEL_PER_SUBMISSION, progress: Any = None) -> ClassSummary:
     """Grade every student folder under ``folder`` (or just ``student``'s) into ``book``.
 

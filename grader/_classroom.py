@@ -160,7 +160,7 @@ def grade_classroom(gh: GitHub, students: list[Student], book: Gradebook, *,
                     if report is None:
                         # Its own grader process, as a class grading does (_classgrading), with
                         # the work folder hidden from the sandbox.
-                        graded = _grade_one(checkout, only, "flag", DEFAULT_PARALLEL, graders)
+                        graded = _grade_one(checkout, only, "tampering", DEFAULT_PARALLEL, graders)
                         if isinstance(graded, str):
                             outcome.skipped[student.name] = graded
                             book.record_ungraded(student.name, graded, __version__)

@@ -79,9 +79,10 @@ def _parser() -> argparse.ArgumentParser:
                    "--class, PATH is a folder that gets one file per student")
     g.add_argument("--only", action="append", metavar="SLUG",
                    help="grade only this exercise (repeatable)")
-    g.add_argument("--tamper", choices=TAMPER_POLICIES, default="flag",
-                   help="flagged submissions: flag them for review (default) or zero the "
-                   "flagged exercises")
+    g.add_argument("--tamper", choices=TAMPER_POLICIES, default="tampering",
+                   help="findings: 'tampering' (default) zeroes exercises with a tampering "
+                   "finding and flags the rest for review; 'flag' only flags; 'zero' zeroes "
+                   "every flagged exercise")
     g.add_argument("--gradebook", type=_name, default=DEFAULT_GRADEBOOK, metavar="DB",
                    help=f"the SQLite gradebook every grading lands in (default: {DEFAULT_GRADEBOOK})")
     g.add_argument("--no-gradebook", action="store_true", help="do not record this grading")

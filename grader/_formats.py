@@ -204,14 +204,17 @@ def _markdown_exercise(ex: ExerciseResult, limit: int) -> list[str]:
 def _markdown_findings(report: Report) -> list[str]:
     findings = [("submission", f) for f in report.findings]
     findings += [(ex.slug, f) for ex in report.exercises for f in ex.findings]
-    zeroed = (" The flagged exercises scored 0." if report.tamper_policy == "zero" else "")
+    zeroed = (" The flagged exercises scored 0." if report.tamper_policy == "zero" else
+              " Exercises with a tampering finding scored 0." if report.tamper_policy ==
+              "tampering" and any(f.severity == "tampering" for _, f in findings) else "")
     lines = ["### Flagged for review", "",
              "This submission did something no honest answer needs; an instructor will "
              f"review it before the grade counts.{zeroed}", ""]
     for slug, f in findings[:MAX_FINDINGS_SHOWN]:
         where = _md(f.file) + (f":{f.line}" if f.line is not None else "")
-        lines.append(f"- {_code(slug)} · **{_md(f.kind)}** at {where} ({_md(f.origin)}): "
-                     f"{_md(bound(f.message))}")
+        lines.append(f"- {_code(slug)} · **{_md(f.kind)}**, {_md(f.severity)}, at {where} "
+                     f"({_md(f.origin)}): {_md(bound(f.message))}"
+                     + (f" (why: {_md(bound(f.why, 300))})" if f.why else ""))
     if len(findings) > MAX_FINDINGS_SHOWN:
         lines.append(f"- …and {len(findings) - MAX_FINDINGS_SHOWN} more (see the JSON report)")
     if not findings:

@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 
 from . import _manifest, _submission
+from ._bounds import bound_report
+from ._cleanup import remove_tree
 from ._errors import SubmissionError
 from ._report import Report
 from ._sandbox import Sandbox, Zygote
 from ._scoring import TAMPER_POLICIES, build_report
 from ._suiterun import SandboxFactory, SuiteRun
-from ._tamper import scan_folder
+from ._tamper import classify, scan_folder
 
 __all__ = ["DEFAULT_PARALLEL", "TAMPER_POLICIES", "grade"]
 
@@ -21,16 +23,16 @@ DEFAULT_PARALLEL = 3  # grader processes sharing one submission's exercises
 
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
-          visible_only: bool = False, tamper: str = "flag", hide: list[Path] | None = None,
+          visible_only: bool = False, tamper: str = "tampering", hide: list[Path] | None = None,
           parallel: int = DEFAULT_PARALLEL, sandbox: SandboxFactory | None = None,
           zygote: Zygote | None = None) -> Report:
     """Grade the submission at ``path`` and return the report.
 
     ``only`` names the exercises to grade (default: all). ``visible_only`` runs only the
     tests students see (``@case(hidden=False)``): what ``aiograde check`` runs. ``tamper``
-    is the policy for submissions the tamper report flags: ``"flag"`` them for review
-    (the default: a false alarm must not cost an honest student), or ``"zero"`` the
-    exercise. ``hide`` names folders the child must not see besides the submission's own
+    is the policy for findings: ``"tampering"`` (the default) zeroes an exercise with a
+    finding of tampering and flags the rest for review, ``"flag"`` only flags, ``"zero"``
+    zeroes every flagged exercise. ``hide`` names folders the child must not see besides the submission's own
     (a class grading hides the whole class, so no student reads another's work).
     ``parallel`` grader processes share the exercises out (the real-clock suites mostly
     wait). ``sandbox`` makes the sandbox for a set of modules (default: the real one; the
@@ -51,7 +53,9 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
         exercises = [e for e in exercises if e.slug in only]
     slugs = [e.slug for e in exercises]
 
-    with tempfile.TemporaryDirectory(prefix="aiograde-") as private:
+    # Removed whatever a submission left in it (deep, unreadable, linked): never a traceback.
+    private = tempfile.mkdtemp(prefix="aiograde-")
+    try:
         found = _submission.read(Path(path), slugs, Path(private))
         hidden = [found.folder.resolve(), *(hide or [])]
 
@@ -71,6 +75,8 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
         finally:
             if own is not None:
                 own.close()
+    finally:
+        remove_tree(private)
 
     findings = found.findings
     for slug, extra in seen.findings.items():
@@ -79,6 +85,6 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                           time.monotonic() - started)
     report.sandbox = {"applied": sorted(seen.sandbox_applied),
                       "missing": sorted(seen.sandbox_missing)}
-    report.findings = scan_folder(found.folder)
+    report.findings = [classify(f) for f in scan_folder(found.folder)]
     report.flagged = report.flagged or bool(report.findings)
-    return report
+    return bound_report(report)  # trust: the one place a report's size is bounded

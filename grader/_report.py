@@ -51,6 +51,10 @@ class Finding:
     file: str
     line: int | None
     origin: str  # "static" (read in the source) | "runtime" (seen by the audit hook)
+    # "tampering" (no honest answer does it: zeroes the exercise by default) or
+    # "suspicious" (flags for review only); set by the parent from the kind, and why.
+    severity: str = "suspicious"
+    why: str = ""
 
 
 @dataclass
@@ -78,7 +82,7 @@ class Report:
     schema_version: int = SCHEMA_VERSION
     # True when any exercise has findings: the submission needs an instructor's review.
     flagged: bool = False
-    tamper_policy: str = "flag"
+    tamper_policy: str = "tampering"
     # How the child was confined: mechanisms applied, and those unavailable on this machine.
     sandbox: dict[str, list[str]] = field(default_factory=dict)
     # Findings about the submission as a whole (e.g. a conftest.py beside the modules).

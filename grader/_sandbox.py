@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._cleanup import remove_tree
 from ._wire import (
     LOG_TAIL_BYTES,
     MAX_LINE_BYTES,
@@ -163,7 +164,7 @@ class Worker:
         requests_r, requests_w = os.pipe()
         answers_r, answers_w = os.pipe()
         self.log = tempfile.TemporaryFile()
-        scratch = tempfile.mkdtemp(prefix=f"{slug}-", dir=path.parent)
+        scratch = self.scratch = tempfile.mkdtemp(prefix=f"{slug}-", dir=path.parent)
         reply = zygote.order(
             Spawn(slug=slug, path=str(path), scratch=scratch, limits=limits,
                   confine=confinement.confine, hide=confinement.hide, allow=confinement.allow,
@@ -271,6 +272,10 @@ class Worker:
                     os.close(fd)
                 except OSError:
                     pass
+            # trust: the worker's scratch goes with it (its tmpfs died with its namespace;
+            # without one, whatever the submission wrote there)
+            for folder in (self.scratch, self.scratch + ".root"):
+                remove_tree(folder)
 
 
 def allowed_paths(modules: dict[str, Path]) -> set[str]:

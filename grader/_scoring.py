@@ -5,12 +5,16 @@ from __future__ import annotations
 import msgspec
 
 from . import __version__, _manifest
+from ._bounds import cap_findings
 from ._plugin import TestOutcome
 from ._report import ExerciseResult, Finding, Report, TestResult
 from ._status import ExerciseStatus, Reason
 from ._submission import Problem
+from ._tamper import classify
 
-TAMPER_POLICIES = ("flag", "zero")
+# "tampering" (the default): zero an exercise with a finding of tampering, flag the rest;
+# "flag": only flag; "zero": zero every flagged exercise (see _tamper.SEVERITY).
+TAMPER_POLICIES = ("tampering", "flag", "zero")
 # A cause reported once explains the later failures it produced (one blocking call breaks
 # every test that calls that function): those say so instead of repeating it.
 _ROOT_CAUSES = {Reason.BLOCKING: "blocking call", Reason.BUSY_LOOP: "busy loop",
@@ -76,11 +80,14 @@ def build_report(submission: str, exercises: list[_manifest.Exercise],
         problem = problems.get(ex.slug)
         status = _exercise_status(score, ex.points, problem, tests)
         message = problem.message if problem else ""
-        flags = _unique(findings.get(ex.slug, []))
-        if flags and tamper == "zero" and score:
+        flags = cap_findings([classify(f) for f in _unique(findings.get(ex.slug, []))])
+        tampered = [f for f in flags if f.severity == "tampering"]
+        if score and ((flags and tamper == "zero") or (tampered and tamper == "tampering")):
             score, status = 0, ExerciseStatus.FAILED
-            message = message or ("scored 0: the tamper report flagged this exercise and the "
-                                  "instructor's policy is to zero flagged exercises")
+            message = message or (
+                f"scored 0: {tampered[0].kind} ({tampered[0].why})" if tampered and
+                tamper == "tampering" else "scored 0: the tamper report flagged this exercise "
+                "and the instructor's policy is to zero flagged exercises")
         results.append(ExerciseResult(ex.slug, ex.title, score, ex.points, status.value, tests,
                                       list(ex.hints), ex.docs, message, flags))
     return Report(submission, sum(r.score for r in results), sum(r.max_score for r in results),

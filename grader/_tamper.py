@@ -2,16 +2,23 @@
 answer needs, read from its syntax tree (nothing is run). The run-time half is the
 child's audit hook (``grader._child.tamper``).
 
-A finding flags the submission for an instructor's review; whether it also costs the
-exercise is the instructor's policy (``--tamper flag|zero``).
+Every finding flags the submission for an instructor's review. Its *severity* comes
+from its kind (``SEVERITY``), never from the child: *tampering* is what no honest answer
+does (reaching into the grader's objects, rewriting or unwrapping its instruments,
+rewinding its clock, hiding tasks, forging answers or exceptions) and zeroes the exercise
+by default; *suspicious* is what an honest answer rarely needs (gc, ctypes, exec, writes
+outside its folder) and only flags. ``--tamper`` sets the policy: ``tampering`` (the
+default), ``flag`` (never zero) or ``zero`` (zero every flagged exercise).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 from pathlib import Path
 
+from ._bounds import cap_findings
 from ._report import Finding
 
 GRADER_MODULES = {"pytest", "_pytest", "pluggy", "grader", "solutions", "exercises", "checks",
@@ -47,7 +54,56 @@ CALLS = {
     "os.fork": ("process-control", "forks the process (asyncio's subprocess functions never need it)"),
     "os.forkpty": ("process-control", "forks the process"),
     "os.setsid": ("process-control", "starts a new session (a way to outlive the grading)"),
+    "select.select": ("blocking-wait", "waits on file descriptors outside the event loop "
+                      "(select.select): the loop's thread blocks"),
+    "select.poll": ("blocking-wait", "polls file descriptors outside the event loop"),
+    "select.epoll": ("blocking-wait", "polls file descriptors outside the event loop"),
 }
+# Attributes that lead into other code's internals: its cells, globals, frames, originals.
+INTERNAL_ATTRIBUTES = {"__closure__", "cell_contents", "__globals__", "f_back", "f_globals",
+                       "f_locals", "tb_frame", "__wrapped__", "_all_tasks", "gi_frame",
+                       "cr_frame", "ag_frame", "__code__", "__defaults__", "__kwdefaults__",
+                       "__builtins__"}
+BUILTIN_EXCEPTIONS = {name for name in dir(builtins)
+                      if isinstance(getattr(builtins, name), type)
+                      and issubclass(getattr(builtins, name), BaseException)}
+TAMPERING, SUSPICIOUS = "tampering", "suspicious"
+# kind -> (severity, why). Kinds not listed are suspicious.
+SEVERITY: dict[str, tuple[str, str]] = {
+    "rewrites-instruments": (TAMPERING, "the grader's instruments were replaced, unwrapped or "
+                             "rewritten while the submission ran; no honest answer touches them"),
+    "rewinds-clock": (TAMPERING, "the event loop's clock went back or was replaced: time is "
+                      "what decides concurrency, and no honest answer sets it"),
+    "forges-counts": (TAMPERING, "the grader's count of calls or of calls at once was edited "
+                      "by hand"),
+    "hides-tasks": (TAMPERING, "a running task was removed from asyncio's registry, which "
+                    "only hides it from whoever checks what is left behind"),
+    "reaches-grader": (TAMPERING, "the submission read the grader's own frames, code or "
+                       "memory (frames, object graph, raw memory, tracing), the way to rewrite "
+                       "its measurements"),
+    "forges-answers": (TAMPERING, "the submission wrote on the grader's private channel"),
+    "forges-exception": (TAMPERING, "an exception class made to carry a built-in's name: "
+                         "its only use is to be mistaken for the real one"),
+    "imports-grader": (TAMPERING, "the submission imports the grader or its test framework"),
+    "patches-stdlib": (SUSPICIOUS, "replaces standard-library functions; the grader measures "
+                       "with the library as it is (tampering when seen replaced at run time)"),
+}
+# At run time, a standard-library function found replaced after a scenario is tampering.
+RUNTIME_TAMPERING = {"patches-stdlib"}
+
+
+def classify(finding: Finding) -> Finding:
+    """Set the finding's severity and why from its kind (the child's word is not taken)."""
+    severity, why = SEVERITY.get(finding.kind, (SUSPICIOUS, "no honest answer needs it, but "
+                                                "it changes no measurement by itself"))
+    if finding.origin == "runtime" and finding.kind in RUNTIME_TAMPERING:
+        severity = TAMPERING
+    if finding.kind == "more-findings" and finding.severity == TAMPERING:
+        severity, why = TAMPERING, finding.why
+    finding.severity, finding.why = severity, why
+    return finding
+
+
 # Files in a submission folder that only a test runner reads: never run, always reported.
 TEST_RUNNER_FILES = ("conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml",
                      "sitecustomize.py", "usercustomize.py")
@@ -101,8 +157,25 @@ class _Scanner(ast.NodeVisitor):
         full = self.aliases.get(head, head)
         return f"{full}.{rest}" if rest else full
 
+    def _forged_exception(self, node: ast.AST, name: str, how: str) -> None:
+        if name in BUILTIN_EXCEPTIONS:
+            self.add(node, "forges-exception", f"{how} named {name}, like the built-in "
+                     "exception")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._forged_exception(node, node.name, "defines a class")
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         name = self._resolve(_dotted(node.func))
+        first = node.args[0] if node.args else None
+        if name == "type" and len(node.args) == 3 and isinstance(first, ast.Constant) and \
+                isinstance(first.value, str):
+            self._forged_exception(node, first.value, "builds a class with type()")
+        if name == "sys.audit" and isinstance(first, ast.Constant) and \
+                str(first.value).startswith("aiograde."):
+            self.add(node, "reaches-grader", "raises the grader's own audit events, to talk "
+                     "to its sentinel")
         if name in CALLS and not (name == "setattr" and not self._targets_stdlib(node)):
             kind, message = CALLS[name]
             self.add(node, kind, message)
@@ -113,6 +186,8 @@ class _Scanner(ast.NodeVisitor):
             STDLIB_PATCH_TARGETS
 
     def _assigned(self, target: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            self._forged_exception(target, target.id, "rebinds a name")
         if isinstance(target, ast.Attribute):
             owner = self._resolve(_dotted(target.value))
             if owner.split(".")[0] in STDLIB_PATCH_TARGETS:
@@ -140,6 +215,9 @@ class _Scanner(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if self._resolve(_dotted(node)) == "sys.modules":
             self.add(node, "patches-stdlib", "reaches into sys.modules")
+        if node.attr in INTERNAL_ATTRIBUTES:
+            self.add(node, "introspection", f"reads {node.attr}, a way into other code's "
+                     "internals (its cells, globals, frames or originals)")
         self.generic_visit(node)
 
 
@@ -153,7 +231,7 @@ def scan(filename: str, source: bytes) -> list[Finding]:
     unique: dict[tuple[str, int | None], Finding] = {}
     for finding in scanner.found:
         unique.setdefault((finding.kind, finding.line), finding)
-    return list(unique.values())
+    return cap_findings(list(unique.values()))
 
 
 def scan_folder(folder: Path) -> list[Finding]:

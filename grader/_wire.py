@@ -110,6 +110,7 @@ class Limits(Message, frozen=True):
     open_files: int = 512
     cpu_seconds: int = 120
     max_pids: int = 256
+    scratch_mb: int = 64  # the worker's scratch folder: a tmpfs of this size (as root)
 
 
 class Spawn(Message, tag="spawn", frozen=True):
@@ -185,12 +186,17 @@ class BlockingCall(Message, frozen=True):
 
 
 class Stall(Message, frozen=True):
-    kind: str  # "cpu": the step computed; "wait": it sat in a call without the CPU
+    # "cpu": the step computed; "wait": it sat in a call without the CPU; "blocked": its
+    # thread slept in the kernel (see ``slept``)
+    kind: str
     cpu: float
     wall: float
     where: Location | None
     step: str
     at: float | None = None
+    # "blocked": the seconds its thread slept in the kernel (not waiting for the CPU or the
+    # GIL) while the step ran: a blocking call nobody patched
+    slept: float | None = None
 
 
 class LoopError(Message, frozen=True):

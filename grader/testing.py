@@ -187,6 +187,13 @@ class Observation(Generic[R]):
                      f"{s.where or ''}. A loop that spins (e.g. polling a clock) "
                      "starves every other task: await something instead.",
                      Reason.BUSY_LOOP, obs=self, where=s.where)
+            if s.kind == "blocked":
+                fail(f"{self.call} blocked the event loop: one step slept {s.slept or s.wall:g} s "
+                     f"waiting in the operating system{s.where or ''}, and no other task could "
+                     "run meanwhile. Use the asyncio equivalent (`await asyncio.sleep`, streams, "
+                     "`create_subprocess_exec`) or move the call to a thread with "
+                     "`await asyncio.to_thread(...)`.",
+                     Reason.BLOCKING, obs=self, where=s.where)
             fail(f"{self.call} held the event loop for {s.wall:g} s in one step without using "
                  f"the CPU{s.where or ''}: a blocking call. Await it, or move it to a "
                  "thread with `await asyncio.to_thread(...)`.",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -225,3 +227,87 @@ def test_every_attack_is_flagged_for_review_with_its_file(case: str, tmp_path: P
     findings = report["findings"] + [f for e in report["exercises"] for f in e["findings"]]
     assert all(f["file"] or f["kind"] == "patches-stdlib" for f in findings), findings
     assert not any(e["findings"] for e in report["exercises"] if e["slug"] == "coroutines")
+
+
+# -- trust, part two: attacks on the instruments, and bounds ------------------------------
+
+MUST_FAIL_IF_BLOCKING = ("test_slow_square_waits_the_delay", "test_slow_square_does_not_block")
+# case -> (finding kinds of which one at least must be there, whether it is tampering
+#          (the exercise then scores 0), tests that must fail whatever the policy)
+TRUST_CASES: dict[str, tuple[set[str], bool, tuple[str, ...]]] = {
+    "rewinds_clock": ({"rewinds-clock", "forges-counts"}, True, ()),
+    "thread_rewinds": ({"rewinds-clock"}, True, ()),
+    "forges_most_via_closure": ({"forges-counts"}, True, ("test_squares_run_concurrently",)),
+    "gc_walk": ({"reaches-grader", "forges-counts"}, True, ("test_squares_run_concurrently",)),
+    "audit_forgery": ({"forges-counts", "reaches-grader"}, True,
+                      ("test_squares_run_concurrently",)),
+    "raises_thresholds": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
+    "skip_switch": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
+    "replaces_skip_switch": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
+    "replaces_step_monitor": ({"rewrites-instruments"}, True, ()),
+    "wraps_observation_builder": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
+    "hidden_task": ({"hides-tasks"}, True, ("test_slow_square_does_not_block",)),
+    "tb_frame_reach": ({"reaches-grader"}, True, ()),
+    "reads_secrets": ({"introspection"}, False, ()),
+    "forged_exception": ({"forges-exception"}, True, ()),
+    "unwraps_blockbuster": ({"introspection"}, False, MUST_FAIL_IF_BLOCKING),
+    "select_blocks": ({"blocking-wait"}, False, MUST_FAIL_IF_BLOCKING),
+    "escapes_scratch": ({"escapes-scratch", "writes-outside"}, False, ()),
+    "reads_hidden": ({"introspection"}, False, ()),
+    "fills_scratch": ({"writes-outside"}, False, ()),
+    "deep_tree": ({"escapes-scratch"}, False, ()),
+    "forked_memory": ({"process-control"}, False, ()),
+    "finding_flood": ({"introspection", "runs-text"}, False, ()),
+}
+# What must never reach a report: the hidden suite's and the solution's text.
+HIDDEN_TEXTS = ("SEQUENTIAL = (", "A TaskGroup starts every call at once")
+
+
+@pytest.mark.parametrize("case", sorted(TRUST_CASES))
+def test_an_attack_earns_nothing_is_flagged_and_leaves_nothing(case: str, tmp_path: Path) -> None:
+    kinds, tampering, must_fail = TRUST_CASES[case]
+    report = graded_report(case, tmp_path)
+    confined(report)
+    gathering = report["by_slug"]["gathering"]
+    found = {f["kind"] for f in gathering["findings"]}
+    assert report["flagged"], gathering
+    assert kinds & found, f"expected one of {kinds}, found {found}"
+    assert all(f["severity"] in ("tampering", "suspicious") and f["why"]
+               for f in gathering["findings"])
+    if tampering:  # the default policy zeroes an exercise with tampering, whatever it passed
+        assert any(f["severity"] == "tampering" for f in gathering["findings"]), found
+        assert gathering["score"] == 0, gathering["tests"]
+    failed = {t["name"] for t in gathering["tests"] if t["status"] == "failed"}
+    assert set(must_fail) <= failed, failed
+    if case not in ("select_blocks", "unwraps_blockbuster", "finding_flood"):
+        assert gathering["score"] == 0, [t["name"] for t in gathering["tests"]
+                                         if t["status"] == "passed"]
+    assert_untouched_neighbours(report["by_slug"])
+    assert not report["by_slug"]["coroutines"]["findings"]
+    text = json.dumps({k: v for k, v in report.items() if k != "private"})
+    assert len(text.encode()) < 1024 * 1024
+    assert not any(hidden in text for hidden in HIDDEN_TEXTS)
+    assert not re.search(r"\b[0-9a-f]{16}\b", text), "a request id reached the report"
+    assert list(report["private"].iterdir()) == []
+    assert processes_left_in(report["private"]) == []
+
+
+def test_a_student_cannot_read_or_change_another_s_work_in_a_class(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    (folder / "ada").mkdir(parents=True)
+    (folder / "mallory").mkdir()
+    for slug in ("gathering", "coroutines"):
+        shutil.copy(ROOT / "solutions" / f"{slug}.py", folder / "ada" / f"{slug}.py")
+    before = (folder / "ada" / "gathering.py").read_bytes()
+    attack = (HOSTILE / "crosses_students" / "gathering.py").read_text()
+    (folder / "mallory" / "gathering.py").write_text(attack.replace("@CLASS@", str(folder)))
+    book = tmp_path / "book.sqlite3"
+    done = run_grader("grade", folder, "--class", "--gradebook", book, "--only", "gathering",
+                      "--only", "coroutines")
+    assert done.returncode == 0, done.stderr
+    assert (folder / "ada" / "gathering.py").read_bytes() == before
+    with sqlite3.connect(book) as db:
+        scores = dict(db.execute("SELECT student, score FROM gradings").fetchall())
+        flagged = dict(db.execute("SELECT student, flagged FROM gradings").fetchall())
+    assert scores["ada"] == 15 and not flagged["ada"]
+    assert scores["mallory"] == 0 and flagged["mallory"]

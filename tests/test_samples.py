@@ -39,6 +39,7 @@ def test_sample_is_graded_as_it_deserves(slug: str, path: Path, submission) -> N
     if path.name.startswith("correct_"):
         assert exercise["score"] == exercise["max_score"], (
             f"a correct solution lost points:\n{failures(exercise)}")
+        assert not report["flagged"], f"a correct solution was flagged: {exercise['findings']}"
         return
     assert path.name.startswith("wrong_"), "samples are named correct_* or wrong_*"
     expected = expected_failures(path)
@@ -51,6 +52,9 @@ def test_sample_is_graded_as_it_deserves(slug: str, path: Path, submission) -> N
     for name in expected:
         assert len(failed[name]) > 40, f"{name}: feedback too thin to teach: {failed[name]!r}"
     assert not [t for t in exercise["tests"] if t["status"] == "error"], failures(exercise)
+    # A wrong answer is wrong, not tampering: it loses what it gets wrong, no more.
+    assert not [f for f in exercise["findings"] if f["severity"] == "tampering"], \
+        exercise["findings"]
     expect_pictures(report)
 
 

@@ -12,7 +12,9 @@ prints one warning), never silently assumed:
 - a file system view: every mount read-only, the solutions, the hidden suites, the
   project's tests and the submissions folder hidden under empty read-only tmpfs, and
   one private scratch folder writable;
-- a cgroup with a process limit when root (``RLIMIT_NPROC`` does not bind root).
+- cgroups when root: a process limit (``RLIMIT_NPROC`` does not bind root) and one
+  memory limit for the worker with all its processes and its scratch;
+- a scratch folder on a size-limited tmpfs of the worker's own mount namespace.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import os
 import socket
 import struct
 from typing import Any
+
+from grader._wire import Limits
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 CLONE_NEWPID, CLONE_NEWIPC = 0x20000000, 0x08000000
@@ -84,7 +88,7 @@ def _mounts() -> list[tuple[str, int]]:
     return sorted(found, key=lambda m: m[0].count("/"))
 
 
-def limit_processes(cgroup: str | None, max_pids: int, done: list[str],
+def limit_processes(cgroups: dict[str, str], max_pids: int, done: list[str],
                     missing: list[str]) -> None:
     """Root: a pids cgroup (RLIMIT_NPROC does not bind root). Others: RLIMIT_NPROC, which
     counts every process of the user, so it is set above what the user runs already."""
@@ -100,14 +104,46 @@ def limit_processes(cgroup: str | None, max_pids: int, done: list[str],
         except (ValueError, OSError) as exc:
             missing.append(f"process limit ({exc})")
         return
+    _join(cgroups.get("pids"), "process limit (cgroup pids.max)", "process limit", done, missing)
+
+
+def limit_memory(cgroups: dict[str, str], done: list[str], missing: list[str]) -> None:
+    """One memory limit for the worker and every process it starts (RLIMIT_AS counts each
+    process on its own: forked children could each take that much)."""
+    if os.geteuid() != 0:
+        missing.append("memory limit per worker (a memory cgroup needs root): each process "
+                       "is limited on its own (RLIMIT_AS)")
+        return
+    _join(cgroups.get("memory"), "memory limit per worker, its children and its scratch "
+          "included (memory cgroup)", "memory limit per worker", done, missing)
+
+
+def _join(cgroup: str | None, applied: str, what: str, done: list[str],
+          missing: list[str]) -> None:
     if not cgroup:
-        missing.append("process limit (no pids cgroup available to root)")
+        missing.append(f"{what} (no cgroup available to root)")
         return
     try:
         _write(os.path.join(cgroup, "cgroup.procs"), str(os.getpid()))
-        done.append("process limit (cgroup pids.max)")
+        done.append(applied)
     except OSError as exc:
-        missing.append(f"process limit (cgroup: {exc.strerror})")
+        missing.append(f"{what} (cgroup: {exc.strerror})")
+
+
+def scratch_on_tmpfs(scratch: str, limits: Limits, done: list[str],
+                     missing: list[str]) -> None:
+    """The scratch folder becomes a tmpfs of this worker's mount namespace: bounded in size
+    (and charged to the worker's memory cgroup), invisible to the machine, and gone with
+    the namespace when the worker's last process ends, whatever was written into it."""
+    size_mb = limits.scratch_mb
+    try:
+        os.makedirs(scratch, mode=0o700, exist_ok=True)
+        _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+               f"size={size_mb}m,nr_inodes=8192,mode=700,uid={os.getuid()},gid={os.getgid()}")
+        done.append(f"scratch: a private tmpfs of {size_mb} MiB, gone with the worker")
+    except OSError as exc:
+        missing.append(f"scratch on a size-limited tmpfs ({exc.strerror}): the submission "
+                       "writes to the machine's disk, each file limited")
 
 
 def _owned(pid: str) -> bool:

@@ -5,6 +5,9 @@
   student swallows the error;
 - CPU-bound stalls, by timing every loop step on the thread's CPU clock (immune to a
   loaded machine), with a watchdog thread that samples where a long step is;
+- blocking by its effect: a step whose thread slept in the kernel (``schedstat``: wall
+  time neither on a CPU nor waiting for one) while no other thread of ours ran, whatever
+  call made it (``select.select``, an unwrapped ``time.sleep``, a lock);
 - what is left behind: threads, child processes and sockets, by comparing snapshots.
 """
 
@@ -14,7 +17,8 @@ import os
 import sys
 import threading
 import time
-from asyncio import events
+import weakref
+from asyncio import events, futures
 from typing import Any
 
 import blockbuster.blockbuster as bbmod
@@ -23,10 +27,19 @@ import psutil
 
 from grader._wire import BlockingCall, Location, Stall
 
-from . import STUCK_MARK, plain
+from . import STUCK_MARK, plain, tamper
 
 STALL_CPU_SECONDS = 0.1  # honest loop steps take microseconds; busy loops take far more
 STALL_WALL_SECONDS = 1.0  # a step that long without CPU sat in a call nobody patched
+# A step whose thread slept this long in the kernel blocked the loop (honest steps never
+# sleep: the loop waits in its selector, between steps)...
+BLOCKED_SECONDS = 0.02
+# ...unless other threads of the worker used at least this share of that time on the CPU:
+# then the step was waiting for the GIL, which is not the student blocking.
+GIL_SHARE = 0.5
+# ...and unless the watchdog could not take the GIL at least this many times meanwhile.
+MIN_TICKS = 2
+WATCHDOG_EVERY = 0.01  # seconds between the watchdog's looks at the running step
 WATCHDOG_THREAD = "aiograde-watchdog"
 STUCK_SECONDS = 2.0
 
@@ -79,8 +92,31 @@ def activate_blockbuster() -> None:
     _blockbuster.activate()
 
 
+class _ThreadClock:
+    """The calling thread's scheduler account (``/proc/thread-self/schedstat``): time on the
+    CPU and time runnable but waiting for one, in seconds. What is left of a step's wall
+    time is time the thread slept: blocked in the kernel, whatever call put it there."""
+
+    def __init__(self) -> None:
+        self.fds: dict[tuple[int, int], int] = {}
+
+    def read(self) -> tuple[float, float] | None:
+        key = (os.getpid(), threading.get_ident())  # a forked worker opens its own
+        fd = self.fds.get(key)
+        try:
+            if fd is None:
+                fd = self.fds[key] = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            on_cpu, waiting, _ = os.pread(fd, 100, 0).split()
+            return int(on_cpu) / 1e9, int(waiting) / 1e9
+        except (OSError, ValueError):
+            return None
+
+
 class StepMonitor:
-    """Times each loop step (``Handle._run``) on the CPU clock of its thread."""
+    """Times each loop step (``Handle._run``) on the CPU clock of its thread, and tells a
+    step that slept in the kernel (a blocking wait, whichever function made it) from one
+    that waited for the GIL while another thread worked (not blocking: to_thread's
+    workers share the GIL with the loop)."""
 
     def __init__(self) -> None:
         self.active = False
@@ -88,27 +124,75 @@ class StepMonitor:
         self.running: dict[int, list[Any]] = {}
         self._original_run = events.Handle._run
         self._watchdog: threading.Thread | None = None
+        # Every task a step of a loop ran for, however it was made: leaks are found from
+        # what the loop ran, not from asyncio's registry (which a submission can edit).
+        # (id -> weak reference: a dict of C-made references costs a step least)
+        self.tasks_seen: dict[int, weakref.ref[Any]] = {}
+        self.clock_seen: dict[int, float] = {}  # id(loop) -> its time after the last step
+        self.ticks = 0  # the watchdog's turns with the GIL
+        self.clock = _ThreadClock()
 
     def install(self) -> None:
         monitor = self
         original = self._original_run
+        clock = self.clock
+        ref = weakref.ref
+        task_types = (futures.Future,)  # tasks are futures; a step runs for its task
+        timer_handle, audit, skip = events.TimerHandle, sys.audit, bbmod._skip
+        # Bound now: a submission that replaces time.perf_counter fools only itself.
+        thread_time, perf_counter, process_time = time.thread_time, time.perf_counter, \
+            time.process_time
+        original_start = threading.Thread.start
+
+        def counted_start(thread: threading.Thread) -> None:
+            # Thread.start waits for the new thread to run: a wait of the kernel's making.
+            tamper.SPAWNS[0] += 1
+            return original_start(thread)
+
+        threading.Thread.start = counted_start  # type: ignore[method-assign,assignment]
 
         def timed_run(handle: events.Handle) -> None:
-            if not monitor.active:
-                return original(handle)
+            # Always on: loops run only inside scenarios in a worker (``active`` is kept for
+            # the scenarios' code, and a submission turning it off changes nothing).
+            owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+            if isinstance(owner, task_types):
+                monitor.tasks_seen[id(owner)] = ref(owner)  # (no closure cell: it changes)
+            loop: Any = getattr(handle, "_loop")  # noqa: B009 (a private attribute)
+            last = monitor.clock_seen.get(id(loop))
+            if type(handle) is timer_handle:
+                audit("aiograde.timer", id(loop), handle._when)  # type: ignore[attr-defined]
             ident = threading.get_ident()
-            cpu0, wall0 = time.thread_time(), time.perf_counter()
+            sched0 = clock.read()
+            cpu0, wall0, process0 = thread_time(), perf_counter(), process_time()
+            started0, ticks0 = tamper.SPAWNS[0], monitor.ticks
             slot: list[Any] = [wall0, None, False]
             monitor.running[ident] = slot
             try:
                 return original(handle)
             finally:
                 monitor.running.pop(ident, None)
-                cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
+                cpu, wall = thread_time() - cpu0, perf_counter() - wall0
+                after = loop.time()  # a loop's clock never goes back, in a step or between
+                monitor.clock_seen[id(loop)] = after
+                if last is not None and after < last:
+                    audit("aiograde.finding", "rewinds-clock", "the event loop's clock went "
+                          f"back by {last - after:g} s (during or between its steps): "
+                          "something set it", slot[1])
+                if skip.value:  # blockbuster's own switch, left on: its checks were skipped
+                    skip.value = False
+                    audit("aiograde.finding", "rewrites-instruments", "blockbuster's skip "
+                          "switch was turned on by hand, to let blocking calls through",
+                          slot[1])
                 if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
                     stall_events.append(Stall(
                         "cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
                         round(wall, 3), slot[1], plain.safe_repr(handle, 200), loop_time()))
+                elif wall >= BLOCKED_SECONDS and sched0 is not None and \
+                        tamper.SPAWNS[0] == started0:
+                    # (a step that started a thread or a process waited for it to start:
+                    # the kernel's doing, not the student blocking)
+                    _judge_sleep(handle, slot, sched0, clock.read(), wall,
+                                 process_time() - process0 - cpu, monitor.ticks - ticks0)
 
         events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 
@@ -119,13 +203,14 @@ class StepMonitor:
 
     def _watch(self) -> None:
         while True:
-            time.sleep(0.01)
+            time.sleep(WATCHDOG_EVERY)
+            self.ticks += 1  # it holds the GIL now: see _judge_sleep
             if not self.running:
                 continue
             now = time.perf_counter()
             frames = sys._current_frames()
             for ident, slot in list(self.running.items()):
-                if now - slot[0] > 0.03 and ident in frames:
+                if now - slot[0] > BLOCKED_SECONDS / 2 and ident in frames:
                     found = student_location(frames[ident])
                     if found is not None:
                         slot[1] = found
@@ -136,6 +221,24 @@ class StepMonitor:
                     where = msgspec.json.encode(slot[1]).decode()
                     print(STUCK_MARK + where, file=sys.__stderr__, flush=True)
             del frames
+
+
+def _judge_sleep(handle: events.Handle, slot: list[Any], before: tuple[float, float],
+                 after: tuple[float, float] | None, wall: float, others_cpu: float,
+                 ticks: int) -> None:
+    """A step of ``wall`` seconds: did its thread sleep in the kernel, and not for the GIL?
+
+    Waiting for the GIL is sleeping too. Either another thread of ours ran meanwhile (its
+    CPU time shows it), or the GIL's holder was itself off the CPU (a loaded machine): then
+    the watchdog, which needs the GIL to tick, could not tick either. A loop thread blocked
+    in a call releases the GIL, and the watchdog ticks every 5 ms meanwhile."""
+    if after is None:
+        return
+    on_cpu, runnable = after[0] - before[0], after[1] - before[1]
+    slept = wall - on_cpu - runnable  # neither running nor waiting for a CPU: blocked
+    if slept >= BLOCKED_SECONDS and others_cpu < GIL_SHARE * slept and ticks >= MIN_TICKS:
+        stall_events.append(Stall("blocked", round(on_cpu, 3), round(wall, 3), slot[1],
+                                  plain.safe_repr(handle, 200), loop_time(), round(slept, 3)))
 
 
 monitor = StepMonitor()

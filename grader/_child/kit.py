@@ -39,8 +39,9 @@ from grader._wire import (
     TimelineEvent,
 )
 
-from . import instruments, plain
+from . import instruments, plain, tamper
 
+_audit = sys.audit  # bound before any student code runs; the sentinel checks it stays so
 Clock = str  # "virtual": looptime's loop; "real": a plain loop; "sync": no loop from the harness
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,11 +127,13 @@ class Tracker:
         self._lock = threading.Lock()  # calls may come from several threads
 
     def enter(self, record: Any = None) -> None:
+        _audit("aiograde.track", self, 1)  # the sentinel's own account (see sentinel.py)
         self.calls.append(record)
         self.running += 1
         self.most = max(self.most, self.running)
 
     def leave(self) -> None:
+        _audit("aiograde.track", self, -1)
         self.running -= 1
 
     def wrap_async(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -189,6 +192,10 @@ class _LoopWatch:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.tasks: weakref.WeakKeyDictionary[asyncio.Task[Any], Any] = weakref.WeakKeyDictionary()
         self.errors: list[LoopError] = []
+        self.start = loop.time()
+        instruments.monitor.clock_seen.pop(id(loop), None)  # a new loop, maybe an old id
+        instruments.monitor.tasks_seen.clear()  # one scenario's tasks at a time
+        _audit("aiograde.loop", loop)
         loop.set_task_factory(self._make_task)
         loop.set_exception_handler(self._on_error)
 
@@ -210,6 +217,17 @@ class _LoopWatch:
             plain.safe_repr(context.get("task") or context.get("handle") or "", 200)))
 
 
+def made_at(task: asyncio.Task[Any], watch: _LoopWatch) -> Location | None:
+    """Where the student's code made the task (or where its coroutine is), if known."""
+    made: Location | None = watch.tasks.get(task)
+    if made:
+        return made
+    code = getattr(task.get_coro(), "cr_code", None)
+    if code is not None and code.co_filename in plain.STUDENT_FILES:
+        return plain.where(code.co_filename, code.co_firstlineno, code.co_name)
+    return None
+
+
 def _task_name(task: asyncio.Task[Any], watch: _LoopWatch) -> str:
     coro = task.get_coro()
     name = getattr(coro, "__qualname__", None) or plain.safe_repr(coro, 120)
@@ -221,7 +239,15 @@ def _task_name(task: asyncio.Task[Any], watch: _LoopWatch) -> str:
 def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Future[Any],
            leaks: dict[str, list[str]]) -> None:
     """Report and stop what the scenario left on its loop."""
-    pending = [t for t in list(watch.tasks) if not t.done() and t is not main]
+    made: set[asyncio.Task[Any]] = set(watch.tasks)
+    found = _reachable_from_loop(loop)
+    pending = [t for t in made | found if not t.done() and t is not main]
+    registered = asyncio.all_tasks(loop)
+    for task in pending:
+        if task not in registered:  # only code that edits asyncio's registry hides a task
+            tamper.record("hides-tasks", f"{_task_name(task, watch)} was running but missing "
+                          "from asyncio's registry of tasks (asyncio.all_tasks)",
+                          made_at(task, watch))
     leaks["tasks"] = [_task_name(t, watch) for t in pending]
     for task in pending:
         task.cancel()
@@ -231,6 +257,7 @@ def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Fut
         except BaseException:
             pass
         leaks["uncancellable"] = [_task_name(t, watch) for t in pending if not t.done()]
+    _audit("aiograde.clock", watch.start, loop.time(), loop)
     for task in list(watch.tasks):
         if task.done() and not task.cancelled() and task.exception() is not None and \
                 getattr(task, "_log_traceback", False):
@@ -241,6 +268,27 @@ def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Fut
     leaks["timers"] = [plain.safe_repr(h, 200) for h in timers]
     for handle in timers:
         handle.cancel()
+
+
+def _reachable_from_loop(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
+    """Tasks and futures the loop itself holds or ran, whatever made them and whatever
+    asyncio's registry says: the step monitor's record of every task a step ran for, and
+    the owners of the callbacks in its ready queue, its timers and its selector."""
+    seen = [r() for r in list(instruments.monitor.tasks_seen.values())]
+    found = {t for t in seen if isinstance(t, asyncio.Task) and t.get_loop() is loop}
+    handles: list[Any] = [*getattr(loop, "_ready", []), *getattr(loop, "_scheduled", [])]
+    selector = getattr(loop, "_selector", None)
+    if selector is not None:
+        try:
+            for key in selector.get_map().values():
+                handles.extend(h for h in (key.data or ()) if h is not None)
+        except (RuntimeError, AttributeError, TypeError):
+            pass
+    for handle in handles:
+        owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            found.add(owner)
+    return found
 
 
 _FRAME_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')

@@ -27,8 +27,8 @@ from grader._wire import Location
 
 from . import plain
 
-findings: list[dict[str, Any]] = []
-_seen: set[tuple[str, str, int | str | None]] = set()
+_audit = sys.audit
+_BLOCKBUSTER = sys.modules["blockbuster.blockbuster"].__file__
 _inside = threading.local()
 SCRATCH: list[str] = []  # the one folder a worker may write to, set by the worker
 
@@ -45,21 +45,41 @@ _INTROSPECTION = {
     "sys.setprofile": "installs a profile function (sys.setprofile)",
     "sys.addaudithook": "installs an audit hook",
 }
+# Reaching the grader's own objects this way is tampering (the kind "reaches-grader"):
+# frames of other threads, the object graph, tracing, raw memory.
+_REACHING = {"sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+             "sys.settrace", "sys.setprofile"}
+# Attributes CPython audits on read: from the student's own code, on the grader's objects.
+# (Not f_code nor __code__: blockbuster reads them on every wrapped call, too often to
+# look at each one; a frame reaches the student through one of these, or sys._getframe.)
+_GUARDED_ATTRIBUTES = {"tb_frame", "cr_frame", "gi_frame", "ag_frame"}
+# Processes started so far (the step monitor does not call a step blocking when it started
+# one: waiting for a new process to exec is not the student blocking the loop).
+SPAWNS = [0]
+_SPAWN_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.system",
+                 "os.posix_spawnp"}
+# Audited calls of functions blockbuster wraps: the student is the wrapper's caller.
+_WRAPPED_EVENTS = {"os.symlink", "os.link", "open"}
+# Folders of the code the grader measures with (set by the worker, before student code).
+TRUSTED: list[str] = []
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg"}
+_WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg",
+            "object.__getattr__", "object.__setattr__", "object.__delattr__", "os.symlink",
+            "os.link"}
 
 
 def record(kind: str, message: str, where: Location | None) -> None:
-    line = where.line if where else None
-    key = (kind, where.file if where else "", line if line is not None else message)
-    if key in _seen or len(findings) > 100:
-        return
-    _seen.add(key)
-    findings.append({"kind": kind, "message": message, "file": key[1], "line": line})
+    """Hand a finding to the sentinel, which keeps it out of the submission's reach."""
+    _audit("aiograde.finding", kind, message,
+           None if where is None else {"file": where.file, "line": where.line})
 
 
-def _caller_is_student() -> Location | None:
-    frame = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the audited call
+def _caller_is_student(through_wrappers: bool) -> Location | None:
+    frame: Any = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the call
+    # A wrapper of blockbuster's stands between a call of a wrapped function (os.symlink)
+    # and the student; but what blockbuster itself reads (frames) is not the student's doing.
+    while through_wrappers and frame is not None and frame.f_code.co_filename == _BLOCKBUSTER:
+        frame = frame.f_back
     if frame is not None and frame.f_code.co_filename in plain.STUDENT_FILES:
         return plain.where(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
     return None
@@ -87,16 +107,56 @@ def _writes_outside(args: tuple[Any, ...]) -> bool:
         not full.startswith("/dev/")
 
 
+def _code_of(obj: Any) -> Any:
+    for attr in ("tb_frame", "f_code", "cr_code", "gi_code", "ag_code", "__code__"):
+        obj = getattr(obj, attr, obj)
+    return obj
+
+
+def _is_grader(obj: Any) -> bool:
+    """Whether ``obj`` (a frame, traceback, coroutine, generator, function or code) is the
+    grader's code or the code it measures with."""
+    filename = getattr(_code_of(obj), "co_filename", None)
+    return isinstance(filename, str) and any(filename.startswith(p) for p in TRUSTED)
+
+
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    if event not in _WATCHED or getattr(_inside, "busy", False):
+    if event in _SPAWN_EVENTS:
+        SPAWNS[0] += 1
+    if (event not in _WATCHED and not event.startswith("ctypes.")) or \
+            getattr(_inside, "busy", False):
         return
+    if event == "object.__getattr__" and args[1] not in _GUARDED_ATTRIBUTES:
+        return  # the common case, answered before any frame is looked at
+    if event == "open" and not _writes_outside(args):
+        return  # reading (the grader reads /proc often): nothing to say, whoever does it
     _inside.busy = True
     try:
-        where = _caller_is_student()
+        where = _caller_is_student(event in _WRAPPED_EVENTS)
         if where is None:
             return
-        if event in _INTROSPECTION:
+        if event.startswith("ctypes."):
+            record("reaches-grader", f"uses raw memory or native code through ctypes ({event})",
+                   where)
+        elif event == "sys._getframe" and args and _is_grader(args[0]):
+            record("reaches-grader", "reads a frame of the grader's code (sys._getframe)",
+                   where)
+        elif event in _REACHING:
+            record("reaches-grader", _INTROSPECTION[event], where)
+        elif event in _INTROSPECTION:
             record("introspection", f"{_INTROSPECTION[event]}", where)
+        elif event == "object.__getattr__":
+            if _is_grader(args[0]):
+                record("reaches-grader", f"reads {args[1]} of the grader's own code", where)
+        elif event in ("object.__setattr__", "object.__delattr__"):
+            if _is_grader(args[0]) or (isinstance(args[0], type) and \
+                    getattr(args[0], "__module__", "").split(".")[0] in ("grader", "looptime",
+                                                                          "blockbuster")):
+                record("rewrites-instruments", f"sets {args[1]} on the grader's own "
+                       f"{type(args[0]).__name__}", where)
+        elif event in ("os.symlink", "os.link") and _writes_outside((args[0], "w")):
+            record("escapes-scratch", f"links to {str(args[0])[:120]!r}, outside its scratch "
+                   "folder", where)
         elif event == "open" and _writes_outside(args):
             record("writes-outside", f"opens {str(args[0])[:120]!r} for writing, outside its "
                    "scratch folder", where)
@@ -145,7 +205,7 @@ def check_stdlib() -> None:
 
 
 def drain() -> list[dict[str, Any]]:
+    """What the audit hook saw since the last call (the sentinel's seal, from the worker,
+    adds what it found itself)."""
     check_stdlib()
-    found = list(findings)
-    findings.clear()
-    return found
+    return []

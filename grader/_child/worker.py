@@ -7,13 +7,18 @@ descriptors 1 and 2 point to a log file the parent reads only after a crash.
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import gc
 import importlib.abc
 import importlib.util
 import os
 import sys
+from asyncio import events
 from typing import Any
 
+import blockbuster.blockbuster as bbmod
+import looptime
 import msgspec
 
 from grader._wire import (
@@ -27,7 +32,7 @@ from grader._wire import (
     encode,
 )
 
-from . import instruments, kit, plain, tamper
+from . import instruments, kit, plain, sentinel, tamper
 
 # Nothing of the grader, its tests or the reference code is importable from a submission.
 BLOCKED_IMPORTS = ("grader", "solutions", "exercises", "checks", "tests", "pytest", "_pytest",
@@ -73,6 +78,61 @@ def load_student_module(slug: str, path: str) -> tuple[Any, ExceptionInfo | None
     return module, None
 
 
+# The code the grader measures with: its calls alone may arm and seal the sentinel, and a
+# submission reading its frames or code is tampering.
+TRUSTED = tuple(os.path.dirname(str(m.__file__)) + os.sep for m in (
+    sys.modules["grader"], bbmod, looptime))
+
+
+def sentinel_watch() -> tuple[list[Any], list[Any]]:
+    """What the sentinel compares: the instruments often (hot), the rest at each seal."""
+    def loaded(tops: tuple[str, ...]) -> list[Any]:
+        return [m for name, m in sorted(sys.modules.items())
+                if name.split(".")[0] in tops and m is not None]
+
+    ours = loaded(("grader", "blockbuster", "looptime"))
+    # Hot: what decides a measurement on every step; the rest of ours is checked at seals.
+    instruments_modules = [m for m in ours if m.__name__.startswith(HOT_MODULES)]
+    bb = instruments._blockbuster
+    assert bb is not None
+    wrapped = [(f.full_name, f.module, f.func_name) for f in bb.functions.values()]
+    # The loop classes looptime makes on first use (made in prepare), by their attributes.
+    loop_classes = list(getattr(sys.modules.get("looptime._internal.patchers"), "_class_cache",
+                                {}).values())
+    if not _HOT:  # the same in every worker (forked from the fork server): made once
+        _HOT.extend(sentinel.snapshot(
+            instruments_modules, [instruments.monitor, bb, *loop_classes],
+            [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
+             *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
+             ("asyncio.events.Handle._run", events.Handle, "_run")]))
+        # blockbuster's rules (its allow-lists): a blocking call they would let through is
+        # still seen by its effect, so they are compared at the seals that check the rest
+        _COLD.extend(sentinel.snapshot(
+            [m for m in ours if not m.__name__.startswith(HOT_MODULES)],
+            list(bb.functions.values()), []))
+        _COLD.extend(sentinel.snapshot(loaded(STDLIB_GUARDED), [], [], deep=False))
+    # What they hold now, in this worker (set up since the fork, or renewed by fork
+    # handlers like threading's locks): that is what must not change from here on.
+    return ([(label, names, read, read(), same) for label, names, read, _, same in _HOT],
+            [(label, names, read, read(), same) for label, names, read, _, same in _COLD])
+
+
+_HOT: list[Any] = []
+_COLD: list[Any] = []
+
+
+HOT_MODULES = ("grader._child", "blockbuster.blockbuster", "looptime._internal.loops")
+BUILTINS_GUARDED = ("id", "type", "isinstance", "issubclass", "len", "getattr", "setattr",
+                    "hasattr", "open", "print", "repr", "str", "__import__", "BaseException",
+                    "Exception", "NotImplementedError", "ValueError", "TypeError",
+                    "TimeoutError", "KeyError", "RuntimeError", "StopIteration",
+                    "StopAsyncIteration")
+SYS_GUARDED = ("audit", "addaudithook", "_getframe", "settrace", "setprofile", "exc_info",
+               "set_coroutine_origin_tracking_depth")
+STDLIB_GUARDED = ("asyncio", "concurrent", "time", "select", "selectors", "socket", "threading",
+                  "_thread", "json", "contextlib", "weakref", "io", "_asyncio")
+
+
 def prepare() -> None:
     """Instruments go in before any student code exists in the process."""
     import grader.scenarios  # noqa: F401  (registers every scenario)
@@ -81,29 +141,53 @@ def prepare() -> None:
     instruments.monitor.install()
     tamper.snapshot_stdlib()
     tamper.install_audit_hook()
+    sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
+    tamper.TRUSTED[:] = TRUSTED
+    instruments.monitor.active = True  # no loop runs outside a scenario: always on
+    looptime.new_event_loop().close()  # fills looptime's class cache before the snapshot
+    asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
+    sentinel_watch()  # the cold half, once, before the workers are forked
     # Everything loaded so far lives as long as the process: keep it out of the collections
     # each scenario runs (and out of the pages forked workers would otherwise copy).
     gc.collect()
     gc.freeze()
 
 
-def _findings() -> list[RuntimeFinding]:
-    return [RuntimeFinding(str(f["kind"]), str(f["message"]), str(f["file"]), f["line"])
-            for f in tamper.drain()]
+def _typed(findings: list[dict[str, Any]]) -> list[RuntimeFinding]:
+    """The sentinel's findings (plain dicts, kept out of the submission's reach) as sent."""
+    return [RuntimeFinding(str(f["kind"]), str(f["message"]), str(f["file"]),
+                           f["line"] if isinstance(f["line"], int) else None)
+            for f in findings]
 
 
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
           confinement: SandboxReport | None, submitted: list[str]) -> None:
+    # trust: what this loop calls is bound here, before student code exists; a submission
+    # can rebind the modules' names, not these locals (see sentinel.py)
+    audit, execute, drain, write = sys.audit, kit.execute, tamper.drain, encode
+    decode, typed, hello, answer = decode_request, _typed, Hello, Answer
     instruments.monitor.start_watchdog()
     answers = os.fdopen(answers_fd, "wb", buffering=0)
     requests = os.fdopen(requests_fd, "rb")
-    hide_grader(slug, submitted)
     tamper.SCRATCH.append(os.getcwd())
+    asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
+    plain.STUDENT_FILES.add(path)
+    audit("aiograde.arm", *sentinel_watch(), os.path.basename(path))  # before hide_grader
+    hide_grader(slug, submitted or [])
     module, import_error = load_student_module(slug, path)
-    answers.write(encode(Hello(import_error, confinement, _findings())))
+    found = drain()
+    audit("aiograde.seal", found, {})
+    answers.write(write(hello(import_error, confinement, typed(found))))
     for line in requests:
-        request = decode_request(line)
+        request = decode(line)
         if module is None:  # the parent knows from Hello; it asks nothing more
             break
-        observation = kit.execute(module, request.scenario, request.args)
-        answers.write(encode(Answer(request.id, observation, _findings())))
+        # trust: the request id lives in the sentinel alone while student code runs
+        scenario, args = request.scenario, request.args
+        audit("aiograde.stash", request.id)
+        del line, request
+        observation = execute(module, scenario, args)
+        found = drain()
+        sealed: dict[str, Any] = {}
+        audit("aiograde.seal", found, sealed)  # also hands back the id
+        answers.write(write(answer(str(sealed.pop("id", "")), observation, typed(found))))

@@ -56,8 +56,9 @@ def _reap() -> None:
             return
 
 
-def _start_worker(order: Spawn, cgroup: str | None, fds: list[int],
+def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
                   clients: list[socket.socket]) -> int:
+    """Fork a worker for the one order in ``orders`` (a list, which the worker empties)."""
     requests_fd, answers_fd, log_fd = fds
     pid = os.fork()
     if pid:
@@ -65,6 +66,9 @@ def _start_worker(order: Spawn, cgroup: str | None, fds: list[int],
             os.close(fd)
         return pid
     try:  # the worker
+        # Read the orders, then empty them: the frames below student code (this one and
+        # main's) hold no host paths, hidden folders or limits for it to walk up to.
+        order = orders.pop()
         os.setsid()
         for sock in clients:  # no worker holds a way to give the fork server orders
             sock.close()
@@ -81,15 +85,22 @@ def _start_worker(order: Spawn, cgroup: str | None, fds: list[int],
         missing: list[str] = []
         if order.confine:
             confine.limit_processes(cgroup, order.limits.max_pids, done, missing)
+            confine.limit_memory(cgroup, done, missing)
             if confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
+                confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
+            else:
+                missing.append("scratch on a size-limited tmpfs (no mount namespace): the "
+                               "submission writes to the machine's disk, each file limited")
             confine.build_root(order.scratch, order.allow, order.hide, done, missing)
         _enter_scratch(order.scratch)
         done.append(limits.apply(order.limits))
         report = confine.report(done, missing)
-        worker.serve(order.slug, order.path, requests_fd, answers_fd,
+        slug, path, submitted = order.slug, order.path, order.submitted
+        del order, cgroup  # nothing of the orders stays in a frame student code walks to
+        worker.serve(slug, path, requests_fd, answers_fd,
                      SandboxReport(report["applied"], report["missing"]) if report else None,
-                     order.submitted)
+                     submitted)
     except BaseException:
         import traceback
 
@@ -119,44 +130,90 @@ def _enter_scratch(scratch: str) -> None:
     os.environ.update({"HOME": scratch, "TMPDIR": scratch})
 
 
-class _ProcessLimit:
-    """A pids cgroup per worker when root (cgroup v1 or v2); None where there is none."""
+class _Cgroups:
+    """Per-worker cgroups when root (v1 or v2): ``pids.max`` for its processes and a memory
+    limit for the worker with everything it starts (its scratch tmpfs included), which
+    RLIMIT_AS, counted per process, cannot give. Each controller found is used on its own;
+    none is assumed."""
 
-    def __init__(self, max_pids: int) -> None:
-        self.max_pids = max_pids
-        self.base = self._find_base()
+    CONTROLLERS = ("pids", "memory")
+
+    def __init__(self, max_pids: int, memory_bytes: int | None) -> None:
+        self.max_pids, self.memory_bytes = max_pids, memory_bytes
+        self.bases: dict[str, str] = {}
+        if os.geteuid() == 0:
+            for controller in self.CONTROLLERS:
+                base = self._find_base(controller)
+                if base is not None:
+                    self.bases[controller] = base
 
     @staticmethod
-    def _find_base() -> str | None:
-        if os.geteuid() != 0:
-            return None
-        for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+    def _own_path(controller: str) -> str:
+        """This process's cgroup for the controller (v1 line, else the v2 ``0::`` line)."""
+        try:
+            with open("/proc/self/cgroup") as f:
+                lines = [line.rstrip("\n").split(":", 2) for line in f]
+        except OSError:
+            return "/"
+        for _number, names, path in lines:
+            if controller in names.split(","):
+                return path
+        return next((path for number, _, path in lines if number == "0"), "/")
+
+    def _find_base(self, controller: str) -> str | None:
+        v1 = f"/sys/fs/cgroup/{controller}"
+        candidates = [(v1 + self._own_path(controller), False)] if os.path.isdir(v1) else []
+        candidates.append(("/sys/fs/cgroup", True))
+        for parent, v2 in candidates:
+            path = f"{parent.rstrip('/')}/aiograde-{os.getpid()}"
             try:
-                if base == "/sys/fs/cgroup":
-                    with open(f"{base}/cgroup.subtree_control", "w") as f:
-                        f.write("+pids")
-                path = f"{base}/aiograde-{os.getpid()}"
+                if v2:
+                    with open("/sys/fs/cgroup/cgroup.controllers") as f:
+                        if controller not in f.read().split():
+                            continue
+                    _write_file(f"{parent}/cgroup.subtree_control", f"+{controller}")
                 os.makedirs(path, exist_ok=True)
+                if v2:
+                    _write_file(f"{path}/cgroup.subtree_control", f"+{controller}")
                 return path
             except OSError:
                 continue
         return None
 
-    def make(self, name: str) -> str | None:
-        if self.base is None:
-            return None
-        path = f"{self.base}/{name}"
-        try:
-            os.makedirs(path, exist_ok=True)
-            with open(f"{path}/pids.max", "w") as f:
-                f.write(str(self.max_pids))
-            return path
-        except OSError:
-            return None
+    def _limits(self, controller: str, path: str) -> None:
+        if controller == "pids":
+            _write_file(f"{path}/pids.max", str(self.max_pids))
+        elif self.memory_bytes is not None:
+            v2 = os.path.exists(f"{path}/memory.max")
+            _write_file(f"{path}/{'memory.max' if v2 else 'memory.limit_in_bytes'}",
+                        str(self.memory_bytes))
+            # No swap beyond the limit either, where the kernel accounts it.
+            swap = f"{path}/{'memory.swap.max' if v2 else 'memory.memsw.limit_in_bytes'}"
+            if os.path.exists(swap):
+                try:
+                    _write_file(swap, "0" if v2 else str(self.memory_bytes))
+                except OSError:
+                    pass
 
-    def remove(self, path: str | None) -> None:
-        if path is None:
-            return
+    def make(self, name: str) -> dict[str, str]:
+        """The worker's cgroup per controller (those that could be made and limited)."""
+        made = {}
+        for controller, base in self.bases.items():
+            path = f"{base}/{name}"
+            try:
+                os.makedirs(path, exist_ok=True)
+                self._limits(controller, path)
+                made[controller] = path
+            except OSError:
+                self.remove({controller: path})
+        return made
+
+    def remove(self, paths: dict[str, str] | None) -> None:
+        for path in (paths or {}).values():
+            self._remove_one(path)
+
+    @staticmethod
+    def _remove_one(path: str) -> None:
         for _ in range(50):
             try:
                 with open(f"{path}/cgroup.procs") as f:
@@ -174,14 +231,23 @@ class _ProcessLimit:
                 time.sleep(0.01)
 
     def close(self) -> None:
-        if self.base is not None:
-            for name in os.listdir(self.base):
-                if os.path.isdir(f"{self.base}/{name}"):
-                    self.remove(f"{self.base}/{name}")
+        for base in self.bases.values():
             try:
-                os.rmdir(self.base)
+                names = os.listdir(base)
+            except OSError:
+                continue
+            for name in names:
+                if os.path.isdir(f"{base}/{name}"):
+                    self._remove_one(f"{base}/{name}")
+            try:
+                os.rmdir(base)
             except OSError:
                 pass
+
+
+def _write_file(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def main(*client_fds: int) -> None:
@@ -194,25 +260,30 @@ def main(*client_fds: int) -> None:
 
     worker.prepare()
     workers: set[int] = set()
-    cgroups: dict[int, str | None] = {}
+    cgroups: dict[int, dict[str, str]] = {}
     numbers = itertools.count()  # cgroup names are never reused: a live worker may hold one
-    process_limit: _ProcessLimit | None = None
+    limits: _Cgroups | None = None
     while clients:
         sock = select.select(clients, [], [])[0][0]
-        message, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
-        if not message:
+        received = socket.recv_fds(sock, 65536, 3)
+        if not received[0]:
             clients.remove(sock)
             sock.close()
             continue
-        order = decode_order(message)
+        order, fds = decode_order(received[0]), received[1]
+        del received  # a worker forked below must find no copy of its orders in this frame
         _reap()
         reply: Spawned | Killed
         if isinstance(order, Spawn):
-            cgroup = None
+            cgroup: dict[str, str] = {}
             if order.confine:
-                process_limit = process_limit or _ProcessLimit(order.limits.max_pids)
-                cgroup = process_limit.make(f"w{next(numbers)}")
-            pid = _start_worker(order, cgroup, fds, clients)
+                memory_mb = order.limits.memory_mb
+                limits = limits or _Cgroups(order.limits.max_pids,
+                                            memory_mb * 1024 * 1024 if memory_mb else None)
+                cgroup = limits.make(f"w{next(numbers)}")
+            box = [order]
+            del order  # the worker empties ``box``: its copy of this frame keeps no order
+            pid = _start_worker(box, cgroup, fds, clients)
             workers.add(pid)
             cgroups[pid] = cgroup
             reply = Spawned(pid)
@@ -225,8 +296,8 @@ def main(*client_fds: int) -> None:
                 pass
             _kill(doomed)
             workers.discard(pid)
-            if process_limit is not None:
-                process_limit.remove(cgroups.pop(pid, None))
+            if limits is not None:
+                limits.remove(cgroups.pop(pid, None))
             # Orphans of any worker were adopted by this subreaper, as its own children;
             # of those, only workers may stay.
             _kill([p for p in _descendants_of(os.getpid(), recursive=False) if p not in workers])
@@ -237,6 +308,6 @@ def main(*client_fds: int) -> None:
         sock.sendall(encode(reply))
     _kill(_descendants_of(os.getpid()))
     _reap()
-    if process_limit is not None:
-        process_limit.close()
+    if limits is not None:
+        limits.close()
     sys.exit(0)
