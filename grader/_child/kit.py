@@ -342,15 +342,20 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
         wall=wall, leaks={k: v for k, v in leaks.items() if v}, never_awaited=never_awaited,
         warnings=other_warnings, loop_errors=outcome.loop_errors,
         blocking=list(instruments.blocking_events), stalls=list(instruments.stall_events),
-        timeline=_drawn(spec), stdout=out.getvalue(), stderr=err.getvalue())
+        timeline=_drawn(spec, outcome.elapsed), stdout=out.getvalue(), stderr=err.getvalue())
 
 
-def _drawn(spec: Scenario) -> list[TimelineEvent]:
-    """The timeline, with the moments the loop was held up by a blocking call or a stall.
+def _drawn(spec: Scenario, elapsed: float | None) -> list[TimelineEvent]:
+    """The timeline: the call as a whole (so a picture always has its first bar), the tasks
+    and instrumented calls in it, and the moments the loop was held up by a blocking call
+    or a stall.
 
     On the virtual clock its times are exact; on a real clock (threads, processes, sockets)
     they are the run's own, like a test's duration, and may differ from run to run."""
     events = timeline.drain()
+    if elapsed is not None:
+        events.insert(0, TimelineEvent(EventKind.CALL, f"{spec.fn.__name__}(…) as a whole", 0.0,
+                                       elapsed))
     held = [TimelineEvent(EventKind.BLOCKED, b.call, b.at, b.at, b.where)
             for b in instruments.blocking_events if b.at is not None]
     held += [TimelineEvent(EventKind.STALL, f"{s.kind} {s.wall:g} s", s.at, s.at, s.where)
