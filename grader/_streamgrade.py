@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from . import _plugin
 from ._errors import AiogradeError
 from ._grading import grade
+from ._status import Reason
 
 
 def _send(channel: TextIO, message: dict[str, Any]) -> None:
@@ -40,13 +41,11 @@ def main(argv: list[str]) -> int:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
 
-    def on_test(outcome: Any) -> None:
-        reason = getattr(outcome, "reason", "")
-        fault = bool(getattr(outcome, "internal_error", False)) or \
-            getattr(reason, "value", reason) == "grader-fault"
+    def on_test(outcome: _plugin.TestOutcome) -> None:
         _send(channel, {"test": {"name": outcome.name, "points": outcome.points,
                                  "passed": outcome.passed, "hidden": outcome.hidden,
-                                 "fault": fault, "message": outcome.message}})
+                                 "fault": outcome.reason is Reason.GRADER_FAULT,
+                                 "message": outcome.message}})
 
     _plugin.on_test_finished = on_test
     try:
