@@ -178,6 +178,11 @@ def test_heartbeat_beats_on_schedule(student: Student):
 @case(points=1)
 def test_heartbeat_appends_stopped_when_cancelled(student: Student):
     obs, v = _run_heartbeat(student, 1.0, 2.5)
+    if "stopped" in v.log and "beat" in v.log[v.log.index("stopped"):]:
+        fail(f"{obs.call}: the log was {show(v.log)}; expected ['beat', 'beat', 'stopped']. "
+             "It went on beating after \"stopped\": the CancelledError was caught inside the "
+             "loop, which then went on. Catch it around the whole loop, append \"stopped\", "
+             "and re-raise it.")
     if v.log != ["beat", "beat", "stopped"]:
         fail(f"{obs.call}: the log was {show(v.log)}; expected ['beat', 'beat', 'stopped']: "
              "two beats, then \"stopped\" once, when cancelled (catch CancelledError, or use "
@@ -245,7 +250,21 @@ def test_first_completed_skips_failures(student: Student):
     if obs.error is not None and obs.error.is_a("ValueError"):
         fail(f"{obs.call} raised {obs.error}; expected 'fast'. A failure is ignored as long "
              "as another one can still succeed: keep waiting for the others.")
+    _expect_started_together(obs, "'fast' at 1 s")
     _expect_winner(obs, "fast", 1.0, "It returns as soon as one succeeds.")
+
+
+def _expect_started_together(obs, expected):
+    """Every factory called at the start: if not, the race was run one after another."""
+    if obs.error is not None:
+        return
+    late = [w.index for w in obs.value.works if w.calls == 0 or (w.started or 0) > TOLERANCE]
+    if late:
+        fail(f"{obs.call} returned {show(obs.value.returned)} after "
+             f"{obs.value.returned_at:g} s; expected {expected}. The awaitables of factories "
+             f"{late} were not started at the beginning: they ran one after another, so "
+             "'first' meant 'first in the list'. Start every factory's awaitable as a task at "
+             "once, then take the first that succeeds.", Reason.TIMING, obs=obs)
 
 
 @case(points=1)

@@ -320,7 +320,8 @@ def test_with_timeout_cancelled_by_its_caller_waits_for_the_work(student: Studen
     w = v.work
     if w.saw_cancel is None:
         fail(f"{obs.call}: the work never saw CancelledError (it was {w.outcome}); when the "
-             "caller cancels with_timeout, the work it waits for is cancelled too.")
+             "caller cancels with_timeout, the work it waits for is cancelled too.",
+             Reason.LEAK)
     expect_work_finished(obs, [w], "the work")
     ended_at = v.caller.ended_at
     if ended_at is None or abs(ended_at - 1.5) > TOLERANCE:
