@@ -129,7 +129,10 @@ ARGS = ["a b", "'single'", '"double"', "$HOME", "x;y", "*", "", "tab\there", "ü
 @case(points=1)
 def test_run_passes_arguments_as_they_are(student: Student):
     obs = _run(student, "argv", args=ARGS)
-    code, out, err = _returned(obs)
+    got = _returned(obs)
+    if not (isinstance(got, tuple) and len(got) == 3):
+        fail(f"{obs.call} returned {show(got)}; expected a tuple (returncode, stdout, stderr).")
+    code, out, err = got
     try:
         seen = json.loads(out.decode())
     except ValueError:
