@@ -41,9 +41,13 @@ WAIT_HINT = ("`task.cancel()` only asks the task to stop: it ends later, after i
 
 
 def _expect_cancelled(obs, work):
+    if work.outcome == "running" and work.cancel_requested:
+        fail(f"When {obs.call} returned True, the work, cancelled, was still running: it had "
+             f"not seen CancelledError yet. {WAIT_HINT}", Reason.LEAK)
     if work.outcome == "running":
-        fail(f"When {obs.call} returned True, the work was still running: either it was "
-             f"never cancelled, or it was but had not finished yet. {WAIT_HINT}", Reason.LEAK)
+        fail(f"When {obs.call} returned True, the work was still running: it was never "
+             "cancelled. Cancel it after `delay` (`task.cancel()`), then wait until it has "
+             "finished before returning True.", Reason.LEAK)
     if work.outcome != "cancelled":
         fail(f"When {obs.call} returned, the work had {work.outcome}; expected it "
              "cancelled after `delay`.")
@@ -292,10 +296,12 @@ def test_first_completed_cancels_and_waits_for_the_others(student: Student):
     expect_equal(obs.returned(), "win", obs.call)
     slow = obs.value.works[1]
     if slow.outcome == "running":
-        fail(f"When {obs.call} returned, the slow work was still running: either it was "
-             "never cancelled, or it was but had not finished yet. Cancel every other task, "
-             "then wait for them to finish (`await asyncio.gather(*tasks, "
-             "return_exceptions=True)` or `await asyncio.wait(tasks)`) before returning.", Reason.LEAK)
+        state = ("cancelled, had not seen CancelledError yet: `task.cancel()` only asks"
+                 if slow.cancel_requested else "had never been cancelled")
+        fail(f"When {obs.call} returned, the slow work was still running: it {state}. Cancel "
+             "every other task, then wait for them to finish (`await asyncio.gather(*tasks, "
+             "return_exceptions=True)` or `await asyncio.wait(tasks)`) before returning.",
+             Reason.LEAK)
     if slow.outcome != "cancelled":
         fail(f"When {obs.call} returned, the slow work was {slow.outcome}; expected it "
              "cancelled and finished. Cancel every other task before returning.")

@@ -6,7 +6,7 @@ returns True". A good grader says: cancel() only *requests* cancellation; the ta
 asyncio.wait({task})`) before reporting it as stopped.
 
 Fails: test_cancel_after_cancels_slow_work, test_cancel_after_waits_for_the_cleanup
-Cause: leak | still running | only asks
+Cause: leak | not seen CancelledError yet | only asks
 """
 
 from __future__ import annotations
