@@ -93,6 +93,14 @@ AWAITING_DIAGNOSIS: dict[str, str] = {
 }
 
 
+def test_a_cause_is_checked_by_its_reason_and_every_word() -> None:
+    cause = Cause(Reason.BLOCKING, ("time.sleep", "ticks"))
+    said = "ticks(0.5, 3) blocked the event loop: Blocking call to TIME.SLEEP at ..."
+    assert cause.missing({"reason": "blocking", "message": said}) == []
+    assert cause.missing({"reason": "timing", "message": said}) == ["reason 'blocking'"]
+    assert cause.missing({"reason": "blocking", "message": "ticks was late"}) == ["'time.sleep'"]
+
+
 def _wrong_samples() -> list[Path]:
     return sorted(p for slug in SLUGS for p in (SAMPLES / slug).glob("wrong_*.py"))
 
