@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, failures, grade_json
+from conftest import SAMPLES, failures, graded_sample
 
 from grader._manifest import load
 from grader._status import Reason
@@ -115,8 +115,8 @@ def test_every_wrong_sample_declares_its_cause() -> None:
 
 
 @pytest.mark.parametrize(("slug", "path"), _samples())
-def test_sample_is_graded_as_it_deserves(slug: str, path: Path, submission) -> None:
-    report = grade_json(submission({slug: path}), slug)
+def test_sample_is_graded_as_it_deserves(slug: str, path: Path) -> None:
+    report = graded_sample(path)
     (exercise,) = report["exercises"]
     if path.name.startswith("correct_"):
         assert exercise["score"] == exercise["max_score"], (
