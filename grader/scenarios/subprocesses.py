@@ -47,7 +47,7 @@ FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.01 
 SETTLE = 0.05
 BIG = 1024 * 1024  # bytes: sixteen times what a pipe holds
 HEARTBEAT = 0.01  # real seconds between two beats of the heartbeat task
-NAP = 0.15  # real seconds the "nap" program sleeps
+NAP = 0.1  # real seconds the "nap" program sleeps
 
 # Shell programs: $0 names the program (for ps), $1... are its arguments.
 SHELL_PROGRAMS = {

@@ -162,7 +162,7 @@ def test_run_never_lets_a_pipe_fill_up(student: Student):
 
 @case(points=1)
 def test_run_kills_and_reaps_a_program_that_runs_too_long(student: Student):
-    obs = _run(student, "sleep", timeout=0.2)
+    obs = _run(student, "sleep", timeout=0.1)
     obs.expect_no_error()
     if obs.value.hung:
         fail(f"{obs.call} did not return at all. After `timeout` seconds, kill the program "
@@ -171,12 +171,12 @@ def test_run_kills_and_reaps_a_program_that_runs_too_long(student: Student):
     raised = obs.value.raised
     if raised is None:
         fail(f"{obs.call} returned {show(obs.value.returned)}; expected it to raise "
-             "TimeoutError after 0.2 s, the program being killed.")
+             "TimeoutError after 0.1 s, the program being killed.")
     if not isinstance(raised, Raised) or not raised.is_a("TimeoutError"):
         fail(f"{obs.call} raised {raised}; expected TimeoutError.")
-    if obs.value.took < 0.18:
+    if obs.value.took < 0.09:
         fail(f"{obs.call} gave up after {obs.value.took:g} s; expected to wait the whole "
-             "timeout (0.2 s, wall-clock) first.")
+             "timeout (0.1 s, wall-clock) first.")
     _expect_nothing_left(obs, "raised TimeoutError")
     codes = obs.value.codes_at_return
     if codes and codes[0] != -9:
