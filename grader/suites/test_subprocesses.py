@@ -1,9 +1,10 @@
 """Hidden suite: subprocesses. Real programs on the real clock: ``/bin/sh`` one-liners,
-``sleep``, ``cat``, and this Python (``python -c ...``) where large writes must alternate. Processes are watched from the loop (was each one
-reaped by the time ``run`` returned?) and from the system (any child left, alive or
-zombie?); ``run_all``'s concurrency is read off start and end marks its commands write,
-with held commands released one at a time by the scenario. No wall-clock bound decides a
-test, except that ``run`` must not give up before its timeout."""
+``sleep``, ``cat``, and this Python (``python -c ...``) where large writes must alternate.
+Processes are watched from the loop (was each one reaped by the time ``run`` returned?)
+and from the system (any child left, alive or zombie?); ``run_all``'s concurrency is read
+off start and end marks its commands write, with held commands released one at a time by
+the scenario. No wall-clock bound decides a test, except that ``run`` must not give up
+before its timeout."""
 
 from grader._cancelled import expect_ends_cancelled
 from grader._plugin import Student
