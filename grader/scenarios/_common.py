@@ -124,22 +124,26 @@ class CallerEnd(Result, Generic[T]):
 
 @overload
 async def cancelled_by_caller(start: Callable[[], Awaitable[Any]], cancel_at: float,
-                              grace: float) -> CallerEnd[None]: ...
+                              grace: float, *, cancel_when: Awaitable[Any] | None = None
+                              ) -> CallerEnd[None]: ...
 
 
 @overload
 async def cancelled_by_caller(start: Callable[[], Awaitable[Any]], cancel_at: float,
-                              grace: float, on_end: Callable[[], T]) -> CallerEnd[T]: ...
+                              grace: float, on_end: Callable[[], T], *,
+                              cancel_when: Awaitable[Any] | None = None) -> CallerEnd[T]: ...
 
 
 async def cancelled_by_caller(start: Callable[[], Awaitable[Any]], cancel_at: float,
-                              grace: float, on_end: Callable[[], Any] | None = None
-                              ) -> CallerEnd[Any]:
+                              grace: float, on_end: Callable[[], Any] | None = None, *,
+                              cancel_when: Awaitable[Any] | None = None) -> CallerEnd[Any]:
     """The convention "Cancelled by its caller": run ``start()`` as the caller's task,
     cancel that task once, ``cancel_at`` seconds later, and wait at most ``grace`` seconds
     more for it to end. ``ended_at`` is when the task ended (seconds after it started),
     taken by a done-callback, so that what the work had done by then can be compared with
-    it; ``on_end()``, if given, is called there too, its result kept as ``at_end``."""
+    it; ``on_end()``, if given, is called there too, its result kept as ``at_end``.
+    ``cancel_when``, if given, cancels earlier: as soon as it is done (on the real clock,
+    the moment the work has got as far as the test needs, instead of a fixed wait)."""
     t0 = now()
     task = asyncio.ensure_future(start())
     ended: list[float] = []
@@ -151,7 +155,11 @@ async def cancelled_by_caller(start: Callable[[], Awaitable[Any]], cancel_at: fl
             at_end.append(on_end())
 
     task.add_done_callback(note_end)
-    await asyncio.wait({task}, timeout=cancel_at)
+    ready = None if cancel_when is None else asyncio.ensure_future(cancel_when)
+    await asyncio.wait({task} if ready is None else {task, ready}, timeout=cancel_at,
+                       return_when=asyncio.FIRST_COMPLETED)
+    if ready is not None and not ready.done():
+        ready.cancel()
     ended_early, finished = task.done(), True
     if not task.done():
         task.cancel()

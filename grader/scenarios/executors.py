@@ -7,6 +7,13 @@ proven by those counts, not by timing: the twin may hold each call back (bounded
 the number of calls the contract asks for are running together, so that a slow machine
 cannot hide them. A ticker task on the loop measures the longest time the loop went
 without running anything, which stays tiny unless the loop is blocked.
+
+Holds are upper bounds wherever the test allows: a call told to wait for the loop holds
+only until the ticker has turned a few times since the call began (a free loop turns
+every few milliseconds, a blocked one not at all, so only a blocked loop makes the call
+last its whole hold); a call told to wait for the others holds only until every other
+call has started. Right answers finish as soon as the observation is complete; only
+wrong ones pay the holds.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from grader._child.kit import Result, Tracker, scenario
 
 TICK = 0.005  # the ticker's sleep: real seconds
 BOUND = 3.0  # real seconds a call may take before the scenario gives up on it
+HOLD = 0.02  # real seconds a call of the twin sleeps, unless told otherwise
+TURNS = 3  # ticker turns that show the loop free while a call waits for the loop
 
 
 class Ticker:
@@ -84,12 +93,18 @@ class ChecksumTwin:
     ``holds[i]`` is how long (real seconds) the call for chunk ``i`` sleeps. With
     ``together`` set, each call first waits until ``together`` calls are running, or every
     call has started, or ``patience`` has run out since the scenario began (so every wait
-    is bounded)."""
+    is bounded). With ``until_turns``, every call (in a thread) holds only until the
+    loop's ticker has turned that many times since it began, at most its hold; the call
+    for chunk ``wait_for_others`` holds only until every other call has started, at most
+    its hold."""
 
     def __init__(self, chunks: list[bytes], holds: list[float], together: int | None,
-                 patience: float) -> None:
+                 patience: float, until_turns: int | None = None,
+                 wait_for_others: int | None = None) -> None:
         self.index = {chunk: i for i, chunk in enumerate(chunks)}
         self.holds, self.together, self.total = holds, together, len(chunks)
+        self.until_turns, self.wait_for_others = until_turns, wait_for_others
+        self.ticker: Ticker | None = None  # set by _watched before the student's call
         self.loop_thread = threading.get_ident()
         self.t0 = time.perf_counter()
         self.deadline = time.monotonic() + patience
@@ -149,15 +164,30 @@ class ChecksumTwin:
                         lambda: self.tracker.running >= self.together  # type: ignore[operator]
                         or len(self.tracker.calls) >= self.total,
                         timeout=max(0.0, self.deadline - time.monotonic()))
-            time.sleep(hold)
+                if i is not None and i == self.wait_for_others:
+                    # Every other call's record (with its start) is in before this one ends.
+                    self.cond.wait_for(lambda: len(self.records) >= self.total, timeout=hold)
+                    hold = 0.0
+            if self.until_turns is not None and self.ticker is not None:
+                self._hold_until_the_loop_turns(self.ticker, self.until_turns, hold)
+            else:
+                time.sleep(hold)
         record.end = round(time.perf_counter() - self.t0, 4)
         return zlib.crc32(data)
+
+    @staticmethod
+    def _hold_until_the_loop_turns(ticker: Ticker, turns: int, hold: float) -> None:
+        """Sleep until the loop's ticker has turned ``turns`` times, at most ``hold``."""
+        target, end = ticker.ticks + turns, time.monotonic() + hold
+        while ticker.ticks < target and time.monotonic() < end:
+            time.sleep(min(TICK / 2, max(0.0, end - time.monotonic())))
 
 
 async def _watched(call: Any, twin: ChecksumTwin, expected: int | list[int]) -> Checksummed:
     """Await the student's call with a ticker running beside it; bounded."""
     loop = asyncio.get_running_loop()
     ticker = Ticker()
+    twin.ticker = ticker
     tick_task = asyncio.create_task(ticker.run())
     t0 = time.perf_counter()
     left: list[str] = []
@@ -195,7 +225,7 @@ def _report(twin: ChecksumTwin, expected: int | list[int], *, hung: bool, took: 
 
 
 @scenario("real")
-async def checksum_async(mod: Any, text: str, hold: float = 0.05) -> Checksummed:
+async def checksum_async(mod: Any, text: str, hold: float = HOLD) -> Checksummed:
     data = text.encode()
     twin = ChecksumTwin([data], [hold], None, 0.0)
     mod.blocking_checksum = twin.fn
@@ -203,11 +233,13 @@ async def checksum_async(mod: Any, text: str, hold: float = 0.05) -> Checksummed
 
 
 @scenario("real")
-async def checksums(mod: Any, n: int, max_workers: int, hold: float | list[float] = 0.05,
-                    together: int | None = None, patience: float = 0.8) -> Checksummed:
+async def checksums(mod: Any, n: int, max_workers: int, hold: float | list[float] = HOLD,
+                    together: int | None = None, patience: float = 0.8,
+                    until_turns: int | None = None,
+                    wait_for_others: int | None = None) -> Checksummed:
     chunks = _chunks(n)
     holds = hold if isinstance(hold, list) else [hold] * n
-    twin = ChecksumTwin(chunks, holds, together, patience)
+    twin = ChecksumTwin(chunks, holds, together, patience, until_turns, wait_for_others)
     mod.blocking_checksum = twin.fn
     return await _watched(mod.checksums(chunks, max_workers), twin,
                           [zlib.crc32(c) for c in chunks])

@@ -1,17 +1,23 @@
 """Scenarios for ``subprocesses``, on the real clock (real programs take real time).
 
-Every program is this Python (``sys.executable -I -S -c ...``, started directly, never
-through a shell, so that a kill reaches it) or ``cat``. The loop's ``subprocess_exec``
-and ``subprocess_shell`` are wrapped on the scenario's own loop, so that the scenario can
-tell whether a process the student started had been reaped (its return code collected)
-by the time ``run`` returned or raised; child processes (alive or zombie) are also
-listed, from a worker thread. A heartbeat task counts how often the loop got to run.
+The programs are ``/bin/sh`` one-liners, ``sleep``, ``cat`` and, for the one that must
+interleave large writes to both pipes, this Python (``sys.executable -I -S -c ...``): a
+shell starts in about a millisecond, Python in some twenty. A program that is killed is
+started directly (``sleep``), never through a shell, so that the kill reaches it. The
+loop's ``subprocess_exec`` and ``subprocess_shell`` are wrapped on the scenario's own loop,
+so that the scenario can tell whether a process the student started had been reaped (its
+return code collected) by the time ``run`` returned or raised; child processes (alive or
+zombie) are also listed, from a worker thread. A heartbeat task counts how often the loop
+got to run.
 
 ``run_all``'s concurrency is measured structurally: each command writes a start mark
 and an end mark to a log in a folder made here, and "held" commands wait, between the
-two, until the scenario lets them go. Released one at a time, they show how many run at
-once and whether a free slot is filled while commands are still waiting. No assertion
-rests on a wall-clock bound; the bounds here only stop mistakes from hanging.
+two, on a FIFO of their own until the scenario writes a line to it (no polling). Released
+one at a time, they show how many run at once and whether a free slot is filled while
+commands are still waiting; the processes started and not yet reaped, seen from the loop,
+count as running too, so a command beyond the limit is seen the moment it is started.
+No assertion rests on a wall-clock bound; the bounds here only stop mistakes from hanging,
+and every wait ends as soon as what it waits for has happened.
 """
 
 from __future__ import annotations
@@ -31,53 +37,52 @@ from grader._child.kit import Result, scenario
 from ._common import CallerEnd, cancelled_by_caller
 
 PY = [sys.executable, "-I", "-S", "-c"]
+SH = ["/bin/sh", "-c"]
 PATIENCE = 2.5  # real seconds for run_all to end, far more than a correct one needs
 GRACE = 1.5  # real seconds after its timeout by which run must have returned or raised
-FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.05 s needed)
-SETTLE = 0.25  # real seconds to watch for commands beyond the limit
+FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.01 s needed)
+# Real seconds to watch for commands beyond the limit. A command beyond it is started
+# (and seen from the loop) together with the first ones, long before those have written
+# their marks; the window is a margin on top of that.
+SETTLE = 0.05
 BIG = 1024 * 1024  # bytes: sixteen times what a pipe holds
 HEARTBEAT = 0.01  # real seconds between two beats of the heartbeat task
+NAP = 0.1  # real seconds the "nap" program sleeps
 
-PROGRAMS = {
-    "out_err_exit": "import sys; sys.stdout.write('to out\\n'); "
-                    "sys.stderr.write('to err\\n'); sys.exit(3)",
-    "argv": "import sys, json; sys.stdout.write(json.dumps(sys.argv[1:]))",
-    "stdin_len": "import sys; sys.stdout.write(str(len(sys.stdin.buffer.read())))",
+# Shell programs: $0 names the program (for ps), $1... are its arguments.
+SHELL_PROGRAMS = {
+    "out_err_exit": "printf 'to out\\n'; printf 'to err\\n' >&2; exit 3",
+    # each argument followed by a NUL byte, exactly as received
+    "argv": "printf '%s\\0' \"$@\"",
+    "stdin_len": "printf %s \"$(wc -c)\"",
+    "nap": f"sleep {NAP:g}; printf rested",
+    # argv: seconds, exit code, bytes to write on each of stdout and stderr
+    "exit_after": "if [ \"$3\" != 0 ]; then head -c \"$3\" /dev/zero | tr '\\0' o; "
+                  "head -c \"$3\" /dev/zero | tr '\\0' e >&2; fi; "
+                  "if [ \"$1\" != 0 ]; then sleep \"$1\"; fi; exit \"$2\"",
+    # argv: log, name, FIFO to wait on (held) or "" (quick), exit code
+    "mark": "printf '+%s\\n' \"$2\" >> \"$1\"; "
+            "if [ -n \"$3\" ]; then read -r _ < \"$3\"; fi; "
+            "printf -- '-%s\\n' \"$2\" >> \"$1\"; exit \"$4\"",
+}
+
+PY_PROGRAMS = {
     "big_both": "import sys\n"
                 "o, e = sys.stdout.buffer, sys.stderr.buffer\n"
                 "for _ in range(16):\n"
                 "    e.write(b'e' * 65536); e.flush()\n"
                 "    o.write(b'o' * 65536); o.flush()\n",
-    "sleep": "import time; time.sleep(30)",
-    "nap": "import sys, time; time.sleep(0.3); sys.stdout.write('rested')",
-    # argv: seconds, exit code, bytes to write on each of stdout and stderr
-    "exit_after": "import sys, time\n"
-                  "n = int(sys.argv[3])\n"
-                  "if n:\n"
-                  "    sys.stdout.buffer.write(b'o' * n); sys.stdout.flush()\n"
-                  "    sys.stderr.buffer.write(b'e' * n); sys.stderr.flush()\n"
-                  "time.sleep(float(sys.argv[1]))\n"
-                  "sys.exit(int(sys.argv[2]))\n",
-    # argv: log, name, "hold" (wait for <name>.go next to the log) or "quick", exit code
-    "mark": "import os, sys, time\n"
-            "log, name, mode, code = sys.argv[1:5]\n"
-            "fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)\n"
-            "os.write(fd, ('+' + name + '\\n').encode())\n"
-            "if mode == 'hold':\n"
-            "    go = os.path.join(os.path.dirname(log), name + '.go')\n"
-            "    end = time.monotonic() + 8\n"
-            "    while not os.path.exists(go) and time.monotonic() < end:\n"
-            "        time.sleep(0.003)\n"
-            "os.write(fd, ('-' + name + '\\n').encode())\n"
-            "os.close(fd)\n"
-            "sys.exit(int(code))\n",
 }
 
 
 def _program(name: str, *args: str) -> list[str]:
     if name == "cat":
         return ["cat", *args]
-    return [*PY, PROGRAMS[name], *args]
+    if name == "sleep":  # started directly: a kill must reach the sleeping process itself
+        return ["sleep", "30", *args]
+    if name in PY_PROGRAMS:
+        return [*PY, PY_PROGRAMS[name], *args]
+    return [*SH, SHELL_PROGRAMS[name], f"aiograde-{name}", *args]
 
 
 class Child(Result):
@@ -119,7 +124,27 @@ class Watch:
         self.transports: list[asyncio.SubprocessTransport] = []
         self.beats = 0
         self._beating: asyncio.Task[None] | None = None
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.cleanup = Cleanup(ended_later=[], killed_here=[])
+
+    def _started_one(self, transport: asyncio.SubprocessTransport) -> None:
+        self.transports.append(transport)
+        for count, waiter in self._waiters:
+            if len(self.transports) >= count and not waiter.done():
+                waiter.set_result(None)
+
+    def started(self, count: int) -> asyncio.Future[None]:
+        """Done once ``count`` processes have been started."""
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        if len(self.transports) >= count:
+            waiter.set_result(None)
+        else:
+            self._waiters.append((count, waiter))
+        return waiter
+
+    def unreaped(self) -> int:
+        """Processes started and not reaped yet: running, as far as the loop knows."""
+        return sum(1 for t in self.transports if t.get_returncode() is None)
 
     async def __aenter__(self) -> Watch:
         loop, original_exec, original_shell = self.loop, self.loop.subprocess_exec, \
@@ -127,12 +152,12 @@ class Watch:
 
         async def tracked_exec(*args: Any, **kwargs: Any) -> Any:
             transport, protocol = await original_exec(*args, **kwargs)
-            self.transports.append(transport)
+            self._started_one(transport)
             return transport, protocol
 
         async def tracked_shell(*args: Any, **kwargs: Any) -> Any:
             transport, protocol = await original_shell(*args, **kwargs)
-            self.transports.append(transport)
+            self._started_one(transport)
             return transport, protocol
 
         loop.subprocess_exec = tracked_exec  # type: ignore[method-assign]
@@ -316,21 +341,41 @@ async def run(mod: Any, program: str, args: list[str] | None = None,
 
 # -- run_all -----------------------------------------------------------------------------
 
-async def _workdir() -> str:
-    return await asyncio.to_thread(lambda: tempfile.mkdtemp(prefix="run_all-", dir=os.getcwd()))
+class _Holds:
+    """A folder with the log and one FIFO per held command. The scenario keeps each FIFO
+    open for reading and writing, so that a command opening it never waits for a writer;
+    a line written to it lets the command go, and closing it (at the end, or when the
+    worker dies) lets go every command still waiting, which then reads an end of file."""
 
+    def __init__(self, names: list[str]) -> None:
+        self.folder = tempfile.mkdtemp(prefix="run_all-", dir=os.getcwd())
+        self.log = os.path.join(self.folder, "log")
+        self.fifos: dict[str, str] = {}
+        self.fds: dict[str, int] = {}
+        for name in names:
+            path = os.path.join(self.folder, name + ".go")
+            os.mkfifo(path, 0o600)
+            self.fifos[name] = path
+            self.fds[name] = os.open(path, os.O_RDWR | os.O_NONBLOCK)
 
-def _read_marks(log: str) -> list[str]:
-    try:
-        with open(log) as f:
-            return f.read().split()
-    except FileNotFoundError:
-        return []
+    def release(self, name: str) -> None:
+        fd = self.fds.pop(name, None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(fd, b"go\n")
+            os.close(fd)  # the line stays in the FIFO while the command has it open
 
+    def marks(self) -> list[str]:
+        try:
+            with open(self.log) as f:
+                return f.read().split()
+        except FileNotFoundError:
+            return []
 
-def _release(folder: str, name: str) -> None:
-    with open(os.path.join(folder, name + ".go"), "w"):
-        pass
+    def close(self) -> None:
+        for name in list(self.fds):
+            self.release(name)
+        shutil.rmtree(self.folder, True)
 
 
 async def _finish(task: asyncio.Task[Any]) -> tuple[Any, bool]:
@@ -352,24 +397,25 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
     first shortfall it stops waiting), then lets the oldest running one go and waits for
     it to end; and so on. ``settle_first``: before the first release, watch SETTLE more
     seconds for commands beyond the limit."""
-    folder = await _workdir()
-    log = os.path.join(folder, "log")
     names = [f"p{i}" for i in range(count)]
-    commands = [_program("mark", log, name, "hold", str(10 + i)) for i, name in enumerate(names)]
+    holds = await asyncio.to_thread(_Holds, names)
+    commands = [_program("mark", holds.log, name, holds.fifos[name], str(10 + i))
+                for i, name in enumerate(names)]
     loop = asyncio.get_running_loop()
     most = 0
     shortfalls: list[Shortfall] = []
     released: list[str] = []
     lenient = False
     marks: list[str] = []
+    watch: Watch
 
     async def look() -> tuple[list[str], set[str]]:
         nonlocal marks, most
-        marks = await asyncio.to_thread(_read_marks, log)
+        marks = await asyncio.to_thread(holds.marks)
         started = [m[1:] for m in marks if m.startswith("+")]
         ended = {m[1:] for m in marks if m.startswith("-")}
         running = [n for n in started if n not in ended]
-        most = max(most, len(running))
+        most = max(most, len(running), watch.unreaped())
         return running, ended
 
     returned: Any = None
@@ -390,36 +436,36 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
                                                     ended=len(ended)))
                         lenient = True
                         break
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.002)
                     running, ended = await look()
                 if first and settle_first:
                     settle_until = loop.time() + SETTLE
                     while loop.time() < settle_until and not task.done():
-                        await asyncio.sleep(0.02)
+                        await asyncio.sleep(0.01)
                         running, ended = await look()
                 first = False
                 waiting = [n for n in running if n not in released]
                 if not waiting:
                     if task.done():
                         break
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.002)
                     continue
                 name = waiting[0]
                 released.append(name)
-                await asyncio.to_thread(_release, folder, name)
+                holds.release(name)
                 gone_by = loop.time() + PATIENCE
                 while name not in ended and loop.time() < gone_by and not task.done():
-                    await asyncio.sleep(0.005)
+                    await asyncio.sleep(0.002)
                     running, ended = await look()
         finally:
             # Whatever happened, let every command go, so that nothing waits for ever.
             for name in names:
-                await asyncio.to_thread(_release, folder, name)
+                holds.release(name)
             try:
                 returned, hung = await _finish(task)
             finally:
                 await look()
-                await asyncio.to_thread(shutil.rmtree, folder, True)
+                await asyncio.to_thread(holds.close)
     return RanAllHeld(returned=returned, hung=hung, most=most, shortfalls=shortfalls,
                       marks=marks, cleanup=watch.cleanup)
 
@@ -458,12 +504,13 @@ class RanCancelled(Result):
 
 @scenario("real")
 async def run_cancelled(mod: Any, cancel_at: float) -> RanCancelled:
-    """``run(<sleep 30 s>, timeout=60)`` in a task that its caller cancels after
-    ``cancel_at`` real seconds; the return codes of its processes when the task ended."""
+    """``run(<sleep 30 s>, timeout=60)`` in a task that its caller cancels once the
+    program has started (at most ``cancel_at`` real seconds); the return codes of its
+    processes when the task ended."""
     async with Watch() as watch:
         caller = await cancelled_by_caller(
             lambda: mod.run(*_program("sleep"), input=None, timeout=60.0), cancel_at, PATIENCE,
-            on_end=watch.returncodes)
+            on_end=watch.returncodes, cancel_when=watch.started(1))
         left = await asyncio.to_thread(_children)
     return RanCancelled(caller=caller, started=len(watch.transports), left=left,
                         cleanup=watch.cleanup)
@@ -471,12 +518,13 @@ async def run_cancelled(mod: Any, cancel_at: float) -> RanCancelled:
 
 @scenario("real")
 async def run_all_cancelled(mod: Any, count: int, limit: int, cancel_at: float) -> RanCancelled:
-    """``run_all(<count x sleep 30 s>, limit)`` in a task that its caller cancels after
-    ``cancel_at`` real seconds; the return codes of its processes when the task ended."""
+    """``run_all(<count x sleep 30 s>, limit)`` in a task that its caller cancels once
+    ``min(count, limit)`` programs have started (at most ``cancel_at`` real seconds); the
+    return codes of its processes when the task ended."""
     async with Watch() as watch:
         caller = await cancelled_by_caller(
             lambda: mod.run_all([_program("sleep") for _ in range(count)], limit), cancel_at,
-            PATIENCE, on_end=watch.returncodes)
+            PATIENCE, on_end=watch.returncodes, cancel_when=watch.started(min(count, limit)))
         left = await asyncio.to_thread(_children)
     return RanCancelled(caller=caller, started=len(watch.transports), left=left,
                         cleanup=watch.cleanup)

@@ -85,7 +85,7 @@ def test_checksum_async_runs_in_another_thread(student: Student):
 @case(points=1)
 def test_checksums_keeps_the_order_of_the_chunks(student: Student):
     # The first chunks take longest, so they finish last.
-    obs = _run(student, 5, 5, hold=[0.03 * (5 - i) for i in range(5)])
+    obs = _run(student, 5, 5, hold=[0.02 * (5 - i) for i in range(5)])
     v = _finished(obs)
     if sorted(v.returned or []) == sorted(v.expected) and v.returned != v.expected:
         fail(f"{obs.call} returned the right checksums in the wrong order: "
@@ -155,9 +155,10 @@ def test_checksums_runs_no_more_than_max_workers(student: Student):
 def test_checksums_keeps_the_workers_busy(student: Student):
     # One long call and four short ones on two workers: while the long one runs, the other
     # worker goes through the short ones. Waiting for a whole batch to finish before
-    # starting the next leaves a worker idle.
+    # starting the next leaves a worker idle. The long call lasts 0.4 s at most: it ends as
+    # soon as every short one has started.
     holds = [0.4, 0.03, 0.03, 0.03, 0.03]
-    obs = _run(student, 5, 2, hold=holds)
+    obs = _run(student, 5, 2, hold=holds, wait_for_others=0)
     v = _expect_checksums(obs)
     if v.most_at_once > 2:
         _expect_most(obs, v, 2, "At most max_workers calls may run at once.")
@@ -174,12 +175,14 @@ def test_checksums_keeps_the_workers_busy(student: Student):
 
 @case(points=1)
 def test_checksums_does_not_block_the_loop(student: Student):
-    obs = _run(student, 16, 4, hold=0.1)
+    # Each call lasts until the loop has turned a few times, at most 0.2 s: on a free loop
+    # a few milliseconds; while the loop is blocked, the whole 0.2 s. So the threads work
+    # 0.4 s in all (2 rounds of 0.2 s) only for a loop that waits for them, which goes
+    # that long without a turn. A free loop turns every few milliseconds (at worst some
+    # 0.07 s on a 2-core machine beside 3 busy processes).
+    obs = _run(student, 8, 4, hold=0.2, until_turns=sc.TURNS)
     obs.expect_not_blocking()
     v = _expect_checksums(obs)
-    # The threads work 0.4 s in all (4 rounds of 0.1 s); a loop that waits for them
-    # goes that long without a turn. A free loop turns every few milliseconds (at worst
-    # some 0.07 s on a 2-core machine beside 3 busy processes).
     if v.max_gap >= 0.2:
         fail(f"{obs.call}: the event loop went more than 0.2 s at a time without running "
              "anything while the threads worked (0.4 s in all): it was blocked, waiting for "

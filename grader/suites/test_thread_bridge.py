@@ -12,7 +12,7 @@ from grader.testing import Reason, case, expect_equal, fail, show
 
 SLUG = "thread_bridge"
 
-POLLING_LIMIT = 10  # loop iterations while waiting; an honest wait needs 1 or 2 (our ping)
+POLLING_LIMIT = 5  # loop iterations while waiting; an honest wait needs 1 or 2 (our ping)
 
 
 def _one_call(obs, value, delay):
@@ -37,20 +37,20 @@ def _one_call(obs, value, delay):
 
 @case(points=1, hidden=False)
 def test_result_from_thread_returns_the_value(student: Student):
-    obs = student.run(sc.result_from_thread, values=["from the thread"], delays=[0.1],
+    obs = student.run(sc.result_from_thread, values=["from the thread"], delays=[0.05],
                       call="result_from_thread(start), where start's thread calls back after "
-                           "0.1 s")
-    _one_call(obs, "from the thread", 0.1)
+                           "0.05 s")
+    _one_call(obs, "from the thread", 0.05)
 
 
 @case(points=1)
 def test_result_from_thread_wakes_the_loop(student: Student):
-    obs = student.run(sc.result_from_thread, values=[42], delays=[0.3],
+    obs = student.run(sc.result_from_thread, values=[42], delays=[0.15],
                       call="result_from_thread(start), where start's thread calls back after "
-                           "0.3 s")
-    call = _one_call(obs, 42, 0.3)
+                           "0.15 s")
+    call = _one_call(obs, 42, 0.15)
     if call.nudged:
-        fail(f"{obs.call}: the thread called back after 0.3 s, but the value only arrived "
+        fail(f"{obs.call}: the thread called back after 0.15 s, but the value only arrived "
              f"{sc.NUDGE_AFTER:g} s later, when a timer happened to wake the loop up. An "
              "asyncio future set from another thread does not wake the loop, which sleeps on: "
              "from the thread, use `loop.call_soon_threadsafe(fut.set_result, value)`.")
@@ -58,11 +58,11 @@ def test_result_from_thread_wakes_the_loop(student: Student):
 
 @case(points=1, hidden=False)
 def test_result_from_thread_keeps_the_loop_free(student: Student):
-    obs = student.run(sc.result_from_thread, values=["free"], delays=[0.3],
+    obs = student.run(sc.result_from_thread, values=["free"], delays=[0.1],
                       call="result_from_thread(start), where start's thread calls back after "
-                           "0.3 s")
+                           "0.1 s")
     obs.expect_not_blocking()
-    call = _one_call(obs, "free", 0.3)
+    call = _one_call(obs, "free", 0.1)
     if call.ping_answered is False:
         fail(f"{obs.call}: while it waited for the thread, the event loop did not run a "
              f"callback scheduled with call_soon_threadsafe for {sc.PING_WAIT:g} s: the loop's "
@@ -73,13 +73,13 @@ def test_result_from_thread_keeps_the_loop_free(student: Student):
 
 @case(points=1)
 def test_result_from_thread_does_not_poll(student: Student):
-    obs = student.run(sc.result_from_thread, values=["patience"], delays=[0.4],
+    obs = student.run(sc.result_from_thread, values=["patience"], delays=[0.2],
                       call="result_from_thread(start), where start's thread calls back after "
-                           "0.4 s")
-    call = _one_call(obs, "patience", 0.4)
+                           "0.2 s")
+    call = _one_call(obs, "patience", 0.2)
     woke = call.iterations_waiting
     if woke is not None and woke > POLLING_LIMIT:
-        fail(f"{obs.call}: while it waited 0.4 s for the thread, the event loop woke up {woke} "
+        fail(f"{obs.call}: while it waited 0.2 s for the thread, the event loop woke up {woke} "
              "times; an await that is woken by the thread needs none. Do not poll a variable "
              "with short sleeps: await a future that the thread resolves with "
              "`loop.call_soon_threadsafe(...)`.")
@@ -87,9 +87,9 @@ def test_result_from_thread_does_not_poll(student: Student):
 
 @case(points=1)
 def test_result_from_thread_calls_do_not_mix(student: Student):
-    obs = student.run(sc.result_from_thread, values=["first", "second"], delays=[0.3, 0.1],
+    obs = student.run(sc.result_from_thread, values=["first", "second"], delays=[0.15, 0.05],
                       call="two result_from_thread(start) calls at once, whose threads call "
-                           "back with 'first' after 0.3 s and 'second' after 0.1 s")
+                           "back with 'first' after 0.15 s and 'second' after 0.05 s")
     calls = obs.result().calls
     for call, value in zip(calls, ["first", "second"], strict=True):
         if call.hung:
@@ -172,17 +172,17 @@ def test_call_async_passes_fns_own_timeout_error(student: Student):
     _expect_fn_error(obs, "TimeoutError", "fn's own timeout", 2.0)
 
 
-SLOW_CALL = ("call_async_from_thread(loop, fn, timeout=0.2) from another thread, where fn "
+SLOW_CALL = ("call_async_from_thread(loop, fn, timeout=0.1) from another thread, where fn "
              "takes 2 s")
 
 
 def _expect_timeout(obs):
-    value = _outcome(obs, 0.2)
+    value = _outcome(obs, 0.1)
     if value.fn.runs and not value.fn.on_the_loop[0]:
         _ran_on_the_loop(obs, value)
     if value.raised is None:
         fail(f"{obs.call} returned {show(value.returned)}; expected TimeoutError after "
-             "0.2 s.")
+             "0.1 s.")
     if not value.raised.is_a("TimeoutError"):
         fail(f"{obs.call} raised {value.raised}; expected TimeoutError.")
     return value
@@ -190,21 +190,21 @@ def _expect_timeout(obs):
 
 @case(points=1)
 def test_call_async_times_out(student: Student):
-    obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.2, hold=2.0,
+    obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.1, hold=2.0,
                       call=SLOW_CALL)
     value = _expect_timeout(obs)
     took = value.took
-    if took < 0.19:
+    if took < 0.09:
         fail(f"{obs.call} raised TimeoutError after {took:g} s; expected it to wait the "
-             "0.2 s of timeout first.")
-    if took > 1.2:
+             "0.1 s of timeout first.")
+    if took > 1.1:
         fail(f"{obs.call} raised TimeoutError only after {took:g} s; expected it after about "
-             "0.2 s: `timeout` is the longest the calling thread waits.")
+             "0.1 s: `timeout` is the longest the calling thread waits.")
 
 
 @case(points=1)
 def test_call_async_timeout_cancels_fn(student: Student):
-    obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.2, hold=2.0,
+    obs = student.run(sc.call_async_from_thread, kind="slow", args=[], timeout=0.1, hold=2.0,
                       call=SLOW_CALL)
     value = _expect_timeout(obs)
     if not value.fn.cancelled:
