@@ -6,6 +6,8 @@ off start and end marks its commands write, with held commands released one at a
 the scenario. No wall-clock bound decides a test, except that ``run`` must not give up
 before its timeout."""
 
+import re
+
 from grader._cancelled import expect_ends_cancelled
 from grader._plugin import Student
 from grader.scenarios import subprocesses as sc
@@ -82,7 +84,11 @@ def _expect_nothing_left(obs, moment="returned"):
 def _expect_no_shell(obs, got):
     """A shell's own error in what came back: the argv was joined into a command line."""
     err = got[2] if isinstance(got, tuple) and len(got) == 3 else None
-    if isinstance(err, bytes) and err.startswith((b"/bin/sh:", b"sh:")):
+    # A POSIX shell's own errors read "NAME: LINE: message" (dash) or "sh: ..." (others):
+    # the test programs are themselves sh one-liners, so a joined argv runs `sh -c` with
+    # the script split into words, and the shell complains about what it got.
+    if isinstance(err, bytes) and (err.startswith((b"/bin/sh:", b"sh:"))
+                                   or re.search(rb"(?m)^[^\n]*: \d+: ", err)):
         fail(f"{obs.call} returned {show(got)}: a shell ran the command and could not parse "
              "it. The arguments were joined into one shell command line: pass them as they "
              "are, each one whole, with `asyncio.create_subprocess_exec(*argv, ...)`.")
