@@ -4,23 +4,16 @@ run-time half; the static half reads the source in the parent: ``grader._tamper`
 An audit hook (PEP 578), installed before student code exists and impossible to
 remove, sees frame and object-graph introspection, ctypes, tracing, writes outside the
 scratch folder and sockets to anything but loopback, when the student's own code makes
-the call. A snapshot of the standard library's asyncio, time, threading and socket
-functions tells, after each scenario, whether any of them was replaced.
+the call. (Whether the standard library was replaced, the sentinel tells: see
+``sentinel.py``.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import asyncio.base_events
-import asyncio.events
-import asyncio.tasks
 import ipaddress
 import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 from typing import Any
 
 from grader._wire import Location
@@ -170,42 +163,3 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
 
 def install_audit_hook() -> None:
     sys.addaudithook(_hook)
-
-
-# -- the standard library, unpatched -----------------------------------------------------
-
-_GUARDED: dict[str, Any] = {
-    "asyncio": asyncio, "asyncio.tasks": asyncio.tasks, "asyncio.events": asyncio.events,
-    "time": time, "threading": threading, "socket": socket, "subprocess": subprocess,
-    "asyncio.BaseEventLoop": asyncio.base_events.BaseEventLoop,
-    "asyncio.AbstractEventLoop": asyncio.events.AbstractEventLoop,
-    "asyncio.Future": asyncio.Future, "asyncio.Task": asyncio.Task,
-}
-_original: dict[tuple[str, str], int] = {}
-
-
-def _members(owner: Any) -> dict[str, Any]:
-    return {n: v for n, v in vars(owner).items() if callable(v) and not n.startswith("__")}
-
-
-def snapshot_stdlib() -> None:
-    for name, owner in _GUARDED.items():
-        for attr, value in _members(owner).items():
-            _original[(name, attr)] = id(value)
-
-
-def check_stdlib() -> None:
-    """Record every standard-library function replaced since the snapshot."""
-    for name, owner in _GUARDED.items():
-        members = _members(owner)
-        for (owner_name, attr), ident in _original.items():
-            if owner_name == name and id(members.get(attr)) != ident:
-                record("patches-stdlib", f"replaced {name}.{attr}: the grader measures with the "
-                       "standard library as it is", None)
-
-
-def drain() -> list[dict[str, Any]]:
-    """What the audit hook saw since the last call (the sentinel's seal, from the worker,
-    adds what it found itself)."""
-    check_stdlib()
-    return []

@@ -110,11 +110,18 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
         _COLD.extend(sentinel.snapshot(
             [m for m in ours if not m.__name__.startswith(HOT_MODULES)],
             list(bb.functions.values()), []))
-        _COLD.extend(sentinel.snapshot(loaded(STDLIB_GUARDED), [], [], deep=False))
+        # The standard library the scenarios and the loop run on: the modules of the loop,
+        # tasks, time, threads, sockets and processes at every look, the rest at the seals
+        # that check the rest (a replaced function is patches-stdlib: tampering at run time)
+        stdlib = loaded(STDLIB_GUARDED)
+        _HOT.extend(sentinel.snapshot([m for m in stdlib if m.__name__ in STDLIB_HOT], [], [],
+                                      deep=False, kind=sentinel.PATCHES))
+        _COLD.extend(sentinel.snapshot([m for m in stdlib if m.__name__ not in STDLIB_HOT],
+                                       [], [], deep=False, kind=sentinel.PATCHES))
     # What they hold now, in this worker (set up since the fork, or renewed by fork
     # handlers like threading's locks): that is what must not change from here on.
-    return ([(label, names, read, read(), same) for label, names, read, _, same in _HOT],
-            [(label, names, read, read(), same) for label, names, read, _, same in _COLD])
+    return ([(label, names, read, read(), kind) for label, names, read, _, kind in _HOT],
+            [(label, names, read, read(), kind) for label, names, read, _, kind in _COLD])
 
 
 _HOT: list[Any] = []
@@ -130,7 +137,10 @@ BUILTINS_GUARDED = ("id", "type", "isinstance", "issubclass", "len", "getattr", 
 SYS_GUARDED = ("audit", "addaudithook", "_getframe", "settrace", "setprofile", "exc_info",
                "set_coroutine_origin_tracking_depth")
 STDLIB_GUARDED = ("asyncio", "concurrent", "time", "select", "selectors", "socket", "threading",
-                  "_thread", "json", "contextlib", "weakref", "io", "_asyncio")
+                  "_thread", "json", "contextlib", "weakref", "io", "_asyncio", "subprocess",
+                  "gc")
+STDLIB_HOT = ("asyncio", "asyncio.base_events", "asyncio.events", "asyncio.tasks", "time",
+              "threading", "socket", "subprocess", "gc")
 
 
 def prepare() -> None:
@@ -139,7 +149,6 @@ def prepare() -> None:
 
     instruments.activate_blockbuster()
     instruments.monitor.install()
-    tamper.snapshot_stdlib()
     tamper.install_audit_hook()
     sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
     tamper.TRUSTED[:] = TRUSTED
@@ -164,7 +173,7 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
           confinement: SandboxReport | None, submitted: list[str]) -> None:
     # trust: what this loop calls is bound here, before student code exists; a submission
     # can rebind the modules' names, not these locals (see sentinel.py)
-    audit, execute, drain, write = sys.audit, kit.execute, tamper.drain, encode
+    audit, execute, write, collect, freeze = sys.audit, kit.execute, encode, gc.collect, gc.freeze
     decode, typed, hello, answer = decode_request, _typed, Hello, Answer
     instruments.monitor.start_watchdog()
     answers = os.fdopen(answers_fd, "wb", buffering=0)
@@ -175,7 +184,11 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
     audit("aiograde.arm", *sentinel_watch(), os.path.basename(path))  # before hide_grader
     hide_grader(slug, submitted or [])
     module, import_error = load_student_module(slug, path)
-    found = drain()
+    # What exists now lives as long as the worker: out of the collection each scenario
+    # ends with (kit.execute), which then walks that scenario's objects alone.
+    collect()
+    freeze()
+    found: list[dict[str, Any]] = []
     audit("aiograde.seal", found, {})
     answers.write(write(hello(import_error, confinement, typed(found))))
     for line in requests:
@@ -187,7 +200,7 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
         audit("aiograde.stash", request.id)
         del line, request
         observation = execute(module, scenario, args)
-        found = drain()
+        found = []
         sealed: dict[str, Any] = {}
         audit("aiograde.seal", found, sealed)  # also hands back the id
         answers.write(write(answer(str(sealed.pop("id", "")), observation, typed(found))))
