@@ -55,6 +55,7 @@ _SPAWN_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", 
 _WRAPPED_EVENTS = {"os.symlink", "os.link", "open"}
 # Folders of the code the grader measures with (set by the worker, before student code).
 TRUSTED: list[str] = []
+_WRITE_MODES = frozenset("wax+")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg",
             "object.__getattr__", "object.__setattr__", "object.__delattr__", "os.symlink",
@@ -90,7 +91,7 @@ def _is_loopback(address: Any) -> bool:
 
 def _writes_outside(args: tuple[Any, ...]) -> bool:
     path, mode, flags = [*args, None, None, None][:3]
-    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+    writing = (isinstance(mode, str) and not _WRITE_MODES.isdisjoint(mode)) or \
         (isinstance(flags, int) and flags & _WRITE_FLAGS)
     if not writing or not isinstance(path, (str, bytes)):
         return False

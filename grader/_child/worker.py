@@ -149,8 +149,6 @@ def prepare() -> None:
 
     instruments.activate_blockbuster()
     instruments.monitor.install()
-    tamper.install_audit_hook()
-    sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
     tamper.TRUSTED[:] = TRUSTED
     instruments.monitor.active = True  # no loop runs outside a scenario: always on
     looptime.new_event_loop().close()  # fills looptime's class cache before the snapshot
@@ -171,6 +169,10 @@ def _typed(findings: list[dict[str, Any]]) -> list[RuntimeFinding]:
 
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
           confinement: SandboxReport | None, submitted: list[str]) -> None:
+    # The audit hooks, in the worker only: the fork server never runs student code, and its
+    # own work (reading /proc for its workers' processes) would pay for them at every open.
+    tamper.install_audit_hook()
+    sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
     # trust: what this loop calls is bound here, before student code exists; a submission
     # can rebind the modules' names, not these locals (see sentinel.py)
     audit, execute, write, collect, freeze = sys.audit, kit.execute, encode, gc.collect, gc.freeze
