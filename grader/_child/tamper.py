@@ -10,6 +10,7 @@ the call. (Whether the standard library was replaced, the sentinel tells: see
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 import sys
@@ -22,6 +23,7 @@ from . import plain
 
 _audit = sys.audit
 _BLOCKBUSTER = sys.modules["blockbuster.blockbuster"].__file__
+_INSPECT = inspect.__file__
 _inside = threading.local()
 SCRATCH: list[str] = []  # the one folder a worker may write to, set by the worker
 
@@ -68,11 +70,12 @@ def record(kind: str, message: str, where: Location | None) -> None:
            None if where is None else {"file": where.file, "line": where.line})
 
 
-def _caller_is_student(through_wrappers: bool) -> Location | None:
+def _caller_is_student(through: str | None) -> Location | None:
     frame: Any = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the call
     # A wrapper of blockbuster's stands between a call of a wrapped function (os.symlink)
     # and the student; but what blockbuster itself reads (frames) is not the student's doing.
-    while through_wrappers and frame is not None and frame.f_code.co_filename == _BLOCKBUSTER:
+    # Likewise inspect.currentframe() and inspect.stack() between the student and sys._getframe.
+    while through and frame is not None and frame.f_code.co_filename == through:
         frame = frame.f_back
     if frame is not None and frame.f_code.co_filename in plain.STUDENT_FILES:
         return plain.where(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
@@ -107,6 +110,22 @@ def _code_of(obj: Any) -> Any:
     return obj
 
 
+def _leads_to_grader(frame: Any) -> bool:
+    """Whether the grader's code is on the stack below ``frame`` (its ``f_back`` chain: the
+    student's code is called by the grader's, except in a thread of the student's own)."""
+    trusted = tuple(TRUSTED)
+    for _ in range(_DEEPEST):
+        frame = getattr(frame, "f_back", None)
+        if frame is None:
+            return False
+        if frame.f_code.co_filename.startswith(trusted):
+            return True
+    return True  # deeper than any honest stack: it leads somewhere
+
+
+_DEEPEST = 1000
+
+
 def _is_grader(obj: Any) -> bool:
     """Whether ``obj`` (a frame, traceback, coroutine, generator, function or code) is the
     grader's code or the code it measures with."""
@@ -126,7 +145,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         return  # reading (the grader reads /proc often): nothing to say, whoever does it
     _inside.busy = True
     try:
-        where = _caller_is_student(event in _WRAPPED_EVENTS)
+        where = _caller_is_student(_BLOCKBUSTER if event in _WRAPPED_EVENTS else
+                                   _INSPECT if event == "sys._getframe" else None)
         if where is None:
             return
         if event.startswith("ctypes."):
@@ -135,6 +155,10 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         elif event == "sys._getframe" and args and _is_grader(args[0]):
             record("reaches-grader", "reads a frame of the grader's code (sys._getframe)",
                    where)
+        elif event == "sys._getframe" and args and _leads_to_grader(args[0]):
+            record("reaches-grader", "takes a frame of its own call stack (sys._getframe, "
+                   "inspect), from which the grader's own frames are a few f_back away: no "
+                   "honest answer walks the stack it was called from", where)
         elif event in _REACHING:
             record("reaches-grader", _INTROSPECTION[event], where)
         elif event in _INTROSPECTION:
