@@ -140,7 +140,13 @@ class StepMonitor:
         self.ticks = 0  # the watchdog's turns with the GIL
         self.clock = _ThreadClock()
 
-    def install(self) -> None:
+    def install(self, effects: bool = True) -> None:
+        """Time every loop step. ``effects``: also judge blocking by its effect, record the
+        tasks the steps ran for and check the loop's clock (the trust instruments; off only
+        for ``bench/bench_trust.py``, by the parent's order to the fork server)."""
+        if not effects:
+            self._install_plain()
+            return
         monitor = self
         original = self._original_run
         clock = self.clock
@@ -202,6 +208,28 @@ class StepMonitor:
                     # the kernel's doing, not the student blocking)
                     _judge_sleep(handle, slot, sched0, clock.read(), wall,
                                  process_time() - process0 - cpu, monitor.ticks - ticks0)
+
+        events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+
+    def _install_plain(self) -> None:
+        """The step timing the grader had before the trust instruments: stalls only."""
+        monitor, original = self, self._original_run
+        thread_time, perf_counter = time.thread_time, time.perf_counter
+
+        def timed_run(handle: events.Handle) -> None:
+            ident = threading.get_ident()
+            cpu0, wall0 = thread_time(), perf_counter()
+            slot: list[Any] = [wall0, None, False]
+            monitor.running[ident] = slot
+            try:
+                return original(handle)
+            finally:
+                monitor.running.pop(ident, None)
+                cpu, wall = thread_time() - cpu0, perf_counter() - wall0
+                if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
+                    stall_events.append(Stall(
+                        "cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
+                        round(wall, 3), slot[1], plain.safe_repr(handle, 200), loop_time()))
 
         events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 

@@ -126,6 +126,7 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
 
 _HOT: list[Any] = []
 _COLD: list[Any] = []
+TRUST = [True]  # set by prepare, from the parent's order; read by serve before student code
 
 
 HOT_MODULES = ("grader._child", "blockbuster.blockbuster", "looptime._internal.loops")
@@ -143,17 +144,21 @@ STDLIB_HOT = ("asyncio", "asyncio.base_events", "asyncio.events", "asyncio.tasks
               "threading", "socket", "subprocess", "gc")
 
 
-def prepare() -> None:
-    """Instruments go in before any student code exists in the process."""
+def prepare(trust: bool = True) -> None:
+    """Instruments go in before any student code exists in the process. ``trust``: with the
+    trust instruments (the audit hooks, the sentinel, blocking by effect); False only when
+    the parent says so, for ``bench/bench_trust.py`` to measure what they cost."""
     import grader.scenarios  # noqa: F401  (registers every scenario)
 
+    TRUST[:] = [trust]
     instruments.activate_blockbuster()
-    instruments.monitor.install()
+    instruments.monitor.install(effects=trust)
     tamper.TRUSTED[:] = TRUSTED
     instruments.monitor.active = True  # no loop runs outside a scenario: always on
     looptime.new_event_loop().close()  # fills looptime's class cache before the snapshot
     asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
-    sentinel_watch()  # the cold half, once, before the workers are forked
+    if trust:
+        sentinel_watch()  # the snapshot's entries, once, before the workers are forked
     # Everything loaded so far lives as long as the process: keep it out of the collections
     # each scenario runs (and out of the pages forked workers would otherwise copy).
     gc.collect()
@@ -171,8 +176,10 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
           confinement: SandboxReport | None, submitted: list[str]) -> None:
     # The audit hooks, in the worker only: the fork server never runs student code, and its
     # own work (reading /proc for its workers' processes) would pay for them at every open.
-    tamper.install_audit_hook()
-    sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
+    trust = TRUST[0]
+    if trust:
+        tamper.install_audit_hook()
+        sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
     # trust: what this loop calls is bound here, before student code exists; a submission
     # can rebind the modules' names, not these locals (see sentinel.py)
     audit, execute, write, collect, freeze = sys.audit, kit.execute, encode, gc.collect, gc.freeze
@@ -183,7 +190,8 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
     tamper.SCRATCH.append(os.getcwd())
     asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
     plain.STUDENT_FILES.add(path)
-    audit("aiograde.arm", *sentinel_watch(), os.path.basename(path))  # before hide_grader
+    if trust:
+        audit("aiograde.arm", *sentinel_watch(), os.path.basename(path))  # before hide_grader
     hide_grader(slug, submitted or [])
     module, import_error = load_student_module(slug, path)
     # What exists now lives as long as the worker: out of the collection each scenario
@@ -200,9 +208,9 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
         # trust: the request id lives in the sentinel alone while student code runs
         scenario, args = request.scenario, request.args
         audit("aiograde.stash", request.id)
+        sealed: dict[str, Any] = {} if trust else {"id": request.id}  # (no sentinel to hold it)
         del line, request
         observation = execute(module, scenario, args)
         found = []
-        sealed: dict[str, Any] = {}
         audit("aiograde.seal", found, sealed)  # also hands back the id
         answers.write(write(answer(str(sealed.pop("id", "")), observation, typed(found))))
