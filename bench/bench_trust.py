@@ -11,9 +11,11 @@ in both. CPU is user + system time of the whole grading (grader, fork server, wo
 what they start: every process is waited for, so the kernel adds its time to ours), and of
 the child alone (what the parent process reaped: fork server and workers), measured as
 whole commands, alternating, and reported as a ratio of medians: the machine is shared, so
-seconds from different runs don't compare, CPU time less so than wall time.
+seconds from different runs don't compare, CPU time less so than wall time. One grader
+process by default (``--parallel 1``): with more, the parent forks the others, and their
+time counts as the child's.
 
-    .venv/bin/python bench/bench_trust.py [--runs 5] [--submission solutions] [--parallel N]
+    .venv/bin/python bench/bench_trust.py [--runs 5] [--submission solutions] [--parallel 1]
 
 The budget (issue 6): the instruments cost under 15% more CPU per grading.
 """
@@ -50,10 +52,10 @@ sys.exit(main())
 VARIANTS = {"with the instruments": True, "without": False}
 
 
-def grading(trust: bool, submission: Path, parallel: int | None) -> tuple[float, float, float, int]:
+def grading(trust: bool, submission: Path, parallel: int) -> tuple[float, float, float, int]:
     """CPU seconds (all processes, and the child's), wall seconds and the score of one
     grading."""
-    extra = ["--parallel", str(parallel)] if parallel else []
+    extra = ["--parallel", str(parallel)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", DRIVER.format(trust=trust), "grade",
@@ -70,8 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--submission", default="solutions")
-    parser.add_argument("--parallel", type=int, default=None,
-                        help="grader processes per submission (default: the grader's)")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="grader processes per submission (default 1: see above)")
     args = parser.parse_args()
     submission = (ROOT / args.submission).resolve()
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
