@@ -37,9 +37,22 @@ def graded_report(case: str, tmp_path: Path, *, beside: tuple[str, ...] = ("coro
     private = tmp_path / "grader-tmp"
     private.mkdir()
     report = grade_json(folder, *slugs, env={"TMPDIR": str(private)})
+    # Issue 6's promise, for every case whatever its test checks besides: a bounded report,
+    # flagged (but for the cases an honest mistake can look like), nothing left behind.
+    assert len(json.dumps(report).encode()) < 1024 * 1024, case
+    if case not in NOT_FLAGGED:
+        assert report["flagged"], (case, [e["findings"] for e in report["exercises"]])
+    assert list(private.iterdir()) == [], case
+    assert processes_left_in(private) == [], case
     report["by_slug"] = {e["slug"]: e for e in report["exercises"]}
     report["private"] = private
     return report
+
+
+# Hostile cases that cost their exercise but need not be flagged: what they do, an honest
+# submission can do by mistake (a loop that never ends at import, too much memory or
+# output, a helper module beside the exercise).
+NOT_FLAGGED = {"hangs_at_import", "memory_bomb", "output_flood", "imports_helper"}
 
 
 def processes_left_in(folder: Path) -> list[str]:
