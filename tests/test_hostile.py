@@ -258,6 +258,7 @@ TRUST_CASES: dict[str, tuple[set[str], bool, tuple[str, ...]]] = {
     "skip_switch": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
     "replaces_skip_switch": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
     "replaces_step_monitor": ({"rewrites-instruments"}, True, ()),
+    "sets_defaults": ({"rewrites-instruments"}, True, ("test_squares_run_concurrently",)),
     "wraps_observation_builder": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
     "hidden_task": ({"hides-tasks"}, True, ("test_slow_square_does_not_block",)),
     "tb_frame_reach": ({"reaches-grader"}, True, ()),

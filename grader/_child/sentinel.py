@@ -14,8 +14,9 @@ The rest of the child talks to it through ``sys.audit("aiograde.<what>", ...)``:
   closure cells, constant tables, the standard library's functions the grader measures
   with) and starts a thread (``_thread``, so it is in no registry) that compares the
   instruments against it every ``CHECK_EVERY`` seconds while student code runs;
-- ``object.__setattr__`` (CPython's own event): a function's ``__code__``,
-  ``__defaults__`` or ``__kwdefaults__`` set, which no setter can do silently: on the
+- ``object.__setattr__`` and ``__delattr__`` (CPython's own events): a function's
+  ``__code__``, ``__defaults__`` or ``__kwdefaults__`` set (or set to None), which nothing
+  can do silently: on the
   grader's functions, from anywhere, that is rewriting an instrument;
 - ``track``: every call entering or leaving an instrumented twin, from the tracker's own
   code: an account of calls and calls-at-once kept apart from the tracker's fields;
@@ -38,6 +39,7 @@ Findings are plain dicts with a ``kind``; the parent decides what each kind cost
 from __future__ import annotations
 
 import _thread
+import itertools
 import operator
 import sys
 import time
@@ -200,14 +202,28 @@ def _changed(entry: Entry) -> str | None:
     return f"{label}.{name}" if label and name else label or name or "?"
 
 
+# The entries, their reads, how many items each read gives and all they were, in one tuple
+Watched = tuple[list[Entry], tuple[Callable[[], tuple[Any, ...]], ...], tuple[int, ...],
+                tuple[Any, ...]]
+
+
+def bundle(entries: list[Entry]) -> Watched:
+    """The entries as the sentinel compares them: every read called from C, every item
+    compared in one pass (each entry's length too, so no item can move between entries)."""
+    return (entries, tuple(e[2] for e in entries), tuple(len(e[3]) for e in entries),
+            tuple(itertools.chain.from_iterable(e[3] for e in entries)))
+
+
 def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
     """Add the sentinel's audit hook. ``tracker_code``: the code objects allowed to report
     tracker events (the tracker's ``enter`` and ``leave``); ``trusted``: the folders of the
     grader's code, whose calls alone may arm, seal and report the clock."""
-    state: dict[str, Any] = {"hot": [], "cold": [], "armed": False, "violations": [],
+    state: dict[str, Any] = {"hot": bundle([]), "cold": bundle([]), "armed": False,
+                             "violations": [],
                              "findings": [], "seen": set(), "dropped": 0,
                              "trackers": {}, "timers": {}, "file": "", "busy": False, "seals": 0}
     getframe, changed, same = sys._getframe, _changed, identity
+    call, is_not, chain = operator.call, operator.is_not, itertools.chain
     # the thread's pause, as the C function (blockbuster wraps time.sleep after import)
     sleep, start_thread = _sleep, _thread.start_new_thread
     function_type, setters = types.FunctionType, frozenset(_FUNCTION_SETTERS)
@@ -226,7 +242,15 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         state["findings"].append({"kind": kind, "message": message[:300],
                                   "file": where.get("file", ""), "line": where.get("line")})
 
-    def compare(entries: list[Entry]) -> None:
+    def compare(watched: Watched) -> None:
+        entries, reads, lengths, was = watched
+        try:  # all at once, at C speed; entry by entry only to name what changed
+            now = tuple(map(call, reads))
+            if tuple(map(len, now)) == lengths and \
+                    not any(map(is_not, chain.from_iterable(now), was)):
+                return
+        except Exception:  # whatever broke a read, something changed: see which below
+            pass
         for entry in entries:
             what = changed(entry)
             if what is None or what in state["violations"]:
@@ -305,14 +329,14 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
                 line = frame.f_lineno
                 break
             frame = frame.f_back
-        note(REWRITES, f"sets {name} of the grader's {target.__qualname__}: the grader's "
+        note(REWRITES, f"changes {name} of the grader's {target.__qualname__}: the grader's "
              "instruments must be left as they are", {"file": state["file"], "line": line})
 
     def on_arm(args: tuple[Any, ...]) -> None:
         if state["armed"] or not trusted_caller():
             return
         state["armed"] = True
-        state["hot"], state["cold"], state["file"] = args
+        state["hot"], state["cold"], state["file"] = bundle(args[0]), bundle(args[1]), args[2]
         state["busy"] = True  # the student's module is imported next
         start_thread(guard, ())
 
@@ -350,7 +374,7 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         "aiograde.finding": on_finding, "aiograde.track": on_track,
         "aiograde.timer": on_timer, "aiograde.loop": on_loop, "aiograde.clock": on_clock,
         "aiograde.arm": on_arm, "aiograde.stash": on_stash, "aiograde.seal": on_seal,
-        "object.__setattr__": on_setattr}
+        "object.__setattr__": on_setattr, "object.__delattr__": on_setattr}
     handler_for = handlers.get
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
