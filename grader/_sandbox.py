@@ -88,6 +88,12 @@ class Failure:
     detail: str
 
 
+# The trust instruments in the workers (audit hooks, the sentinel, blocking by its effect).
+# Turned off only by bench/bench_trust.py, in the parent, to measure what they cost: the
+# fork server is told when it starts, before any student code exists anywhere.
+TRUST_INSTRUMENTS = True
+
+
 class Zygote:
     """The fork server process (see ``grader._child.zygote``).
 
@@ -101,7 +107,8 @@ class Zygote:
         package_root = str(Path(__file__).resolve().parent.parent)
         paths = [package_root, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
         boot = (f"import sys; sys.path[:0] = {paths!r}; "
-                f"from grader._child.zygote import main; main(*{theirs!r})")
+                f"from grader._child.zygote import main; "
+                f"main(*{theirs!r}, trust={TRUST_INSTRUMENTS!r})")
         # -I -S: no environment variables, no user site, no .pth files: only what we name.
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", boot], pass_fds=theirs,

@@ -58,6 +58,7 @@ CALLS = {
                       "(select.select): the loop's thread blocks"),
     "select.poll": ("blocking-wait", "polls file descriptors outside the event loop"),
     "select.epoll": ("blocking-wait", "polls file descriptors outside the event loop"),
+    "socket.if_nameindex": ("network", "lists the machine's network interfaces"),
 }
 # Attributes that lead into other code's internals: its cells, globals, frames, originals.
 INTERNAL_ATTRIBUTES = {"__closure__", "cell_contents", "__globals__", "f_back", "f_globals",
@@ -68,6 +69,8 @@ BUILTIN_EXCEPTIONS = {name for name in dir(builtins)
                       if isinstance(getattr(builtins, name), type)
                       and issubclass(getattr(builtins, name), BaseException)}
 TAMPERING, SUSPICIOUS = "tampering", "suspicious"
+# A class whose comparison answers one constant, whatever the other side (static scan).
+LYING_COMPARISONS = {"__eq__": True, "__ne__": False}
 # kind -> (severity, why). Kinds not listed are suspicious.
 SEVERITY: dict[str, tuple[str, str]] = {
     "rewrites-instruments": (TAMPERING, "the grader's instruments were replaced, unwrapped or "
@@ -164,6 +167,13 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._forged_exception(node, node.name, "defines a class")
+        for item in node.body:  # an answer that equals anything passes any comparison
+            if isinstance(item, ast.FunctionDef) and item.name in LYING_COMPARISONS and \
+                    len(item.body) == 1 and isinstance(item.body[0], ast.Return) and \
+                    isinstance(item.body[0].value, ast.Constant) and \
+                    item.body[0].value.value is LYING_COMPARISONS[item.name]:
+                self.add(item, "lies-about-equality", f"{node.name}.{item.name} answers "
+                         f"{LYING_COMPARISONS[item.name]} whatever it is compared with")
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -37,9 +37,22 @@ def graded_report(case: str, tmp_path: Path, *, beside: tuple[str, ...] = ("coro
     private = tmp_path / "grader-tmp"
     private.mkdir()
     report = grade_json(folder, *slugs, env={"TMPDIR": str(private)})
+    # Issue 6's promise, for every case whatever its test checks besides: a bounded report,
+    # flagged (but for the cases an honest mistake can look like), nothing left behind.
+    assert len(json.dumps(report).encode()) < 1024 * 1024, case
+    if case not in NOT_FLAGGED:
+        assert report["flagged"], (case, [e["findings"] for e in report["exercises"]])
+    assert list(private.iterdir()) == [], case
+    assert processes_left_in(private) == [], case
     report["by_slug"] = {e["slug"]: e for e in report["exercises"]}
     report["private"] = private
     return report
+
+
+# Hostile cases that cost their exercise but need not be flagged: what they do, an honest
+# submission can do by mistake (a loop that never ends at import, too much memory or
+# output, a helper module beside the exercise).
+NOT_FLAGGED = {"hangs_at_import", "memory_bomb", "output_flood", "imports_helper"}
 
 
 def processes_left_in(folder: Path) -> list[str]:
@@ -245,10 +258,12 @@ TRUST_CASES: dict[str, tuple[set[str], bool, tuple[str, ...]]] = {
     "skip_switch": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
     "replaces_skip_switch": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
     "replaces_step_monitor": ({"rewrites-instruments"}, True, ()),
+    "sets_defaults": ({"rewrites-instruments"}, True, ("test_squares_run_concurrently",)),
     "wraps_observation_builder": ({"rewrites-instruments"}, True, MUST_FAIL_IF_BLOCKING),
     "hidden_task": ({"hides-tasks"}, True, ("test_slow_square_does_not_block",)),
     "tb_frame_reach": ({"reaches-grader"}, True, ()),
-    "reads_secrets": ({"introspection"}, False, ()),
+    "inspect_stack_reach": ({"reaches-grader"}, True, ("test_squares_run_concurrently",)),
+    "reads_secrets": ({"reaches-grader"}, True, ()),
     "forged_exception": ({"forges-exception"}, True, ()),
     "unwraps_blockbuster": ({"introspection"}, False, MUST_FAIL_IF_BLOCKING),
     "select_blocks": ({"blocking-wait"}, False, MUST_FAIL_IF_BLOCKING),

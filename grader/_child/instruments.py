@@ -42,7 +42,14 @@ MIN_TICKS = 2
 WATCHDOG_EVERY = 0.01  # seconds between the watchdog's looks at the running step
 WATCHDOG_THREAD = "aiograde-watchdog"
 STUCK_SECONDS = 2.0
+# The watchdog's pause, bound at import: blockbuster wraps time.sleep later, and its wrapper
+# (which asks for a running loop, by an exception, at every call) would cost each tick.
+_sleep = time.sleep
 
+
+# An object's identity as a number, like id() but without its audit event (builtins.id),
+# which every audit hook would see on every loop step: its hash as an object (its address).
+identity = object.__hash__
 
 blocking_events: list[BlockingCall] = []
 stall_events: list[Stall] = []
@@ -126,19 +133,26 @@ class StepMonitor:
         self._watchdog: threading.Thread | None = None
         # Every task a step of a loop ran for, however it was made: leaks are found from
         # what the loop ran, not from asyncio's registry (which a submission can edit).
-        # (id -> weak reference: a dict of C-made references costs a step least)
+        # (identity -> weak reference: a dict of C-made references costs a step least)
         self.tasks_seen: dict[int, weakref.ref[Any]] = {}
-        self.clock_seen: dict[int, float] = {}  # id(loop) -> its time after the last step
+        # identity(loop) -> its time after the last step
+        self.clock_seen: dict[int, float] = {}
         self.ticks = 0  # the watchdog's turns with the GIL
         self.clock = _ThreadClock()
 
-    def install(self) -> None:
+    def install(self, effects: bool = True) -> None:
+        """Time every loop step. ``effects``: also judge blocking by its effect, record the
+        tasks the steps ran for and check the loop's clock (the trust instruments; off only
+        for ``bench/bench_trust.py``, by the parent's order to the fork server)."""
+        if not effects:
+            self._install_plain()
+            return
         monitor = self
         original = self._original_run
         clock = self.clock
         ref = weakref.ref
         task_types = (futures.Future,)  # tasks are futures; a step runs for its task
-        timer_handle, audit, skip = events.TimerHandle, sys.audit, bbmod._skip
+        timer_handle, audit, skip, same = events.TimerHandle, sys.audit, bbmod._skip, identity
         # Bound now: a submission that replaces time.perf_counter fools only itself.
         thread_time, perf_counter, process_time = time.thread_time, time.perf_counter, \
             time.process_time
@@ -156,11 +170,12 @@ class StepMonitor:
             # the scenarios' code, and a submission turning it off changes nothing).
             owner = getattr(getattr(handle, "_callback", None), "__self__", None)
             if isinstance(owner, task_types):
-                monitor.tasks_seen[id(owner)] = ref(owner)  # (no closure cell: it changes)
+                monitor.tasks_seen[same(owner)] = ref(owner)  # (no closure cell: it changes)
             loop: Any = getattr(handle, "_loop")  # noqa: B009 (a private attribute)
-            last = monitor.clock_seen.get(id(loop))
+            loop_key = same(loop)
+            last = monitor.clock_seen.get(loop_key)
             if type(handle) is timer_handle:
-                audit("aiograde.timer", id(loop), handle._when)  # type: ignore[attr-defined]
+                audit("aiograde.timer", loop_key, handle._when)  # type: ignore[attr-defined]
             ident = threading.get_ident()
             sched0 = clock.read()
             cpu0, wall0, process0 = thread_time(), perf_counter(), process_time()
@@ -173,7 +188,7 @@ class StepMonitor:
                 monitor.running.pop(ident, None)
                 cpu, wall = thread_time() - cpu0, perf_counter() - wall0
                 after = loop.time()  # a loop's clock never goes back, in a step or between
-                monitor.clock_seen[id(loop)] = after
+                monitor.clock_seen[loop_key] = after
                 if last is not None and after < last:
                     audit("aiograde.finding", "rewinds-clock", "the event loop's clock went "
                           f"back by {last - after:g} s (during or between its steps): "
@@ -196,6 +211,28 @@ class StepMonitor:
 
         events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 
+    def _install_plain(self) -> None:
+        """The step timing the grader had before the trust instruments: stalls only."""
+        monitor, original = self, self._original_run
+        thread_time, perf_counter = time.thread_time, time.perf_counter
+
+        def timed_run(handle: events.Handle) -> None:
+            ident = threading.get_ident()
+            cpu0, wall0 = thread_time(), perf_counter()
+            slot: list[Any] = [wall0, None, False]
+            monitor.running[ident] = slot
+            try:
+                return original(handle)
+            finally:
+                monitor.running.pop(ident, None)
+                cpu, wall = thread_time() - cpu0, perf_counter() - wall0
+                if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
+                    stall_events.append(Stall(
+                        "cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
+                        round(wall, 3), slot[1], plain.safe_repr(handle, 200), loop_time()))
+
+        events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+
     def start_watchdog(self) -> None:
         if self._watchdog is None or not self._watchdog.is_alive():
             self._watchdog = threading.Thread(target=self._watch, name=WATCHDOG_THREAD, daemon=True)
@@ -203,7 +240,7 @@ class StepMonitor:
 
     def _watch(self) -> None:
         while True:
-            time.sleep(WATCHDOG_EVERY)
+            _sleep(WATCHDOG_EVERY)
             self.ticks += 1  # it holds the GIL now: see _judge_sleep
             if not self.running:
                 continue

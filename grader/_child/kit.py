@@ -42,6 +42,7 @@ from grader._wire import (
 from . import instruments, plain, tamper
 
 _audit = sys.audit  # bound before any student code runs; the sentinel checks it stays so
+_collect = gc.collect  # likewise: finalising what a scenario forgot must not be skipped
 Clock = str  # "virtual": looptime's loop; "real": a plain loop; "sync": no loop from the harness
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -193,7 +194,7 @@ class _LoopWatch:
         self.tasks: weakref.WeakKeyDictionary[asyncio.Task[Any], Any] = weakref.WeakKeyDictionary()
         self.errors: list[LoopError] = []
         self.start = loop.time()
-        instruments.monitor.clock_seen.pop(id(loop), None)  # a new loop, maybe an old id
+        instruments.monitor.clock_seen.pop(instruments.identity(loop), None)  # maybe an old one
         instruments.monitor.tasks_seen.clear()  # one scenario's tasks at a time
         _audit("aiograde.loop", loop)
         loop.set_task_factory(self._make_task)
@@ -332,7 +333,7 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
                 outcome = _run_on_loop(spec, mod, args, leaks)
         finally:
             instruments.monitor.active = False
-            gc.collect()  # finalise forgotten coroutines now, so they count against this scenario
+            _collect()  # finalise forgotten coroutines now, so they count against this scenario
     sys.set_coroutine_origin_tracking_depth(0)
     wall = round(time.perf_counter() - wall0, 4)
     leaks.update(before.leftovers())

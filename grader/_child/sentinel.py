@@ -11,10 +11,13 @@ The rest of the child talks to it through ``sys.audit("aiograde.<what>", ...)``:
 
 - ``arm``: before student code is imported, it takes the snapshot of the grader's
   instruments the worker hands it (module globals, class attributes, the functions'
-  defaults and closure cells, constant tables, the standard library's functions the
-  grader measures with) and starts a thread (``_thread``, so it is in no registry) that
-  compares the instruments against it every ``CHECK_EVERY`` seconds while student code
-  runs;
+  closure cells, constant tables, the standard library's functions the grader measures
+  with) and starts a thread (``_thread``, so it is in no registry) that compares the
+  instruments against it every ``CHECK_EVERY`` seconds while student code runs;
+- ``object.__setattr__`` and ``__delattr__`` (CPython's own events): a function's
+  ``__code__``, ``__defaults__`` or ``__kwdefaults__`` set (or set to None), which nothing
+  can do silently: on the
+  grader's functions, from anywhere, that is rewriting an instrument;
 - ``track``: every call entering or leaving an instrumented twin, from the tracker's own
   code: an account of calls and calls-at-once kept apart from the tracker's fields;
 - ``loop`` and ``timer``: a new loop, and the due time of every timer a step of it ran
@@ -22,7 +25,8 @@ The rest of the child talks to it through ``sys.audit("aiograde.<what>", ...)``:
 - ``clock``: a scenario's loop time at start and end, checked against the timers it ran
   (a clock that ends before the timers it fired was rewound);
 - ``finding``: what the tamper hook saw; ``seal``: after the import and after each
-  scenario, a comparison of the instruments (of the rest every ``COLD_EVERY`` seals), the
+  scenario, a comparison of the instruments (of the rest, the standard library's included,
+  every ``COLD_EVERY`` seals), the
   trackers against its own account, and every finding since the last seal, into the list
   it is given;
 - ``stash``: the request's id, held here (not in any frame a submission can walk to)
@@ -35,12 +39,15 @@ Findings are plain dicts with a ``kind``; the parent decides what each kind cost
 from __future__ import annotations
 
 import _thread
+import itertools
 import operator
 import sys
 import time
 import types
 from collections.abc import Callable
 from typing import Any
+
+_sleep = time.sleep  # bound at import, before blockbuster wraps it (see install)
 
 CHECK_EVERY = 0.25  # seconds between the thread's comparisons, while student code runs
 COLD_EVERY = 4  # seals between comparisons of the standard library and the scenarios
@@ -50,6 +57,14 @@ MAX_FINDINGS = 100  # per seal; the rest are counted
 # state set once the worker starts): compared by identity, never by their contents.
 _MUTABLE = {"blocking_events", "stall_events", "running", "active", "tasks_seen", "clock_seen",
             "fds", "SPAWNS", "_buffer", "ticks"}
+# A function's code and defaults change only through their setters, which raise the audit
+# event ``object.__setattr__`` whoever calls them: the hook sees that, they are not read.
+_FUNCTION_SETTERS = {"__code__", "__defaults__", "__kwdefaults__"}
+# Reading ``id()`` raises an audit event (``builtins.id``) that every hook sees; an object's
+# own ``object.__hash__`` is the same identity (its address, rotated) and raises none.
+identity = object.__hash__
+
+REWRITES, PATCHES = "rewrites-instruments", "patches-stdlib"
 
 
 def _functions_of(owner: Any) -> list[Any]:
@@ -65,50 +80,48 @@ def _functions_of(owner: Any) -> list[Any]:
     return found
 
 
-Entry = tuple[str, tuple[str, ...], Callable[[], tuple[Any, ...]], tuple[Any, ...], bool]
+# (label, the names of its items, how to read them now, what they were, the finding's kind)
+Entry = tuple[str, tuple[str, ...], Callable[[], tuple[Any, ...]], tuple[Any, ...], str]
 
 
 def snapshot(modules: list[types.ModuleType], objects: list[Any],
-             attributes: list[tuple[str, Any, str]], *, deep: bool = True) -> list[Entry]:
+             attributes: list[tuple[str, Any, str]], *, deep: bool = True,
+             kind: str = REWRITES) -> list[Entry]:
     """What an honest run never changes: the modules' globals and their classes'
     attributes, the ``objects``' attributes, the ``attributes`` named (label, owner, name);
-    ``deep``: also the functions' code, defaults and closure cells, and the contents of
-    small constant tables. Each entry: (label, the names of its items, how to read them
-    now, what they were, whether they are compared by identity or by value); a whole
-    namespace is one entry, read at C speed, so the thread can compare often."""
+    ``deep``: also the functions' closure cells and the contents of small tables. Every
+    entry is a tuple of objects compared by identity (``is``, at C speed: no ``id()``,
+    which is audited), so the thread can compare often; ``kind``: what a change is."""
     entries: list[Entry] = []
 
     def watch_dict(label: str, owner: Any) -> None:
         space = vars(owner)
         keys = tuple(k for k, v in list(space.items()) if k not in _SKIPPED
                      and not (k in _MUTABLE and not isinstance(v, (list, set, dict))))
-        entries.append((label, keys, _items(space, keys), tuple(map(space.get, keys)), True))
+        entries.append((label, keys, _items(space, keys), tuple(map(space.get, keys)), kind))
         if not deep:
             return
         for key in keys:
             value = space.get(key)
-            if key not in _MUTABLE and isinstance(value, (list, set, dict, frozenset, tuple)) \
-                    and len(value) <= 200:
-                entries.append((f"{label}.{key} (contents)", (key,), _table(space, key),
-                                (_contents(value),), False))
+            if key not in _MUTABLE and isinstance(value, _TABLES) and len(value) <= 200:
+                entries.append((f"{label}.{key} (contents)", (), _table(space, key),
+                                _contents(value), kind))
 
     def watch_function(label: str, fn: Any) -> None:
-        # Its __code__ is not read here: setting it raises an audit event the tamper hook
-        # sees. Defaults and closure cells change silently, so they are compared.
         cells = fn.__closure__ or ()
-        if not cells and fn.__defaults__ is None and fn.__kwdefaults__ is None:
+        if not cells:
             return
-        names = ("__defaults__", "__kwdefaults__", *(f"closure[{i}]" for i in range(len(cells))))
+        names = tuple(f"closure[{i}]" for i in range(len(cells)))
 
-        def read(f: Any = fn, c: tuple[Any, ...] = cells) -> tuple[Any, ...]:
-            return (f.__defaults__, f.__kwdefaults__, *map(_cell, c))
+        def read(c: tuple[Any, ...] = cells) -> tuple[Any, ...]:
+            return tuple(map(_cell, c))
 
-        entries.append((label, names, read, read(), True))
+        entries.append((label, names, read, read(), kind))
         for i, cell in enumerate(cells):
             value = _cell(cell)
             if isinstance(value, (list, set, dict)) and len(value) <= 200:
-                entries.append((f"{label} closure[{i}] (contents)", ("contents",),
-                                _cell_table(cell), (_contents(value),), False))
+                entries.append((f"{label} closure[{i}] (contents)", (), _cell_table(cell),
+                                _contents(value), kind))
 
     for module in modules:
         watch_dict(module.__name__, module)
@@ -131,7 +144,7 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
             return tuple(getattr(owner, attr, None) for owner, attr in o)
 
         entries.append(("", tuple(label for label, _, _ in attributes), read_attributes,
-                        read_attributes(), True))
+                        read_attributes(), kind))
         for label, owner, attr in attributes:
             value = getattr(owner, attr, None)
             if isinstance(value, types.FunctionType):
@@ -139,16 +152,19 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
     return entries
 
 
+_TABLES = (list, set, dict, frozenset, tuple)
+
+
 def _items(space: Any, keys: tuple[str, ...]) -> Callable[[], tuple[Any, ...]]:
     return lambda: tuple(map(space.get, keys))
 
 
 def _table(space: Any, key: str) -> Callable[[], tuple[Any, ...]]:
-    return lambda: (_contents(space.get(key)),)
+    return lambda: _contents(space.get(key))
 
 
 def _cell_table(cell: Any) -> Callable[[], tuple[Any, ...]]:
-    return lambda: (_contents(_cell(cell)),)
+    return lambda: _contents(_cell(cell))
 
 
 def _cell(cell: Any) -> Any:
@@ -158,15 +174,15 @@ def _cell(cell: Any) -> Any:
         return None
 
 
-def _contents(value: Any) -> Any:
-    """What a table holds, by identity (at C speed: this runs at every seal)."""
+def _contents(value: Any) -> tuple[Any, ...]:
+    """What a table holds, as a tuple of its objects to compare by identity: a dict's keys
+    then its values (in order: a dict is its keys and values in order), a sequence's or a
+    set's items (a set unchanged iterates in the same order); anything else, itself."""
     if isinstance(value, dict):
-        return tuple(map(id, value)), tuple(map(id, value.values()))
-    if isinstance(value, (set, frozenset)):
-        return frozenset(map(id, value))
-    if isinstance(value, (list, tuple)):
-        return tuple(map(id, value))
-    return value
+        return (*value, *value.values())
+    if isinstance(value, _TABLES):
+        return tuple(value)
+    return (value,)
 
 
 _SKIPPED = {"__dict__", "__weakref__", "__doc__", "__annotations__", "__builtins__"}
@@ -174,34 +190,43 @@ _SKIPPED = {"__dict__", "__weakref__", "__doc__", "__annotations__", "__builtins
 
 def _changed(entry: Entry) -> str | None:
     """The first item of the entry that is not what it was, or None."""
-    label, names, read, was, by_identity = entry
+    label, names, read, was, _ = entry
     try:
         now = read()
     except Exception:  # whatever broke it, it changed
         return label or names[0]
-    if len(now) != len(was):
-        return label
-    if by_identity:
-        if not any(map(operator.is_not, now, was)):
-            return None
-        index = list(map(operator.is_not, now, was)).index(True)
-    else:
-        if now == was:
-            return None
-        index = 0
-    name = names[index] if index < len(names) else "?"
-    return f"{label}.{name}" if label and not name.startswith("contents") else label or name
+    if len(now) == len(was) and not any(map(operator.is_not, now, was)):
+        return None
+    differs = [i for i, (a, b) in enumerate(zip(now, was, strict=False)) if a is not b]
+    name = names[differs[0]] if differs and differs[0] < len(names) else ""
+    return f"{label}.{name}" if label and name else label or name or "?"
+
+
+# The entries, their reads, how many items each read gives and all they were, in one tuple
+Watched = tuple[list[Entry], tuple[Callable[[], tuple[Any, ...]], ...], tuple[int, ...],
+                tuple[Any, ...]]
+
+
+def bundle(entries: list[Entry]) -> Watched:
+    """The entries as the sentinel compares them: every read called from C, every item
+    compared in one pass (each entry's length too, so no item can move between entries)."""
+    return (entries, tuple(e[2] for e in entries), tuple(len(e[3]) for e in entries),
+            tuple(itertools.chain.from_iterable(e[3] for e in entries)))
 
 
 def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
     """Add the sentinel's audit hook. ``tracker_code``: the code objects allowed to report
     tracker events (the tracker's ``enter`` and ``leave``); ``trusted``: the folders of the
     grader's code, whose calls alone may arm, seal and report the clock."""
-    state: dict[str, Any] = {"hot": [], "cold": [], "armed": False, "violations": [],
+    state: dict[str, Any] = {"hot": bundle([]), "cold": bundle([]), "armed": False,
+                             "violations": [],
                              "findings": [], "seen": set(), "dropped": 0,
                              "trackers": {}, "timers": {}, "file": "", "busy": False, "seals": 0}
-    getframe, ident, changed = sys._getframe, id, _changed
-    sleep, start_thread = time.sleep, _thread.start_new_thread
+    getframe, changed, same = sys._getframe, _changed, identity
+    call, is_not, chain = operator.call, operator.is_not, itertools.chain
+    # the thread's pause, as the C function (blockbuster wraps time.sleep after import)
+    sleep, start_thread = _sleep, _thread.start_new_thread
+    function_type, setters = types.FunctionType, frozenset(_FUNCTION_SETTERS)
 
     def note(kind: str, message: str, where: Any = None) -> None:
         if where is not None and not isinstance(where, dict):  # a Location (a typed struct)
@@ -217,13 +242,26 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         state["findings"].append({"kind": kind, "message": message[:300],
                                   "file": where.get("file", ""), "line": where.get("line")})
 
-    def compare(entries: list[Entry]) -> None:
+    def compare(watched: Watched) -> None:
+        entries, reads, lengths, was = watched
+        try:  # all at once, at C speed; entry by entry only to name what changed
+            now = tuple(map(call, reads))
+            if tuple(map(len, now)) == lengths and \
+                    not any(map(is_not, chain.from_iterable(now), was)):
+                return
+        except Exception:  # whatever broke a read, something changed: see which below
+            pass
         for entry in entries:
             what = changed(entry)
-            if what is not None and what not in state["violations"]:
-                state["violations"].append(what)
-                note("rewrites-instruments", f"{what} was changed while the submission ran: "
-                     "the grader's instruments must be left as they are")
+            if what is None or what in state["violations"]:
+                continue
+            state["violations"].append(what)
+            if entry[4] == PATCHES:
+                note(PATCHES, f"replaced {what}: the grader measures with the standard "
+                     "library as it is")
+            else:
+                note(REWRITES, f"{what} was changed while the submission ran: the grader's "
+                     "instruments must be left as they are")
 
     def guard() -> None:  # the sentinel thread
         while True:
@@ -235,72 +273,114 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
             except Exception:  # never die: the seal checks again
                 continue
 
-    def trusted_caller(depth: int) -> bool:
-        """Whether the code ``depth`` frames above the hook is the grader's."""
-        code = getframe(depth + 1).f_code
-        return code.co_filename.startswith(trusted)
+    def trusted_caller() -> bool:
+        """Whether the code that raised the event (above the hook and its handler) is the
+        grader's."""
+        return getframe(3).f_code.co_filename.startswith(trusted)
 
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if not event.startswith("aiograde."):
+    def on_finding(args: tuple[Any, ...]) -> None:
+        note(*args)
+
+    def on_track(args: tuple[Any, ...]) -> None:
+        tracker, delta = args
+        if getframe(2).f_code not in tracker_code:  # 0: here, 1: the hook, 2: who raised it
+            note("forges-counts", "a tracker event came from outside the tracker")
             return
-        if event == "aiograde.finding":
-            note(*args)
-        elif event == "aiograde.track":
-            tracker, delta = args
-            if getframe(1).f_code not in tracker_code:
-                note("forges-counts", "a tracker event came from outside the tracker")
-                return
-            account = state["trackers"].setdefault(ident(tracker), [tracker, 0, 0, 0])
-            if delta > 0:
-                account[1] += 1
-                account[2] += 1
-                account[3] = max(account[3], account[2])
-            else:
-                account[2] -= 1
-        elif event == "aiograde.timer":
-            loop_id, due = args
-            timers = state["timers"]
-            if due > timers.get(loop_id, due - 1):
-                timers[loop_id] = due
-        elif event == "aiograde.loop" and trusted_caller(1):  # a new loop: a new account
-            state["timers"].pop(ident(args[0]), None)
-        elif event == "aiograde.clock" and trusted_caller(1):
-            start, end, loop = args
-            latest = state["timers"].pop(ident(loop), None)
-            if latest is not None and end < latest - 1e-3:
-                note("rewinds-clock", f"the loop's clock ended at {end - start:g} s, before "
-                     f"a timer it ran, due at {latest - start:g} s: it was set back")
-            if "time" in vars(loop):
-                note("rewinds-clock", "the event loop's time() was replaced")
-        elif event == "aiograde.arm" and not state["armed"] and trusted_caller(1):
-            state["armed"] = True
-            state["hot"], state["cold"], state["file"] = args
-            state["busy"] = True  # the student's module is imported next
-            start_thread(guard, ())
-        elif event == "aiograde.stash" and trusted_caller(1):
+        account = state["trackers"].setdefault(same(tracker), [tracker, 0, 0, 0])
+        if delta > 0:
+            account[1] += 1
+            account[2] += 1
+            account[3] = max(account[3], account[2])
+        else:
+            account[2] -= 1
+
+    def on_timer(args: tuple[Any, ...]) -> None:
+        loop_key, due = args
+        timers = state["timers"]
+        if due > timers.get(loop_key, due - 1):
+            timers[loop_key] = due
+
+    def on_loop(args: tuple[Any, ...]) -> None:  # a new loop: a new account
+        if trusted_caller():
+            state["timers"].pop(same(args[0]), None)
+
+    def on_clock(args: tuple[Any, ...]) -> None:
+        if not trusted_caller():
+            return
+        start, end, loop = args
+        latest = state["timers"].pop(same(loop), None)
+        if latest is not None and end < latest - 1e-3:
+            note("rewinds-clock", f"the loop's clock ended at {end - start:g} s, before "
+                 f"a timer it ran, due at {latest - start:g} s: it was set back")
+        if "time" in vars(loop):
+            note("rewinds-clock", "the event loop's time() was replaced")
+
+    def on_setattr(args: tuple[Any, ...]) -> None:
+        """A function's code or defaults set (the only way to change them, short of raw
+        memory): on the grader's own functions, that is rewriting an instrument."""
+        target, name = args[0], args[1]
+        if not state["armed"] or type(target) is not function_type or name not in setters \
+                or not target.__code__.co_filename.startswith(trusted):
+            return
+        frame: Any = getframe(2)
+        line = None
+        while frame is not None:  # the submission's line that did it, if it is on the stack
+            if frame.f_code.co_filename.endswith(state["file"]):
+                line = frame.f_lineno
+                break
+            frame = frame.f_back
+        note(REWRITES, f"changes {name} of the grader's {target.__qualname__}: the grader's "
+             "instruments must be left as they are", {"file": state["file"], "line": line})
+
+    def on_arm(args: tuple[Any, ...]) -> None:
+        if state["armed"] or not trusted_caller():
+            return
+        state["armed"] = True
+        state["hot"], state["cold"], state["file"] = bundle(args[0]), bundle(args[1]), args[2]
+        state["busy"] = True  # the student's module is imported next
+        start_thread(guard, ())
+
+    def on_stash(args: tuple[Any, ...]) -> None:
+        if trusted_caller():
             state["id"] = args[0]
             state["busy"] = True
-        elif event == "aiograde.seal" and trusted_caller(1):
-            out, answer = args
-            state["busy"] = False
-            if "id" in state:
-                answer["id"] = state.pop("id")
-            compare(state["hot"])
-            state["seals"] += 1
-            if state["seals"] % COLD_EVERY == 1:  # the first (the import's), then now and then
-                compare(state["cold"])
-            for tracker, calls, _, most in state["trackers"].values():
-                if getattr(tracker, "most", None) != most or \
-                        len(getattr(tracker, "calls", ())) != calls:
-                    note("forges-counts", "the grader's count of calls was edited: it "
-                         f"counted {calls} calls, at most {most} at once; the tracker "
-                         f"said {len(getattr(tracker, 'calls', ()))} and "
-                         f"{getattr(tracker, 'most', None)}")
-            state["trackers"] = {}
-            out.extend(state["findings"])
-            if state["dropped"]:
-                out.append({"kind": "more-findings", "message": f"and {state['dropped']} "
-                            "more findings of this run not listed", "file": "", "line": None})
-            state["findings"], state["dropped"] = [], 0
+
+    def on_seal(args: tuple[Any, ...]) -> None:
+        if not trusted_caller():
+            return
+        out, answer = args
+        state["busy"] = False
+        if "id" in state:
+            answer["id"] = state.pop("id")
+        compare(state["hot"])
+        state["seals"] += 1
+        if state["seals"] % COLD_EVERY == 1:  # the first (the import's), then now and then
+            compare(state["cold"])
+        for tracker, calls, _, most in state["trackers"].values():
+            if getattr(tracker, "most", None) != most or \
+                    len(getattr(tracker, "calls", ())) != calls:
+                note("forges-counts", "the grader's count of calls was edited: it "
+                     f"counted {calls} calls, at most {most} at once; the tracker "
+                     f"said {len(getattr(tracker, 'calls', ()))} and "
+                     f"{getattr(tracker, 'most', None)}")
+        state["trackers"] = {}
+        out.extend(state["findings"])
+        if state["dropped"]:
+            out.append({"kind": "more-findings", "message": f"and {state['dropped']} "
+                        "more findings of this run not listed", "file": "", "line": None})
+        state["findings"], state["dropped"] = [], 0
+
+    handlers: dict[str, Callable[[tuple[Any, ...]], None]] = {
+        "aiograde.finding": on_finding, "aiograde.track": on_track,
+        "aiograde.timer": on_timer, "aiograde.loop": on_loop, "aiograde.clock": on_clock,
+        "aiograde.arm": on_arm, "aiograde.stash": on_stash, "aiograde.seal": on_seal,
+        "object.__setattr__": on_setattr, "object.__delattr__": on_setattr}
+    handler_for = handlers.get
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        # every audit event of the process comes here: answered with one lookup
+        handler = handler_for(event)
+        if handler is not None:
+            handler(args)
 
     sys.addaudithook(hook)

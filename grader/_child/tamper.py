@@ -4,23 +4,17 @@ run-time half; the static half reads the source in the parent: ``grader._tamper`
 An audit hook (PEP 578), installed before student code exists and impossible to
 remove, sees frame and object-graph introspection, ctypes, tracing, writes outside the
 scratch folder and sockets to anything but loopback, when the student's own code makes
-the call. A snapshot of the standard library's asyncio, time, threading and socket
-functions tells, after each scenario, whether any of them was replaced.
+the call. (Whether the standard library was replaced, the sentinel tells: see
+``sentinel.py``.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import asyncio.base_events
-import asyncio.events
-import asyncio.tasks
+import inspect
 import ipaddress
 import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 from typing import Any
 
 from grader._wire import Location
@@ -29,6 +23,7 @@ from . import plain
 
 _audit = sys.audit
 _BLOCKBUSTER = sys.modules["blockbuster.blockbuster"].__file__
+_INSPECT = inspect.__file__
 _inside = threading.local()
 SCRATCH: list[str] = []  # the one folder a worker may write to, set by the worker
 
@@ -62,6 +57,7 @@ _SPAWN_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", 
 _WRAPPED_EVENTS = {"os.symlink", "os.link", "open"}
 # Folders of the code the grader measures with (set by the worker, before student code).
 TRUSTED: list[str] = []
+_WRITE_MODES = frozenset("wax+")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _WATCHED = {*_INTROSPECTION, "open", "socket.connect", "socket.sendto", "os.kill", "os.killpg",
             "object.__getattr__", "object.__setattr__", "object.__delattr__", "os.symlink",
@@ -74,11 +70,12 @@ def record(kind: str, message: str, where: Location | None) -> None:
            None if where is None else {"file": where.file, "line": where.line})
 
 
-def _caller_is_student(through_wrappers: bool) -> Location | None:
+def _caller_is_student(through: str | None) -> Location | None:
     frame: Any = sys._getframe(2)  # 0: this function, 1: the hook, 2: who made the call
     # A wrapper of blockbuster's stands between a call of a wrapped function (os.symlink)
     # and the student; but what blockbuster itself reads (frames) is not the student's doing.
-    while through_wrappers and frame is not None and frame.f_code.co_filename == _BLOCKBUSTER:
+    # Likewise inspect.currentframe() and inspect.stack() between the student and sys._getframe.
+    while through and frame is not None and frame.f_code.co_filename == through:
         frame = frame.f_back
     if frame is not None and frame.f_code.co_filename in plain.STUDENT_FILES:
         return plain.where(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
@@ -97,7 +94,7 @@ def _is_loopback(address: Any) -> bool:
 
 def _writes_outside(args: tuple[Any, ...]) -> bool:
     path, mode, flags = [*args, None, None, None][:3]
-    writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+    writing = (isinstance(mode, str) and not _WRITE_MODES.isdisjoint(mode)) or \
         (isinstance(flags, int) and flags & _WRITE_FLAGS)
     if not writing or not isinstance(path, (str, bytes)):
         return False
@@ -111,6 +108,22 @@ def _code_of(obj: Any) -> Any:
     for attr in ("tb_frame", "f_code", "cr_code", "gi_code", "ag_code", "__code__"):
         obj = getattr(obj, attr, obj)
     return obj
+
+
+def _leads_to_grader(frame: Any) -> bool:
+    """Whether the grader's code is on the stack below ``frame`` (its ``f_back`` chain: the
+    student's code is called by the grader's, except in a thread of the student's own)."""
+    trusted = tuple(TRUSTED)
+    for _ in range(_DEEPEST):
+        frame = getattr(frame, "f_back", None)
+        if frame is None:
+            return False
+        if frame.f_code.co_filename.startswith(trusted):
+            return True
+    return True  # deeper than any honest stack: it leads somewhere
+
+
+_DEEPEST = 1000
 
 
 def _is_grader(obj: Any) -> bool:
@@ -132,7 +145,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         return  # reading (the grader reads /proc often): nothing to say, whoever does it
     _inside.busy = True
     try:
-        where = _caller_is_student(event in _WRAPPED_EVENTS)
+        where = _caller_is_student(_BLOCKBUSTER if event in _WRAPPED_EVENTS else
+                                   _INSPECT if event == "sys._getframe" else None)
         if where is None:
             return
         if event.startswith("ctypes."):
@@ -141,6 +155,10 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         elif event == "sys._getframe" and args and _is_grader(args[0]):
             record("reaches-grader", "reads a frame of the grader's code (sys._getframe)",
                    where)
+        elif event == "sys._getframe" and args and _leads_to_grader(args[0]):
+            record("reaches-grader", "takes a frame of its own call stack (sys._getframe, "
+                   "inspect), from which the grader's own frames are a few f_back away: no "
+                   "honest answer walks the stack it was called from", where)
         elif event in _REACHING:
             record("reaches-grader", _INTROSPECTION[event], where)
         elif event in _INTROSPECTION:
@@ -170,42 +188,3 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
 
 def install_audit_hook() -> None:
     sys.addaudithook(_hook)
-
-
-# -- the standard library, unpatched -----------------------------------------------------
-
-_GUARDED: dict[str, Any] = {
-    "asyncio": asyncio, "asyncio.tasks": asyncio.tasks, "asyncio.events": asyncio.events,
-    "time": time, "threading": threading, "socket": socket, "subprocess": subprocess,
-    "asyncio.BaseEventLoop": asyncio.base_events.BaseEventLoop,
-    "asyncio.AbstractEventLoop": asyncio.events.AbstractEventLoop,
-    "asyncio.Future": asyncio.Future, "asyncio.Task": asyncio.Task,
-}
-_original: dict[tuple[str, str], int] = {}
-
-
-def _members(owner: Any) -> dict[str, Any]:
-    return {n: v for n, v in vars(owner).items() if callable(v) and not n.startswith("__")}
-
-
-def snapshot_stdlib() -> None:
-    for name, owner in _GUARDED.items():
-        for attr, value in _members(owner).items():
-            _original[(name, attr)] = id(value)
-
-
-def check_stdlib() -> None:
-    """Record every standard-library function replaced since the snapshot."""
-    for name, owner in _GUARDED.items():
-        members = _members(owner)
-        for (owner_name, attr), ident in _original.items():
-            if owner_name == name and id(members.get(attr)) != ident:
-                record("patches-stdlib", f"replaced {name}.{attr}: the grader measures with the "
-                       "standard library as it is", None)
-
-
-def drain() -> list[dict[str, Any]]:
-    """What the audit hook saw since the last call (the sentinel's seal, from the worker,
-    adds what it found itself)."""
-    check_stdlib()
-    return []

@@ -110,15 +110,23 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
         _COLD.extend(sentinel.snapshot(
             [m for m in ours if not m.__name__.startswith(HOT_MODULES)],
             list(bb.functions.values()), []))
-        _COLD.extend(sentinel.snapshot(loaded(STDLIB_GUARDED), [], [], deep=False))
+        # The standard library the scenarios and the loop run on: the modules of the loop,
+        # tasks, time, threads, sockets and processes at every look, the rest at the seals
+        # that check the rest (a replaced function is patches-stdlib: tampering at run time)
+        stdlib = loaded(STDLIB_GUARDED)
+        _HOT.extend(sentinel.snapshot([m for m in stdlib if m.__name__ in STDLIB_HOT], [], [],
+                                      deep=False, kind=sentinel.PATCHES))
+        _COLD.extend(sentinel.snapshot([m for m in stdlib if m.__name__ not in STDLIB_HOT],
+                                       [], [], deep=False, kind=sentinel.PATCHES))
     # What they hold now, in this worker (set up since the fork, or renewed by fork
     # handlers like threading's locks): that is what must not change from here on.
-    return ([(label, names, read, read(), same) for label, names, read, _, same in _HOT],
-            [(label, names, read, read(), same) for label, names, read, _, same in _COLD])
+    return ([(label, names, read, read(), kind) for label, names, read, _, kind in _HOT],
+            [(label, names, read, read(), kind) for label, names, read, _, kind in _COLD])
 
 
 _HOT: list[Any] = []
 _COLD: list[Any] = []
+TRUST = [True]  # set by prepare, from the parent's order; read by serve before student code
 
 
 HOT_MODULES = ("grader._child", "blockbuster.blockbuster", "looptime._internal.loops")
@@ -130,23 +138,27 @@ BUILTINS_GUARDED = ("id", "type", "isinstance", "issubclass", "len", "getattr", 
 SYS_GUARDED = ("audit", "addaudithook", "_getframe", "settrace", "setprofile", "exc_info",
                "set_coroutine_origin_tracking_depth")
 STDLIB_GUARDED = ("asyncio", "concurrent", "time", "select", "selectors", "socket", "threading",
-                  "_thread", "json", "contextlib", "weakref", "io", "_asyncio")
+                  "_thread", "json", "contextlib", "weakref", "io", "_asyncio", "subprocess",
+                  "gc")
+STDLIB_HOT = ("asyncio", "asyncio.base_events", "asyncio.events", "asyncio.tasks", "time",
+              "threading", "socket", "subprocess", "gc")
 
 
-def prepare() -> None:
-    """Instruments go in before any student code exists in the process."""
+def prepare(trust: bool = True) -> None:
+    """Instruments go in before any student code exists in the process. ``trust``: with the
+    trust instruments (the audit hooks, the sentinel, blocking by effect); False only when
+    the parent says so, for ``bench/bench_trust.py`` to measure what they cost."""
     import grader.scenarios  # noqa: F401  (registers every scenario)
 
+    TRUST[:] = [trust]
     instruments.activate_blockbuster()
-    instruments.monitor.install()
-    tamper.snapshot_stdlib()
-    tamper.install_audit_hook()
-    sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
+    instruments.monitor.install(effects=trust)
     tamper.TRUSTED[:] = TRUSTED
     instruments.monitor.active = True  # no loop runs outside a scenario: always on
     looptime.new_event_loop().close()  # fills looptime's class cache before the snapshot
     asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
-    sentinel_watch()  # the cold half, once, before the workers are forked
+    if trust:
+        sentinel_watch()  # the snapshot's entries, once, before the workers are forked
     # Everything loaded so far lives as long as the process: keep it out of the collections
     # each scenario runs (and out of the pages forked workers would otherwise copy).
     gc.collect()
@@ -162,9 +174,15 @@ def _typed(findings: list[dict[str, Any]]) -> list[RuntimeFinding]:
 
 def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
           confinement: SandboxReport | None, submitted: list[str]) -> None:
+    # The audit hooks, in the worker only: the fork server never runs student code, and its
+    # own work (reading /proc for its workers' processes) would pay for them at every open.
+    trust = TRUST[0]
+    if trust:
+        tamper.install_audit_hook()
+        sentinel.install((kit.Tracker.enter.__code__, kit.Tracker.leave.__code__), TRUSTED)
     # trust: what this loop calls is bound here, before student code exists; a submission
     # can rebind the modules' names, not these locals (see sentinel.py)
-    audit, execute, drain, write = sys.audit, kit.execute, tamper.drain, encode
+    audit, execute, write, collect, freeze = sys.audit, kit.execute, encode, gc.collect, gc.freeze
     decode, typed, hello, answer = decode_request, _typed, Hello, Answer
     instruments.monitor.start_watchdog()
     answers = os.fdopen(answers_fd, "wb", buffering=0)
@@ -172,10 +190,15 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
     tamper.SCRATCH.append(os.getcwd())
     asyncio.get_event_loop_policy()  # made now, not lazily while the sentinel watches
     plain.STUDENT_FILES.add(path)
-    audit("aiograde.arm", *sentinel_watch(), os.path.basename(path))  # before hide_grader
+    if trust:
+        audit("aiograde.arm", *sentinel_watch(), os.path.basename(path))  # before hide_grader
     hide_grader(slug, submitted or [])
     module, import_error = load_student_module(slug, path)
-    found = drain()
+    # What exists now lives as long as the worker: out of the collection each scenario
+    # ends with (kit.execute), which then walks that scenario's objects alone.
+    collect()
+    freeze()
+    found: list[dict[str, Any]] = []
     audit("aiograde.seal", found, {})
     answers.write(write(hello(import_error, confinement, typed(found))))
     for line in requests:
@@ -185,9 +208,9 @@ def serve(slug: str, path: str, requests_fd: int, answers_fd: int,
         # trust: the request id lives in the sentinel alone while student code runs
         scenario, args = request.scenario, request.args
         audit("aiograde.stash", request.id)
+        sealed: dict[str, Any] = {} if trust else {"id": request.id}  # (no sentinel to hold it)
         del line, request
         observation = execute(module, scenario, args)
-        found = drain()
-        sealed: dict[str, Any] = {}
+        found = []
         audit("aiograde.seal", found, sealed)  # also hands back the id
         answers.write(write(answer(str(sealed.pop("id", "")), observation, typed(found))))

@@ -250,15 +250,16 @@ def _write_file(path: str, text: str) -> None:
         f.write(text)
 
 
-def main(*client_fds: int) -> None:
+def main(*client_fds: int, trust: bool = True) -> None:
     """Serve orders from each of ``client_fds`` (one socket per grader process that shares
-    this fork server) until a shutdown order, or until every client has hung up."""
+    this fork server) until a shutdown order, or until every client has hung up.
+    ``trust``: the trust instruments in every worker (off only for bench/bench_trust.py)."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     clients = [socket.socket(fileno=fd) for fd in client_fds]
     from . import worker
 
-    worker.prepare()
+    worker.prepare(trust)
     workers: set[int] = set()
     cgroups: dict[int, dict[str, str]] = {}
     numbers = itertools.count()  # cgroup names are never reused: a live worker may hold one

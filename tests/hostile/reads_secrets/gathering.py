@@ -4,8 +4,8 @@ would let it forge an answer, the fork server's orders with host paths, hidden
 folders, limits), and returns them all, so that they are printed in the report.
 
 Must happen: no request id, no hidden folder's path, no order of the fork server
-reaches the report; the exercise scores nothing; the frame reading is flagged
-(suspicious: see docs/threat-model.md, "Frames reached from the student's own frame").
+reaches the report; taking a frame from which the grader's frames are reachable is
+reaches-grader (tampering: see docs/threat-model.md), the exercise scores 0, flagged.
 """
 import asyncio
 import sys
