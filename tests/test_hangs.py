@@ -31,9 +31,12 @@ def test_a_function_that_spins_forever_costs_its_exercise_about_twice_the_limit(
     tests = {t.name: t for t in report.exercises[0].tests}
     limit = next(e.time_limit for e in load() if e.slug == "gathering")
     first = tests["test_slow_square_returns_the_square"]
-    assert first.reason == "time-limit" and "stuck at gathering.py:5 in slow_square" in first.message
+    # A busy loop, named by the function that spins and its line, not a wait.
+    assert first.reason == "busy-loop", first.message
+    assert first.message.startswith("A busy loop in slow_square at gathering.py:5 (while True:")
+    assert first.where is not None and first.where["line"] == 5
     later = [t for t in tests.values() if t.reason == "caused-by"]
-    assert later and all(first.name in t.message for t in later)
+    assert later and all(first.name in t.message and t.caused_by == first.name for t in later)
     # The grader's own account of each test's real time (no clock read here): the first
     # hang costs a limit, every later one shares half a limit more, with a short floor each.
     spent = sum(t.seconds for t in tests.values())

@@ -1,0 +1,87 @@
+"""WRONG: the streams server's handler waits for the client's EOF by spinning on reader.at_eof().
+
+Violates: "Many clients are served at the same time" (and every answer). The handler
+never awaits: `while not reader.at_eof(): pass` keeps the event loop's thread busy on the
+CPU, so the loop never reads the client's data (nor its EOF), and no other task, callback
+or connection ever runs again. start_reverse_server returned at once; what never ends is
+the handler. A good grader says: a busy loop in _serve_client, at its line, not a
+blocking call, and not start_reverse_server; read with `await reader.readline()`, which
+waits without the CPU.
+
+Fails: test_streams_server_answers_each_line_before_the_next, test_servers_do_not_block_and_leave_nothing, test_streams_server_serves_clients_independently
+Cause: busy-loop | busy loop in _serve_client | streams.py:24
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+
+async def _serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    # One task per connection: start_server runs this for every client, so a slow
+    # client only ever waits for itself.
+    try:
+        while not reader.at_eof():  # wait until the client has sent everything
+            pass
+        while True:
+            line = await reader.readline()
+            if not line.endswith(b"\n"):
+                # b"" is the end of the stream; anything else is a last piece that never
+                # got its newline, and the protocol says it is not answered.
+                break
+            writer.write(line[:-1].decode()[::-1].encode() + b"\n")
+            # drain() lets a client that does not read slow us down, instead of letting
+            # the answers pile up in memory.
+            await writer.drain()
+    except ConnectionError:
+        pass  # The client went away: nobody is left to answer.
+    finally:
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except ConnectionError:
+            pass
+
+
+async def start_reverse_server(host: str, port: int) -> asyncio.Server:
+    # start_server() returns once the socket listens; the server then accepts clients in
+    # the background, on this loop, until someone closes it.
+    return await asyncio.start_server(_serve_client, host, port)
+
+
+class ReverseProtocol(asyncio.Protocol):
+    """One instance per connection; the loop calls its methods as events happen."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        # Bytes, not text: a piece may end in the middle of a multi-byte character.
+        self._pending = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        # TCP is a byte stream: a piece may hold half a line or several lines, so keep
+        # what has no newline yet and answer every line that is complete.
+        self._pending += data
+        *lines, rest = self._pending.split(b"\n")
+        self._pending = bytearray(rest)
+        for line in lines:
+            self._transport.write(line.decode()[::-1].encode() + b"\n")
+
+    def eof_received(self) -> bool | None:
+        # Every complete line is already answered; what is left has no newline and is
+        # dropped. Returning a false value tells the transport to close itself, which it
+        # does only after the answers still in its buffer are sent.
+        return False
+
+
+async def ask(host: str, port: int, line: str) -> str:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(line.encode() + b"\n")
+        await writer.drain()
+        answer = await reader.readline()
+    finally:
+        # close() only starts closing; wait_closed() makes sure the socket is really
+        # released before we return, so nothing is left behind.
+        writer.close()
+        await writer.wait_closed()
+    return answer.decode().removesuffix("\n")
