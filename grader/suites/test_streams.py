@@ -65,8 +65,11 @@ def _student_crash(obs, hint="", kind="streams"):
                  "implemented yet.", Reason.NOT_IMPLEMENTED, where=exc.where)
         where = exc.where
         if exc.is_a("UnicodeDecodeError"):
-            fail(f"{obs.call}: {exc.type}: {exc.message}{exc.location}. Half a character "
-                 f"was decoded: a piece of the stream ended inside a character. {SPLIT_FIX}",
+            # With one client, half a character; with several, maybe bytes of two clients
+            # mixed: the cause names the first, which an earlier test of one client finds.
+            fail(f"{obs.call}: {exc.type}: {exc.message}{exc.location}. "
+                 + (hint or f"Half a character was decoded: a piece of the stream ended "
+                    f"inside a character. {SPLIT_FIX}"),
                  where=where, cause=_split_character(kind))
         if where:
             fail(f"{obs.call}: the event loop reported that {exc.type}: "
@@ -96,6 +99,11 @@ def _started(obs, kind="streams", hint=""):
 def _diagnose(got, expected, text):
     """A hint for a server that answered ``got`` instead of ``expected``."""
     last = text.rsplit("\n", 1)[-1]
+    if any(_ascii(line[::-1]) not in _ascii(text) for line in got.split("\n")):
+        return ("An answer holds text this client never sent: what an earlier connection "
+                "left behind. Each connection needs its own buffer (made in "
+                "connection_made, or local to the handler), never one on the class or in a "
+                "global.")
     if last and last[::-1] in got:
         return ("The last piece has no newline and must not be answered: check that the line "
                 "ends in b'\\n' before answering it (readline() returns the unterminated rest "
