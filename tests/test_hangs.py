@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import ROOT
+
 from grader._grading import grade
 from grader._manifest import load
 from grader._plugin import OVERRUN_FLOOR
@@ -45,3 +47,21 @@ def test_a_function_that_spins_forever_costs_its_exercise_about_twice_the_limit(
     for name in ("test_squares_in_the_order_of_xs", "test_squares_run_concurrently",
                  "test_squares_of_nothing"):
         assert tests[name].status == "passed", tests[name].message
+
+
+def test_a_handler_that_spins_is_a_busy_loop_in_the_handler_not_the_call_that_returned(
+        tmp_path: Path) -> None:
+    # The handler of start_reverse_server waits for the client's EOF by spinning: the
+    # server started at once; what never ends is the handler, on the CPU. (Not a sample:
+    # the public checks, plain pytest, would spin with it.)
+    solution = (ROOT / "solutions" / "streams.py").read_text()
+    reads = "        while True:\n            line = await reader.readline()\n"
+    assert reads in solution
+    (tmp_path / "streams.py").write_text(solution.replace(
+        reads, "        while not reader.at_eof():  # wait until the client has sent it all\n"
+               "            pass\n" + reads, 1))
+    first = grade(tmp_path, only=["streams"]).exercises[0].tests[0]
+    assert first.reason == "busy-loop", first.message
+    assert first.where is not None and first.where["function"] == "_serve_client"
+    assert first.message.startswith("A busy loop in _serve_client at streams.py:"), first.message
+    assert "(while not reader.at_eof():" in first.message and "blocking" not in first.message
