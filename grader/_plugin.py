@@ -178,7 +178,7 @@ class Student:
             self.exercise.time_limit
         cause = _out_of_time(self.exercise.slug)
         if stuck.kind == "cpu":
-            fail(teaching.busy_loop_forever(call, limit, where, stuck.cpu, stuck.wall),
+            fail(teaching.busy_loop_forever(call, limit, where),
                  Reason.BUSY_LOOP, where=stuck.where, cause=cause)
         fail(teaching.stuck_waiting(call, limit, where), Reason.BLOCKING, where=stuck.where,
              cause=cause)

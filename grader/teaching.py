@@ -98,15 +98,14 @@ def busy_loop(call: str, where: Mapping[str, Any] | None, cpu: float) -> str:
             "other task: await something that waits instead.")
 
 
-def busy_loop_forever(call: str, seconds: float, where: Mapping[str, Any] | None,
-                      cpu: float, watched: float) -> str:
-    """A step that never ended because its thread spun on the CPU (``cpu`` seconds of the
-    ``watched`` ones): named by the function that spins and its line, not by the call
-    the grader was waiting for, which may have returned long before."""
+def busy_loop_forever(call: str, seconds: float, where: Mapping[str, Any] | None) -> str:
+    """A step that never ended because its thread spun on the CPU: named by the function
+    that spins and its line, not by the call the grader was waiting for, which may have
+    returned long before. (No measured figure: the same code gets the same words.)"""
     found = spinning(where)
     return (f"{found[0].upper()}{found[1:]} kept the event loop's thread busy on the CPU "
-            f"({cpu:g} s of the {watched:g} s watched) and never gave the loop back: no other "
-            f"task, callback or I/O could run, and {call} was stopped after {seconds:g} s of "
+            f"and never gave the loop back: no other task, callback or I/O could run, and "
+            f"{call} was stopped after {seconds:g} s of "
             "real time. A loop in a coroutine that never awaits anything that waits keeps "
             "the event loop to itself, for ever if it never ends.")
 
