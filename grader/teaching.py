@@ -8,6 +8,7 @@ Each function takes ``call`` (what was being run, e.g. ``slow_square(3, 2.0)`` o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,21 +32,32 @@ def blocking_cause(name: str, where: Mapping[str, Any] | None) -> str:
     the student's line, never blaming code the exercise gave them."""
     code = str((where or {}).get("code") or "")
     function = str((where or {}).get("function") or "")
-    if function.startswith("blocking_"):
-        return (f"{function} is the given blocking function: it is meant to block, so it must "
+    given = function if function.startswith("blocking_") else _called_blocking(code)
+    if given:
+        return (f"{given} is the given blocking function: it is meant to block, so it must "
                 "run in a worker thread (an executor), never on the loop's own thread.")
     if "Executor" in code or "shutdown" in code:
         return ("Leaving a `with ThreadPoolExecutor(...)` block, or calling `shutdown()`, waits "
                 "on the loop's thread for every worker to finish: keep the pool open while you "
                 "await, and shut it down from a thread.")
+    if ".map(" in code or ".result(" in code:
+        return ("Collecting the results of work in other threads (`pool.map(...)`, "
+                "`future.result()`) waits for them on the loop's thread: await the results "
+                "instead (`loop.run_in_executor`, `asyncio.wrap_future`, `asyncio.gather`).")
     if name.endswith("sleep"):
         return ("A sleep that is not awaited stops the whole loop: asyncio has its own, which "
                 "lets other tasks run while it waits.")
     if "acquire" in name or "Lock" in code or "Event" in code or "Condition" in code:
-        return ("A thread lock (or event, or condition) waited on the loop's thread: use "
-                "asyncio's own primitives, or wait for it in a worker thread.")
+        return ("A thread lock (or event, condition, or `queue.Queue`) waited on the loop's "
+                "thread: use asyncio's own primitives, or wait for it in a worker thread.")
     return ("Use the asyncio equivalent (streams, `create_subprocess_exec`, ...) or run the "
             "call in a worker thread with `await asyncio.to_thread(...)`.")
+
+
+def _called_blocking(code: str) -> str:
+    """The given blocking function (``blocking_checksum``) the student's line calls, if any."""
+    match = re.search(r"\b(blocking_\w+)\(", code)
+    return match.group(1) if match else ""
 
 
 def never_awaited(call: str, what: str) -> str:

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,28 @@ def grade_json(path: str | Path, *only: str, env: dict[str, str] | None = None) 
     done = run_grader(*args, env=env)
     assert done.returncode == 0, f"grader exited {done.returncode}: {done.stderr[-3000:]}"
     return json.loads(done.stdout)
+
+
+_graded_samples: dict[Path, dict[str, Any]] = {}
+_graded_lock = threading.Lock()
+
+
+def graded_sample(sample: Path) -> dict[str, Any]:
+    """The grader's JSON report of one sample module graded alone (its exercise only), as a
+    student's would be. Graded once per session: the samples test and the checks-agree test
+    read the same grading (thread-safe: checks-agree grades samples side by side)."""
+    with _graded_lock:
+        if sample in _graded_samples:
+            return _graded_samples[sample]
+    slug = sample.parent.name
+    with tempfile.TemporaryDirectory(prefix="sample-") as tmp:
+        folder = Path(tmp) / "submission"
+        folder.mkdir()
+        (folder / "__init__.py").write_text("")
+        (folder / f"{slug}.py").write_text(sample.read_text())
+        report = grade_json(folder, slug)
+    with _graded_lock:
+        return _graded_samples.setdefault(sample, report)
 
 
 def failures(exercise: dict[str, Any]) -> str:

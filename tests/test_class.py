@@ -90,6 +90,9 @@ def test_an_interrupted_run_finishes_the_rest_when_run_again(tmp_path: Path) -> 
         shutil.copy(ROOT / "solutions/gathering.py", folder / f"s{i}" / "gathering.py")
         with (folder / f"s{i}" / "gathering.py").open("a") as module:
             module.write(f"\n# student {i}\n")  # eight different submissions
+    # The fifth student's import hangs until its time limit: however fast the others are
+    # graded, the interrupt below lands while the run is still going.
+    (folder / "s4" / "gathering.py").write_text("import time\ntime.sleep(3600)\n")
     command = [sys.executable, "-m", "grader", "grade", str(folder), "--class", "--jobs", "1",
                "--gradebook", str(book), "--only", "gathering"]
     private = tmp_path / "grader-tmp"  # where the graders' temporary folders go

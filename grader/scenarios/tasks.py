@@ -22,6 +22,9 @@ class WorkReport(Result):
     cancelled: float | None  # when the cancellation reached it
     cleaned: float | None  # when it finished its cleanup after that
     ended: float | None
+    # A cancel() of the task running it was pending, not yet delivered: it was cancelled,
+    # only not waited for (tells "cancelled without waiting" from "never cancelled").
+    cancel_requested: bool = False
 
 
 class Cancelled(Result):
@@ -70,10 +73,12 @@ class Work:
         self.cancelled_at: float | None = None
         self.cleaned_at: float | None = None
         self.ended: float | None = None
+        self._task: asyncio.Task[Any] | None = None
 
     async def run(self) -> Any:
         self.calls += 1
         self.started = now()
+        self._task = asyncio.current_task()
         self.outcome = "running"
         try:
             await asyncio.sleep(self.spec.get("delay", 0))
@@ -100,7 +105,9 @@ class Work:
 
         return WorkReport(index=self.index, calls=self.calls, outcome=self.outcome,
                           started=rel(self.started), cancelled=rel(self.cancelled_at),
-                          cleaned=rel(self.cleaned_at), ended=rel(self.ended))
+                          cleaned=rel(self.cleaned_at), ended=rel(self.ended),
+                          cancel_requested=(self.cancelled_at is None and self._task is not None
+                                            and self._task.cancelling() > 0))
 
 
 @scenario("virtual")

@@ -26,6 +26,9 @@ class WorkReport(Result):
     started: float | None
     saw_cancel: float | None  # when CancelledError reached it
     ended: float | None
+    # A cancel() of the task running it was pending, not yet delivered: it was cancelled,
+    # only not waited for (tells "cancelled without waiting" from "never cancelled").
+    cancel_requested: bool = False
 
 
 class Outcome(Result):
@@ -62,12 +65,14 @@ class Work:
         self.ended: float | None = None
         self.outcome = "not started"
         self.raised: BaseException | None = None
+        self._task: asyncio.Task[Any] | None = None
 
     def _now(self) -> float:
         return round(self._loop.time() - self._t0, 6)
 
     async def run(self) -> Any:
         self.started = self._now()
+        self._task = asyncio.current_task()
         self.outcome = "running"
         try:
             await asyncio.sleep(self.spec.get("delay", 0))
@@ -88,8 +93,10 @@ class Work:
             self.ended = self._now()
 
     def report(self) -> WorkReport:
+        pending = (self.saw_cancel is None and self._task is not None
+                   and self._task.cancelling() > 0)
         return WorkReport(outcome=self.outcome, started=self.started,
-                          saw_cancel=self.saw_cancel, ended=self.ended)
+                          saw_cancel=self.saw_cancel, ended=self.ended, cancel_requested=pending)
 
 
 async def _outcome(coro: Any, works: list[Work], loop: asyncio.AbstractEventLoop,

@@ -169,9 +169,10 @@ def _merge_call(sources):
     return "merge(" + ", ".join(_describe(s) for s in sources) + ")"
 
 
-CHAINED = ("Are the sources read one after another? Read them all at once (a task per "
-           "source, or one pending `anext()` per source and `asyncio.wait(..., "
-           "return_when=FIRST_COMPLETED)`), and yield each item as it arrives.")
+READ_TOGETHER = ("Read them all at once (a task per source, or one pending `anext()` per "
+                 "source and `asyncio.wait(..., return_when=FIRST_COMPLETED)`), and yield each "
+                 "item as it arrives.")
+CHAINED = "Are the sources read one after another? " + READ_TOGETHER
 
 
 def _expect_merged(obs, expected, times, ended):
@@ -249,15 +250,26 @@ def test_merge_closes_every_source_when_the_consumer_stops(student: Student):
     obs.expect_clean()
 
 
+def _lost_error(obs):
+    """Why source x's error never reached the consumer, read off how x ran."""
+    obs.expect_no_error()
+    x = next((s for s in obs.value.sources if s.name == "x"), None)
+    if x is not None and x.ending == "not started":
+        return ("Source x was never read, so its error could not come: the sources are read "
+                "one after another, and the first one never ends. " + READ_TOGETHER)
+    if x is not None and x.ending == "raised":
+        return ("Source x raised ValueError at 2.5 s, and the error was lost on its way to "
+                "the consumer: swallowed (an `except Exception` in a reading task that only "
+                "marks the source as ended), or left in a task nobody awaits. Hand the "
+                "exception over and raise it from merge.")
+    return "Source x raises ValueError at 2.5 s: that error must reach the consumer."
+
+
 @case(points=1)
 def test_merge_raises_a_source_error_after_closing_the_others(student: Student):
     sources = [_src("a", 1.0, None, cleanup=0.5), _src("x", 1.0, 0, raise_after=2.5)]
     obs = student.run(sc.merge_error, sources=sources, call=_merge_call(sources))
-    _not_hung(obs, "Source x raised ValueError at 2.5 s, and the error never reached the "
-              "consumer. Is it swallowed (an `except Exception` in a reading task that only "
-              "marks the source as ended)? Hand the exception over and raise it from merge. "
-              "Or are the sources read one after another, so that the broken one is never "
-              "reached while `a` goes on for ever?")
+    _not_hung(obs, _lost_error(obs))
     received, caught = obs.returned(), obs.value.raised
     if caught is None:
         fail(f"{obs.call} ended normally after yielding {show(received)}; expected the "
@@ -376,8 +388,7 @@ def test_merge_closes_at_once_even_between_items(student: Student):
 def test_merge_raises_a_source_error_at_once(student: Student):
     sources = [_src("s", 500.0, None, cleanup=0.5), _src("x", 1.0, 0, raise_after=2.5)]
     obs = student.run(sc.merge_error, sources=sources, call=_merge_call(sources))
-    _not_hung(obs, "Source x raised ValueError at 2.5 s, and the error never reached the "
-              "consumer.")
+    _not_hung(obs, _lost_error(obs))
     caught = obs.value.raised
     if not isinstance(caught, Raised) or caught.type != "ValueError":
         fail(f"{obs.call} raised {caught}; expected the source's own ValueError('source x "

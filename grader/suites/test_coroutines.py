@@ -6,7 +6,7 @@ import re
 
 from grader._plugin import Student
 from grader.scenarios import coroutines as sc
-from grader.testing import case, expect_equal, fail, show
+from grader.testing import Reason, case, expect_equal, fail, show
 
 SLUG = "coroutines"
 
@@ -119,13 +119,13 @@ def test_run_double_closes_its_new_loop(student: Student):
     if not all(loops.ran_on_closed):
         fail(f"{obs.call}: the loop that ran async_double was still open after run_double "
              "returned. A loop you create must be closed (in a `finally`), or let "
-             "`asyncio.run(...)` create, run and close it.")
+             "`asyncio.run(...)` create, run and close it.", Reason.LEAK)
     if loops.distinct_loops != 2:
         fail(f"{obs.call} ran both calls on the same loop; each call needs a new event loop "
              "(a closed loop cannot run again).")
     if loops.created_open:
         fail(f"{obs.call} left {loops.created_open} event loop(s) it created open. Close "
-             "every loop you make.")
+             "every loop you make.", Reason.LEAK)
     # The contract says nothing of a call on a running loop, beyond what holds everywhere:
     # the caller's loop unharmed, nothing left open. How it fails (or not) is its own.
     call = "run_double(3) called from a coroutine while a loop is running"
@@ -134,4 +134,4 @@ def test_run_double_closes_its_new_loop(student: Student):
              "must only ever touch the new loop it makes.")
     if nested.loops is not None and nested.loops.created_open:
         fail(f"{call} raised as expected but left the new loop it created open. Close it in a "
-             "`finally` (asyncio.run does this for you).")
+             "`finally` (asyncio.run does this for you).", Reason.LEAK)

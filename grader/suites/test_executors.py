@@ -101,8 +101,10 @@ def _expect_most(obs, v, expected, hint):
     if most != expected:
         where = (" (on the loop's default pool, the threads named asyncio_N)"
                  if any(t.startswith("asyncio_") for t in v.threads) else "")
+        serial = (" The calls ran one after another: is each one awaited before the next "
+                  "one starts?" if most == 1 < expected else "")
         fail(f"{obs.call} ran at most {most} blocking_checksum calls at once{where}; "
-             f"expected {expected}. {hint}", Reason.TIMING, obs=obs)
+             f"expected {expected}.{serial} {hint}", Reason.TIMING, obs=obs)
 
 
 def _expect_no_thread_left(obs, v):

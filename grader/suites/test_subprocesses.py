@@ -79,12 +79,23 @@ def _expect_nothing_left(obs, moment="returned"):
              "it.", Reason.LEAK)
 
 
+def _expect_no_shell(obs, got):
+    """A shell's own error in what came back: the argv was joined into a command line."""
+    err = got[2] if isinstance(got, tuple) and len(got) == 3 else None
+    if isinstance(err, bytes) and err.startswith((b"/bin/sh:", b"sh:")):
+        fail(f"{obs.call} returned {show(got)}: a shell ran the command and could not parse "
+             "it. The arguments were joined into one shell command line: pass them as they "
+             "are, each one whole, with `asyncio.create_subprocess_exec(*argv, ...)`.")
+
+
 # -- run: results ------------------------------------------------------------------------
 
 @case(points=1, hidden=False)
 def test_run_returns_the_code_and_both_outputs(student: Student):
     obs = _run(student, "out_err_exit")
-    expect_equal(_returned(obs), (3, b"to out\n", b"to err\n"), obs.call,
+    got = _returned(obs)
+    _expect_no_shell(obs, got)
+    expect_equal(got, (3, b"to out\n", b"to err\n"), obs.call,
                  "Return (returncode, stdout, stderr) as a tuple: each pipe captured on its "
                  "own (stdout=PIPE, stderr=PIPE), the bytes as they are.")
 
@@ -118,7 +129,10 @@ ARGS = ["a b", "'single'", '"double"', "$HOME", "x;y", "*", "", "tab\there", "ü
 @case(points=1)
 def test_run_passes_arguments_as_they_are(student: Student):
     obs = _run(student, "argv", args=ARGS)
-    code, out, err = _returned(obs)
+    got = _returned(obs)
+    if not (isinstance(got, tuple) and len(got) == 3):
+        fail(f"{obs.call} returned {show(got)}; expected a tuple (returncode, stdout, stderr).")
+    code, out, err = got
     try:
         seen = json.loads(out.decode())
     except ValueError:

@@ -41,9 +41,13 @@ WAIT_HINT = ("`task.cancel()` only asks the task to stop: it ends later, after i
 
 
 def _expect_cancelled(obs, work):
+    if work.outcome == "running" and work.cancel_requested:
+        fail(f"When {obs.call} returned True, the work, cancelled, was still running: it had "
+             f"not seen CancelledError yet. {WAIT_HINT}", Reason.LEAK)
     if work.outcome == "running":
-        fail(f"When {obs.call} returned True, the work was still running: either it was "
-             f"never cancelled, or it was but had not finished yet. {WAIT_HINT}", Reason.LEAK)
+        fail(f"When {obs.call} returned True, the work was still running: it was never "
+             "cancelled. Cancel it after `delay` (`task.cancel()`), then wait until it has "
+             "finished before returning True.", Reason.LEAK)
     if work.outcome != "cancelled":
         fail(f"When {obs.call} returned, the work had {work.outcome}; expected it "
              "cancelled after `delay`.")
@@ -178,6 +182,11 @@ def test_heartbeat_beats_on_schedule(student: Student):
 @case(points=1)
 def test_heartbeat_appends_stopped_when_cancelled(student: Student):
     obs, v = _run_heartbeat(student, 1.0, 2.5)
+    if "stopped" in v.log and "beat" in v.log[v.log.index("stopped"):]:
+        fail(f"{obs.call}: the log was {show(v.log)}; expected ['beat', 'beat', 'stopped']. "
+             "It went on beating after \"stopped\": the CancelledError was caught inside the "
+             "loop, which then went on. Catch it around the whole loop, append \"stopped\", "
+             "and re-raise it.")
     if v.log != ["beat", "beat", "stopped"]:
         fail(f"{obs.call}: the log was {show(v.log)}; expected ['beat', 'beat', 'stopped']: "
              "two beats, then \"stopped\" once, when cancelled (catch CancelledError, or use "
@@ -245,7 +254,22 @@ def test_first_completed_skips_failures(student: Student):
     if obs.error is not None and obs.error.is_a("ValueError"):
         fail(f"{obs.call} raised {obs.error}; expected 'fast'. A failure is ignored as long "
              "as another one can still succeed: keep waiting for the others.")
+    _expect_started_together(obs, "'fast' at 1 s")
     _expect_winner(obs, "fast", 1.0, "It returns as soon as one succeeds.")
+
+
+def _expect_started_together(obs, expected):
+    """Every factory called at the start: if not, the race was run one after another."""
+    if obs.error is not None:
+        return
+    works = obs.value.works
+    late = [w.index for w in works if w.calls == 0 or (w.started or 0) > TOLERANCE]
+    if late and len(late) < len(works):  # none started: not a race run in turn
+        fail(f"{obs.call} returned {show(obs.value.returned)} after "
+             f"{obs.value.returned_at:g} s; expected {expected}. The awaitables of factories "
+             f"{late} were not started at the beginning: they ran one after another, so "
+             "'first' meant 'first in the list'. Start every factory's awaitable as a task at "
+             "once, then take the first that succeeds.", Reason.TIMING, obs=obs)
 
 
 @case(points=1)
@@ -272,10 +296,12 @@ def test_first_completed_cancels_and_waits_for_the_others(student: Student):
     expect_equal(obs.returned(), "win", obs.call)
     slow = obs.value.works[1]
     if slow.outcome == "running":
-        fail(f"When {obs.call} returned, the slow work was still running: either it was "
-             "never cancelled, or it was but had not finished yet. Cancel every other task, "
-             "then wait for them to finish (`await asyncio.gather(*tasks, "
-             "return_exceptions=True)` or `await asyncio.wait(tasks)`) before returning.", Reason.LEAK)
+        state = ("cancelled, had not seen CancelledError yet: `task.cancel()` only asks"
+                 if slow.cancel_requested else "had never been cancelled")
+        fail(f"When {obs.call} returned, the slow work was still running: it {state}. Cancel "
+             "every other task, then wait for them to finish (`await asyncio.gather(*tasks, "
+             "return_exceptions=True)` or `await asyncio.wait(tasks)`) before returning.",
+             Reason.LEAK)
     if slow.outcome != "cancelled":
         fail(f"When {obs.call} returned, the slow work was {slow.outcome}; expected it "
              "cancelled and finished. Cancel every other task before returning.")

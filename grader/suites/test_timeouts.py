@@ -81,11 +81,16 @@ def test_timed_out_work_has_finished_before_return(student: Student):
     if work.started is None:
         fail(f"{obs.call} returned the default at {v.at:g} s without ever running the work: "
              "await it under the deadline (`async with asyncio.timeout(timeout): return await aw`).")
+    if work.saw_cancel is None and work.cancel_requested:
+        fail(f"{obs.call} returned the default at {v.at:g} s while the work, cancelled, was "
+             f"still {work.outcome}: it had not seen CancelledError yet. task.cancel() only "
+             "asks: wait until the cancelled work has finished before returning "
+             "(`asyncio.timeout` and `wait_for` do both).", Reason.LEAK)
     if work.saw_cancel is None:
         fail(f"{obs.call} returned the default at {v.at:g} s while the work was still "
-             f"{work.outcome}: it had not seen CancelledError yet. Cancel the work when time "
-             "runs out, and wait until it has finished: task.cancel() only asks "
-             "(`asyncio.timeout` and `wait_for` do both).", Reason.LEAK)
+             f"{work.outcome}: it was never cancelled. Cancel the work when time runs out, "
+             "and wait until it has finished (`asyncio.timeout` and `wait_for` do both).",
+             Reason.LEAK)
     if work.outcome != "cancelled" or work.ended is None or work.ended > v.at:
         fail(f"{obs.call} returned the default at {v.at:g} s; the work saw CancelledError at "
              f"{work.saw_cancel:g} s but was still {work.outcome} then. Wait until the "
@@ -320,7 +325,8 @@ def test_with_timeout_cancelled_by_its_caller_waits_for_the_work(student: Studen
     w = v.work
     if w.saw_cancel is None:
         fail(f"{obs.call}: the work never saw CancelledError (it was {w.outcome}); when the "
-             "caller cancels with_timeout, the work it waits for is cancelled too.")
+             "caller cancels with_timeout, the work it waits for is cancelled too.",
+             Reason.LEAK)
     expect_work_finished(obs, [w], "the work")
     ended_at = v.caller.ended_at
     if ended_at is None or abs(ended_at - 1.5) > TOLERANCE:

@@ -7,6 +7,7 @@ until every other source has produced one more item (for ever, if one then waits
 good grader says: cancel the reads in flight whatever ends the merge.
 
 Fails: test_merge_raises_a_source_error_at_once
+Cause: timing | error | cancel the reads still in flight
 """
 
 from __future__ import annotations

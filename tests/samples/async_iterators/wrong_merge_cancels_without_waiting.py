@@ -6,6 +6,7 @@ returns, and the sources they were reading are closed only later. Await the canc
 tasks (gather(..., return_exceptions=True)) and then aclose() every source.
 
 Fails: test_merge_closes_every_source_when_the_consumer_stops, test_merge_raises_a_source_error_after_closing_the_others
+Cause: leak | had not been closed | cancel and await
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ the pending reads keep running and no source is closed. A good grader says: clea
 a `finally:` around the loop.
 
 Fails: test_merge_closes_every_source_when_the_consumers_task_is_cancelled
+Cause: leak | cancelled | finally
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ to cancel: it stays suspended at its `yield`, its `finally` never run. A good gr
 says: `await source.aclose()` for every source.
 
 Fails: test_merge_closes_at_once_even_between_items
+Cause: leak | was not closed | source.aclose()
 """
 
 from __future__ import annotations

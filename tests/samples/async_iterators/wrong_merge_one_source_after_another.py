@@ -6,6 +6,7 @@ items come in the wrong order and the total time is the sum of the sources inste
 the slowest one; wait on all the sources at once (a task per source).
 
 Fails: test_merge_yields_items_as_they_arrive, test_merge_runs_sources_together_and_ends_when_all_have_ended, test_merge_closes_every_source_when_the_consumer_stops, test_merge_raises_a_source_error_after_closing_the_others
+Cause: timing | one after another
 """
 
 from __future__ import annotations

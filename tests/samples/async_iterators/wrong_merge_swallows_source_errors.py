@@ -6,6 +6,7 @@ Exception: pass` makes a broken source look finished, so the consumer never lear
 the data is incomplete.
 
 Fails: test_merge_raises_a_source_error_after_closing_the_others
+Cause: hang | ValueError | swallowed
 """
 
 from __future__ import annotations

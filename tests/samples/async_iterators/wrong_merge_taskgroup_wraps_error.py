@@ -6,6 +6,7 @@ an ExceptionGroup, so `except ValueError` in the consumer never matches; hand th
 source's exception to the consumer and raise that very object.
 
 Fails: test_merge_raises_a_source_error_after_closing_the_others
+Cause: wrong | ExceptionGroup | TaskGroup
 """
 
 from __future__ import annotations

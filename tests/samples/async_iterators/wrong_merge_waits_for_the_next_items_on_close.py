@@ -6,6 +6,7 @@ waiting for every source's next item, for ever if a source then waits. A good gr
 says: cancel the reads still in flight, then wait for them.
 
 Fails: test_merge_closes_at_once_even_between_items
+Cause: timing | aclose() took | cancel the reads
 """
 
 from __future__ import annotations

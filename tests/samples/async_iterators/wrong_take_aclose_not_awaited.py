@@ -6,6 +6,7 @@ is a coroutine; called without `await` it does nothing at all (and Python warns 
 was never awaited), so the source's `finally` never runs.
 
 Fails: test_take_returns_the_first_items_and_closes_the_source, test_take_zero_or_negative_reads_nothing_and_still_closes
+Cause: leak | without closing | source.aclose()` alone does nothing
 """
 
 from __future__ import annotations

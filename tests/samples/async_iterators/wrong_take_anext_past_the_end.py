@@ -5,6 +5,7 @@ A good grader says: anext() raises StopAsyncIteration at the end of the source; 
 there and return what you have (`async for` does this for you).
 
 Fails: test_take_returns_fewer_when_the_source_ends_first
+Cause: wrong | StopAsyncIteration | expected it to return
 """
 
 from __future__ import annotations

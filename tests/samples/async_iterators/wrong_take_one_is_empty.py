@@ -4,6 +4,7 @@ Violates: "returns the first `n` items": only n <= 0 gives []. A good grader say
 n = 1 too.
 
 Fails: test_take_one_stops_at_once_without_reading_further
+Cause: wrong | take(<e: | , 1) returned []
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ wants (for ever, if the source then waits) and raises the source's error if it t
 fails. A good grader says: stop as soon as you have n items.
 
 Fails: test_take_one_stops_at_once_without_reading_further
+Cause: wrong | must not ask for item 2 | as soon as you have n items
 """
 
 from __future__ import annotations

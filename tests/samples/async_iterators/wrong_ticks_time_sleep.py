@@ -5,6 +5,7 @@ the whole event loop, so nothing else runs between ticks and the loop's clock se
 wait at all; `await asyncio.sleep(interval)` lets the loop run meanwhile.
 
 Fails: test_ticks_yields_each_item_one_interval_after_the_last, test_ticks_start_when_iteration_starts_and_count_zero_is_empty, test_ticks_does_not_block_and_leaves_nothing
+Cause: blocking | time.sleep | ticks
 """
 
 from __future__ import annotations

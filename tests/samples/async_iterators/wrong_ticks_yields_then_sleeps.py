@@ -5,6 +5,7 @@ body runs up to the `yield` as soon as the consumer asks; sleep *before* yieldin
 item i comes one interval too early (0, 0.5, 1.0 instead of 0.5, 1.0, 1.5).
 
 Fails: test_ticks_yields_each_item_one_interval_after_the_last, test_ticks_start_when_iteration_starts_and_count_zero_is_empty, test_ticks_does_not_block_and_leaves_nothing
+Cause: timing | came at once | sleep before the first `yield`
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "prints the value of `async_double(x)`": it raises RuntimeError instea
 A good grader says: asyncio.run() starts a new loop and cannot be called from a running one
 ("asyncio.run() cannot be called from a running event loop"); inside a coroutine, just await.
 Fails: test_print_double_prints_the_value, test_print_double_awaits_async_double
+Cause: wrong | asyncio.run() | already runs on an event loop
 """
 
 from __future__ import annotations

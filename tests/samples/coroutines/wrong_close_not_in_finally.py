@@ -7,6 +7,7 @@ skipped and the loop stays open.
 A good grader says: close what you open in a `finally` (or let asyncio.run do it), so that an
 exception does not skip the cleanup.
 Fails: test_run_double_closes_its_new_loop
+Cause: leak | open | finally
 """
 
 from __future__ import annotations

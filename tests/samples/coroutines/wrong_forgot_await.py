@@ -4,6 +4,7 @@ Violates: "prints the value of `async_double(x)` on standard output" (`print_dou
 A good grader says: calling an async function only creates a coroutine object; `await` it to
 get its value (Python also warns "coroutine 'async_double' was never awaited").
 Fails: test_print_double_prints_the_value, test_print_double_awaits_async_double
+Cause: wrong | coroutine object | `await` it
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ A good grader says: a loop you create is a resource you must close (its selector
 descriptors, and Python warns "unclosed event loop"); close it in a `finally`, or let
 asyncio.run() create, run and close the loop for you.
 Fails: test_run_double_closes_its_new_loop
+Cause: leak | still open | closed
 """
 
 from __future__ import annotations

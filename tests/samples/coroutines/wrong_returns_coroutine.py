@@ -4,6 +4,7 @@ Violates: "runs `async_double(x)` on a new event loop ... and returns its value"
 A good grader says: nothing runs a coroutine for you in synchronous code; start a loop with
 asyncio.run(...) and return what it returns.
 Fails: test_run_double_returns_the_value, test_run_double_closes_its_new_loop
+Cause: wrong | returned a coroutine object | asyncio.run(
 """
 
 from __future__ import annotations

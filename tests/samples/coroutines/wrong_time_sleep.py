@@ -4,6 +4,7 @@ Violates: "Without blocking the loop" (a convention for every coroutine of every
 A good grader says: time.sleep freezes the whole event loop and every other task with it;
 inside a coroutine use `await asyncio.sleep(...)`.
 Fails: test_async_double_doubles, test_print_double_prints_the_value
+Cause: blocking | time.sleep | async_double
 """
 
 from __future__ import annotations

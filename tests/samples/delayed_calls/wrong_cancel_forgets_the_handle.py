@@ -3,6 +3,7 @@
 Violates: "`cancel()`: cancels the pending call". A good grader says: forgetting a TimerHandle
 does not stop it: the loop still holds it and runs the callback; call handle.cancel().
 Fails: test_debouncer_runs_once_after_the_last_trigger, test_debouncer_cancel
+Cause: wrong | cancel the pending call | handle.cancel()
 """
 
 from __future__ import annotations

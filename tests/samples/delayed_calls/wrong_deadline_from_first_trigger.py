@@ -4,6 +4,7 @@ Violates: "`callback(*args)` runs once, `delay` seconds after the *last* trigger
 A good grader says: the call fires `delay` after the FIRST trigger of a burst, too early; each
 trigger must push the deadline back (cancel the pending call and schedule a new one).
 Fails: test_debouncer_runs_once_after_the_last_trigger
+Cause: timing | after the FIRST trigger | push the deadline back
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ call, whose handle is then wiped: pending reads False and cancel() cannot stop i
 grader says: forget the old handle before running the callback.
 
 Fails: test_debouncer_triggered_from_its_own_callback
+Cause: wrong | pending was False | forget the old handle *before* running the callback
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "`callback(*args)` runs once, `delay` seconds after the *last* trigger
 trigger cancels the pending call". A good grader says: n quick triggers run the callback n
 times; keep the handle and cancel() it before scheduling the next call.
 Fails: test_debouncer_runs_once_after_the_last_trigger
+Cause: wrong | callback(1, 'x') | cancel the pending call
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "Use the loop's own scheduling (`call_soon`, `call_later`, `call_at`):
 thread". A good grader says: the timing is right, but every trigger creates (and cancels) a whole
 task with a coroutine behind it; a delayed call is a TimerHandle: loop.call_later(delay, ...).
 Fails: test_no_task_and_no_thread
+Cause: wrong | 1 task(s) | call_later
 """
 
 from __future__ import annotations

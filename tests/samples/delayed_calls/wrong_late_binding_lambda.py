@@ -4,6 +4,7 @@ Violates: "`messages[i]` is appended to `log`": every timer appends the LAST mes
 A good grader says: a lambda looks up `message` when it runs, after the loop has moved on;
 pass the value as an argument instead: `loop.call_later(delay, log.append, message)`.
 Fails: test_sequence_is_spaced_by_interval, test_sequence_handles_cancel_their_own_message
+Cause: wrong | same message | lambda
 """
 
 from __future__ import annotations

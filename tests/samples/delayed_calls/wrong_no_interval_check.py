@@ -4,6 +4,7 @@ Violates: "`interval <= 0` raises `ValueError`". A good grader says: validate th
 the contract names before scheduling anything; a zero or negative interval would fire every
 message at once instead of being rejected.
 Fails: test_sequence_rejects_a_bad_interval
+Cause: wrong | ValueError | interval <= 0
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "`messages[i]` is appended to `log` `(i + 1) * interval` seconds after
 A good grader says: every message arrives one interval too early (the first with no delay at
 all); count the first wait: message i is due after (i + 1) intervals.
 Fails: test_sequence_is_spaced_by_interval
+Cause: timing | 'a' at 0 s | (i + 1) * interval
 """
 
 from __future__ import annotations

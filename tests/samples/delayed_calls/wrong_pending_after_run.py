@@ -4,6 +4,7 @@ Violates: "`pending` (read-only property): `True` while a call is scheduled and 
 A good grader says: a TimerHandle cannot tell you that it has run, only that it was cancelled;
 record it yourself when the call runs (clear the handle in a wrapper callback).
 Fails: test_debouncer_pending
+Cause: wrong | pending was True | the call ran
 """
 
 from __future__ import annotations

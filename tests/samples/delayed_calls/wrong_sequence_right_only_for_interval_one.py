@@ -5,6 +5,7 @@ call". With interval 1.0 the two agree; with 0.75 or 2.5 they do not. A good gra
 says: message i is due (i + 1) * interval seconds after the call, whatever the interval.
 
 Fails: test_sequence_follows_any_interval
+Cause: timing | 0.75 | whatever the interval
 """
 
 from __future__ import annotations

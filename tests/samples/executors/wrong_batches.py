@@ -5,6 +5,7 @@ holds up its whole batch while the other workers sit idle; submit every chunk to
 pool at once and let it hand them to whichever thread is free.
 
 Fails: test_checksums_keeps_the_workers_busy
+Cause: timing | although a worker was free | batch
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A good grader says: an `async def` does not make the code inside it non-blocking
 call still runs on the loop's thread and freezes every other coroutine. Hand it to a
 thread with `await asyncio.to_thread(blocking_checksum, data)`.
 
-Fails: test_checksum_async_runs_in_another_thread
+Fails: test_checksum_async_returns_the_checksum, test_checksum_async_runs_in_another_thread
+Cause: blocking | blocking_checksum | worker thread
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ in completion order, which depends on timing; use gather() (which keeps argument
 or store each result at its chunk's index.
 
 Fails: test_checksums_keeps_the_order_of_the_chunks
+Cause: wrong | wrong order | as_completed
 """
 
 from __future__ import annotations

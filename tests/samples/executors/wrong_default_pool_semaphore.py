@@ -6,6 +6,7 @@ default executor has only min(32, cpus + 4) threads, so with a larger max_worker
 calls queue up there; create a ThreadPoolExecutor(max_workers) of your own.
 
 Fails: test_checksums_goes_beyond_the_default_pool
+Cause: timing | default pool | ThreadPoolExecutor(max_workers=max_workers)
 """
 
 from __future__ import annotations

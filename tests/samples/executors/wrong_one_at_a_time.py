@@ -4,7 +4,8 @@ Violates: "with at most `max_workers` calls running at once and, while there is 
 many as that". A good grader says: awaiting inside the loop runs the calls one after
 another (len(chunks) x the time of one call); submit them all, then gather the results.
 
-Fails: test_checksums_goes_beyond_the_default_pool, test_checksums_keeps_the_workers_busy
+Fails: test_checksums_runs_max_workers_at_once, test_checksums_goes_beyond_the_default_pool, test_checksums_keeps_the_workers_busy
+Cause: timing | at most 1 | one after another
 """
 
 from __future__ import annotations

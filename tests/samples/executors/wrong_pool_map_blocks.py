@@ -5,7 +5,8 @@ pool's threads, but list(pool.map(...)) waits for it on the loop's thread, block
 loop until every chunk is done; await the results instead (run_in_executor or
 wrap_future, then gather).
 
-Fails: test_checksums_does_not_block_the_loop, test_checksums_leaves_no_thread_behind
+Fails: test_checksums_keeps_the_order_of_the_chunks, test_checksums_does_not_block_the_loop, test_checksums_leaves_no_thread_behind
+Cause: blocking | pool.map | results
 """
 
 from __future__ import annotations

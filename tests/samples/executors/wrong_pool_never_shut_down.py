@@ -6,6 +6,7 @@ function returns". A good grader says: every call leaves max_workers idle thread
 asyncio.to_thread(pool.shutdown)`.
 
 Fails: test_checksums_leaves_no_thread_behind
+Cause: leak | still alive | pool.shutdown
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ coroutine runs meanwhile; hand each result back to the loop instead (run_in_exec
 asyncio.wrap_future or loop.call_soon_threadsafe) and await it.
 
 Fails: test_checksums_does_not_block_the_loop
+Cause: blocking | waiting for the results on its own thread
 """
 
 from __future__ import annotations

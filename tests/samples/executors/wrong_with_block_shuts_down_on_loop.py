@@ -6,7 +6,8 @@ threads on the loop thread is blocking, however short". A good grader says: the 
 block calls pool.shutdown(wait=True) on the loop's thread; shut the pool down from
 another thread with `await asyncio.to_thread(pool.shutdown)` in a `finally`.
 
-Fails: test_checksums_does_not_block_the_loop, test_checksums_leaves_no_thread_behind
+Fails: test_checksums_keeps_the_order_of_the_chunks, test_checksums_does_not_block_the_loop, test_checksums_leaves_no_thread_behind
+Cause: blocking | with ThreadPoolExecutor | shut it down from a thread
 """
 
 from __future__ import annotations

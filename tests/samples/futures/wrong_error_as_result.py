@@ -4,7 +4,8 @@ Violates: "`on_error(exc)` sets the exception". A good grader says: use
 `fut.set_exception(exc)` so that `await fut` raises; `set_result(exc)` makes the error
 look like a successful value and the caller never notices the failure.
 
-Fails: test_from_callback_ignores_later_calls
+Fails: test_from_callback_error_becomes_the_exception, test_from_callback_ignores_later_calls
+Cause: wrong | as its *result* | set_exception
 """
 
 from __future__ import annotations

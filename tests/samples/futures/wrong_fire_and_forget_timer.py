@@ -6,7 +6,8 @@ A good grader says: an async function should finish its work before it returns; 
 the delay, and do not leave a timer behind (which also raises InvalidStateError later if
 the future was cancelled meanwhile).
 
-Fails: test_resolve_later_resolves_after_the_delay, test_resolve_later_leaves_a_future_cancelled_meanwhile, test_resolve_later_keeps_the_first_result
+Fails: test_resolve_later_sets_the_result, test_resolve_later_resolves_after_the_delay, test_resolve_later_leaves_a_future_cancelled_meanwhile, test_resolve_later_keeps_the_first_result
+Cause: wrong | still pending | timer
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from_callback returns). A good grader says: a callback that runs inside start() 
 future yet (NameError); create the future first, then call start(on_success, on_error).
 
 Fails: test_from_callback_answer_inside_start
+Cause: wrong | NameError | create the future *before* calling start()
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A good grader says: the future is pending until the loop runs another iteration;
 `fut.done()` is False and `fut.result()` raises InvalidStateError for a caller who does
 not await it. Call `fut.set_result(value)` directly: no scheduling is needed.
 
-Fails: test_resolved_holds_that_very_object_on_the_running_loop
+Fails: test_resolved_is_done_with_the_value, test_resolved_holds_that_very_object_on_the_running_loop
+Cause: wrong | not done yet | set_result(value)` directly
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A good grader says: callback APIs may call back more than once (or after the awa
 side cancelled the future); check `fut.done()` before set_result()/set_exception(), or
 InvalidStateError escapes into the caller's code.
 
-Fails: test_from_callback_ignores_later_calls, test_from_callback_answer_inside_start
+Fails: test_from_callback_first_success_wins, test_from_callback_ignores_later_calls, test_from_callback_answer_inside_start
+Cause: wrong | InvalidStateError | fut.done()
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ nothing and raises nothing". A good grader says: a future is resolved once; set_
 on a cancelled or resolved future raises InvalidStateError, so check `fut.done()` first.
 
 Fails: test_resolve_later_leaves_a_future_cancelled_meanwhile, test_resolve_later_keeps_the_first_result
+Cause: wrong | InvalidStateError | fut.done()
 """
 
 from __future__ import annotations

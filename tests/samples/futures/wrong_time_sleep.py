@@ -5,7 +5,8 @@ thread never sits in time.sleep). A good grader says: time.sleep freezes the who
 loop, so nothing else runs meanwhile; `await asyncio.sleep(delay)` suspends only this
 coroutine.
 
-Fails: test_resolve_later_resolves_after_the_delay, test_resolve_later_leaves_a_future_cancelled_meanwhile, test_resolve_later_keeps_the_first_result
+Fails: test_resolve_later_sets_the_result, test_resolve_later_resolves_after_the_delay, test_resolve_later_leaves_a_future_cancelled_meanwhile, test_resolve_later_keeps_the_first_result
+Cause: blocking | time.sleep | resolve_later
 """
 
 from __future__ import annotations

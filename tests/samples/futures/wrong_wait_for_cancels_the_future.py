@@ -5,7 +5,8 @@ timeout, wait_for cancels what it waited for, here the caller's future, so it ca
 longer be resolved; sleep for the delay (`await asyncio.sleep(delay)`) and then set the
 result unless the future is done.
 
-Fails: test_resolve_later_resolves_after_the_delay
+Fails: test_resolve_later_sets_the_result, test_resolve_later_resolves_after_the_delay
+Cause: wrong | was cancelled | wait_for
 """
 
 from __future__ import annotations

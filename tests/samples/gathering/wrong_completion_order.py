@@ -4,6 +4,7 @@ Violates: "returns, in the order of `factories`, ("ok", value) ... ("error", exc
 A good grader says: as_completed yields results as they finish, so a fast call that was listed
 last comes first; keep each outcome in its own slot (gather keeps the argument order).
 Fails: test_settled_results_in_order, test_settled_failure_cancels_nothing
+Cause: wrong | order | as_completed
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ Violates: "computed by `slow_square(x, delay)` calls that run concurrently: it t
 finish before the next one starts, so n calls take n * delay; start them all (gather, TaskGroup)
 and then wait for all of them.
 Fails: test_squares_run_concurrently
+Cause: timing | took 10 s | one after another
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "runs the awaitables concurrently ... It takes as long as the slowest 
 A good grader says: the outcomes are right but the total time is the sum of all the delays;
 wrap each await in its own coroutine and run those wrappers concurrently with gather.
 Fails: test_settled_failure_cancels_nothing
+Cause: timing | took 3.5 s | one after another
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ A good grader says: a TaskGroup cancels its other tasks as soon as one fails and
 ExceptionGroup; catch each failure inside its own task (or gather with return_exceptions=True)
 so that every awaitable gets to finish and reports its own outcome.
 Fails: test_settled_results_in_order, test_settled_failure_cancels_nothing
+Cause: wrong | TaskGroup | cancels
 """
 
 from __future__ import annotations

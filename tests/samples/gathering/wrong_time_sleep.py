@@ -4,6 +4,7 @@ Violates: "waits `delay` seconds without blocking the loop". A good grader says:
 freezes the whole loop, so no other call can make progress and "concurrent" calls run one after
 the other; use `await asyncio.sleep(delay)`.
 Fails: test_slow_square_returns_the_square, test_slow_square_waits_the_delay, test_slow_square_does_not_block
+Cause: blocking | time.sleep | slow_square
 """
 
 from __future__ import annotations

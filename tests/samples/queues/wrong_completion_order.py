@@ -5,6 +5,7 @@ times, a fast late item overtakes a slow early one. A good grader says: carry ea
 item's index through the queue and store its result at that index (results[index] =
 ...).
 Fails: test_results_in_the_order_of_items
+Cause: wrong | ['b', 'a', 'c', 'd'] | order of items
 """
 
 from __future__ import annotations

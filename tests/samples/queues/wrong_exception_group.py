@@ -5,6 +5,7 @@ LookupError:` never matches ExceptionGroup([LookupError(...)]). A good grader sa
 TaskGroup always wraps failures; catch the ExceptionGroup and re-raise its first
 exception.
 Fails: test_a_failure_propagates_unwrapped
+Cause: wrong | ExceptionGroup | TaskGroup
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ together: it finishes too fast and overloads whatever `handle` talks to.
 A good grader says: a worker must `await handle(item)` before taking the next item; that
 await is what bounds the concurrency to the number of workers.
 Fails: test_workers_calls_at_once, test_handle_runs_in_the_worker_tasks
+Cause: timing | 10 calls of handle at once | `await handle(item)` before it takes the next item
 """
 
 from __future__ import annotations

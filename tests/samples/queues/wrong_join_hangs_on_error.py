@@ -6,6 +6,7 @@ ever, and the exception sits unseen in a task nobody awaits. A good grader says:
 only counts task_done() calls; call it in a `finally`, and watch the workers too
 (asyncio.wait with FIRST_COMPLETED, or a TaskGroup) so a failure is seen.
 Fails: test_a_failure_propagates_unwrapped, test_a_failure_cancels_the_other_calls
+Cause: hang | task_done() | queue.join()
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ pool avoids. A good grader says: start exactly `workers` long-lived tasks that e
 item after item from the queue; a Semaphore bounds concurrency but not the number of
 tasks.
 Fails: test_handle_runs_in_the_worker_tasks
+Cause: wrong | 10 different tasks | not one task per item
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ work is sequential and takes the sum of all the calls. A good grader says: await
 coroutine runs it now, in this task; to run workers side by side, create tasks for them
 (a TaskGroup) and only then wait.
 Fails: test_workers_calls_at_once, test_a_free_worker_takes_the_next_item_at_once
+Cause: timing | at most 1 | not awaited one after the other
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ goes on.
 A good grader says: after cancelling the workers, await them
 (`await asyncio.gather(*workers, return_exceptions=True)`) before returning.
 Fails: test_no_worker_left_running
+Cause: leak | although they had been cancelled | await the cancelled workers
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ is pending!" when it closes). A good grader says: a worker loop `while True: awa
 queue.get()` never ends on its own: cancel the workers (and await them) once the work is
 done, or send them stop markers.
 Fails: test_no_worker_left_running
+Cause: leak | still running | cancel them
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ of being in a `finally:`, so a cancellation skips it and the workers go on takin
 await the workers in a `finally:` (or use a TaskGroup).
 
 Fails: test_cancelled_by_its_caller_waits_for_the_workers
+Cause: leak | never cancelled | when your caller cancels you
 """
 
 from __future__ import annotations

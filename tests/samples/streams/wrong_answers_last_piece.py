@@ -5,6 +5,7 @@ returns the unterminated rest at the end of the stream; check that the line ends
 newline before answering it.
 
 Fails: test_streams_server_answers_complete_lines_then_closes, test_streams_server_handles_awkward_pieces, test_servers_do_not_block_and_leave_nothing
+Cause: wrong | no newline | must not be answered
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ before it sends the next (or closes) waits for ever; read line by line (readline
 answer each line as soon as its newline arrives.
 
 Fails: test_streams_server_answers_each_line_before_the_next, test_streams_server_serves_clients_independently
+Cause: wrong | no answer to 'hello' | as soon as its newline arrives
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ Violates: "closes the connection and waits until it is closed". A good grader sa
 `await writer.wait_closed()` before returning, so that the connection is really gone.
 
 Fails: test_ask_closes_its_connection_and_waits
+Cause: leak | not closed | wait_closed()
 """
 
 from __future__ import annotations

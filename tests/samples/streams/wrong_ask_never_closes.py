@@ -5,6 +5,7 @@ client owns its socket; `writer.close()` then `await writer.wait_closed()`, in a
 `finally`, or every call leaks a socket and the server never sees the client leave.
 
 Fails: test_ask_closes_its_connection_and_waits
+Cause: leak | without closing | writer.close()
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ loop stops while recv() waits, so nothing else runs, not even a server on the sa
 that would answer; use asyncio.open_connection() and await the reader.
 
 Fails: test_ask_sends_one_line_and_returns_the_answer, test_ask_keeps_the_line_as_it_is, test_ask_closes_its_connection_and_waits, test_ask_does_not_block
+Cause: blocking | socket | asyncio
 """
 
 from __future__ import annotations

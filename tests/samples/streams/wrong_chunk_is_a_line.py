@@ -5,6 +5,7 @@ calls". A good grader says: TCP delivers a byte stream, not messages; buffer the
 and answer a line only once its newline has arrived (and decode only complete lines).
 
 Fails: test_protocol_server_handles_awkward_pieces, test_protocol_server_answers_then_closes_after_eof, test_servers_do_not_block_and_leave_nothing, test_protocol_server_serves_clients_independently
+Cause: wrong | split across | decode
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ transport open, so you must close it yourself; a false value lets the transport 
 itself after sending what it has buffered.
 
 Fails: test_protocol_server_answers_then_closes_after_eof, test_servers_do_not_block_and_leave_nothing, test_protocol_server_serves_clients_independently
+Cause: leak | never closed | eof_received()
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ already runs one handler task per connection, and each connection has its own re
 writer, so there is nothing to protect: drop the lock.
 
 Fails: test_streams_server_serves_clients_independently
+Cause: timing | while the first client sat silent | one client must not hold up another
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ says: the loop makes one protocol instance per connection; state set up in
 connection_made (self.buffer = ...) belongs to that connection, while a class attribute
 mixes the pieces of different clients into each other's lines.
 
-Fails: test_protocol_server_serves_clients_independently
+Fails: test_protocol_server_answers_then_closes_after_eof, test_protocol_server_serves_clients_independently
+Cause: wrong | connection | share
 """
 
 from __future__ import annotations

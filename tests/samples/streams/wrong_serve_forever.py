@@ -6,6 +6,7 @@ for a main() that has nothing else to do, not for a function that hands the serv
 its caller.
 
 Fails: test_streams_server_answers_each_line_before_the_next, test_streams_server_answers_complete_lines_then_closes, test_start_returns_a_serving_server, test_streams_server_handles_awkward_pieces, test_servers_do_not_block_and_leave_nothing, test_streams_server_serves_clients_independently
+Cause: hang | did not return | serve_forever()
 """
 
 from __future__ import annotations

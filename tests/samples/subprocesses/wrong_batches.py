@@ -5,6 +5,7 @@ holds up its batch while the other slots sit idle; start the next command as soo
 *any* running one ends (Semaphore, workers, or asyncio.wait(FIRST_COMPLETED)).
 
 Fails: test_run_all_keeps_limit_commands_running_while_there_is_work
+Cause: timing | only 1 ran | batch
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ loop until the program ends (or times out), so every other task freezes; start i
 asyncio.create_subprocess_exec() and await communicate().
 
 Fails: test_run_returns_the_code_and_both_outputs, test_run_sends_the_input_and_closes_stdin, test_run_without_input_gives_an_empty_stdin, test_run_passes_arguments_as_they_are, test_run_never_lets_a_pipe_fill_up, test_run_kills_and_reaps_a_program_that_runs_too_long, test_run_does_not_block_the_loop
+Cause: blocking | subprocess.run( | create_subprocess_exec
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ ends, and a program that reads it (`cat`, a tool asking a question) then waits f
 pass `stdin=DEVNULL` (or a pipe you close at once).
 
 Fails: test_run_without_input_gives_an_empty_stdin
+Cause: wrong | input=None | inherit
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ program may still be dying, then lingers as a zombie, and its pipes and transpor
 open.
 
 Fails: test_run_kills_and_reaps_a_program_that_runs_too_long
+Cause: leak | not been reaped | await process.wait()
 """
 
 from __future__ import annotations

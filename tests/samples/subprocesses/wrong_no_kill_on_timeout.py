@@ -5,6 +5,7 @@ A good grader says: a timeout only stops *your waiting*; the program goes on unt
 kill it (process.kill()) and then reap it (await process.wait()).
 
 Fails: test_run_kills_and_reaps_a_program_that_runs_too_long
+Cause: leak | still running | process.kill()
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ hundred processes at the same time; hold back the extra ones with a Semaphore(li
 pool of `limit` workers, or a sliding window.
 
 Fails: test_run_all_never_runs_more_than_limit, test_run_all_keeps_limit_commands_running_while_there_is_work
+Cause: timing | ran 5 commands at once | expected at most 2
 """
 
 from __future__ import annotations

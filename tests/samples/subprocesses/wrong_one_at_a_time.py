@@ -6,6 +6,7 @@ create all the tasks first (TaskGroup or gather) and let the semaphore hold back
 extra ones.
 
 Fails: test_run_all_keeps_limit_commands_running_while_there_is_work
+Cause: timing | only 1 ran | one by one
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ a terminal or a pipe that never ends, and a `cat` then waits for ever. A good gr
 says: pass `stdin=DEVNULL`.
 
 Fails: test_run_all_gives_its_programs_an_empty_stdin
+Cause: hang | inherited | stdin=DEVNULL
 """
 
 from __future__ import annotations

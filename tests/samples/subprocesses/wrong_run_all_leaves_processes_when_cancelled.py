@@ -6,6 +6,7 @@ grader says: kill every program still running and reap it (`process.kill()`, `aw
 process.wait()`, in a `finally:`) before letting the cancellation go on.
 
 Fails: test_run_all_cancelled_by_its_caller_kills_and_reaps
+Cause: leak | cancelled | not been killed | process.kill()
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "`limit < 1` raises `ValueError`": a limit of one is valid, one comman
 time. A good grader says: only a limit below 1 is refused.
 
 Fails: test_run_all_with_a_limit_of_one
+Cause: wrong | limit=1 is valid | ValueError
 """
 
 from __future__ import annotations

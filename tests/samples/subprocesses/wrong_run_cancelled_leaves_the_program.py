@@ -5,6 +5,7 @@ before the cancellation propagates. A good grader says: kill and reap in a `fina
 whatever ended the wait (a timeout, or a cancellation).
 
 Fails: test_run_cancelled_by_its_caller_kills_and_reaps
+Cause: leak | cancelled | not been killed | process.kill()
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ A good grader says: the shell splits "a b" in two, expands $HOME and globs *; pa
 list to create_subprocess_exec, which gives each argument to the program untouched.
 
 Fails: test_run_returns_the_code_and_both_outputs, test_run_passes_arguments_as_they_are
+Cause: wrong | shell | arguments
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ ignore or take its time over SIGTERM, and then wait() waits with it; SIGKILL can
 caught: `process.kill()`, then `await process.wait()`.
 
 Fails: test_run_kills_and_reaps_a_program_that_runs_too_long
+Cause: wrong | -15 | SIGKILL
 """
 
 from __future__ import annotations

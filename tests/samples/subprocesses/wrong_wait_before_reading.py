@@ -6,6 +6,7 @@ someone reads it, so wait() before read() deadlocks; read while it runs, e.g. wi
 communicate().
 
 Fails: test_run_never_lets_a_pipe_fill_up
+Cause: hang | pipe | communicate
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ nobody waits for it).
 A good grader says: after cancel(), await the tasks (`await asyncio.gather(*tasks,
 return_exceptions=True)`) before raising, or let a TaskGroup do both.
 Fails: test_bounded_map_failure_cancels_the_other_calls
+Cause: leak | asked to cancel but had not finished | await the cancelled tasks
 """
 
 from __future__ import annotations

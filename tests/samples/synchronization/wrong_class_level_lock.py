@@ -6,6 +6,7 @@ of the next loop raise "RuntimeError: ... is bound to a different event loop". I
 serialises deposits on unrelated accounts. A good grader says: keep the lock on the
 instance (one per account, created on first use), never at module or class level.
 Fails: test_accounts_do_not_share_a_lock
+Cause: wrong | different event loop | one lock per account
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ A good grader says: raise fn's own exception (`raise group.exceptions[0]`), whic
 item it came from.
 
 Fails: test_bounded_map_raises_fns_exception_from_any_item
+Cause: wrong | CancelledError | fn's own exception
 """
 
 from __future__ import annotations

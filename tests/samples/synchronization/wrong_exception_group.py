@@ -5,6 +5,7 @@ Violates: "If `fn` raises, that exception (not wrapped) propagates". The caller'
 TaskGroup always wraps failures in an ExceptionGroup; catch it and re-raise the first of
 its `.exceptions`.
 Fails: test_bounded_map_raises_fns_exception_unwrapped
+Cause: wrong | ExceptionGroup | TaskGroup
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ cleaning up. A good grader says: cancel and await the calls in a `finally:` (or 
 TaskGroup, which does both).
 
 Fails: test_bounded_map_cancelled_by_its_caller_waits_for_the_calls
+Cause: leak | still cleaning up | only asks
 """
 
 from __future__ import annotations

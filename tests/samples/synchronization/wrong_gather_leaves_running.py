@@ -6,6 +6,7 @@ calls running in the background (and the items still queued on the semaphore sta
 later). A good grader says: use asyncio.TaskGroup (then unwrap the ExceptionGroup), or
 cancel and await the remaining tasks yourself before re-raising.
 Fails: test_bounded_map_failure_cancels_the_other_calls
+Cause: leak | still running | cancel the other calls
 """
 
 from __future__ import annotations

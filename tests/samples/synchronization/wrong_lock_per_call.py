@@ -6,6 +6,7 @@ across `await self._sync()` and one update is lost. A good grader says: a lock p
 only if every contender uses the *same* lock object: keep one per account (made once, on
 first use).
 Fails: test_concurrent_deposits_lose_nothing
+Cause: wrong | balance of 11 | one `asyncio.Lock` per account
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ semaphore, so all items run at once: it finishes too fast and overloads whatever
 talks to. A good grader says: the limit lives in one shared Semaphore(limit), created
 once per bounded_map call, that every call acquires.
 Fails: test_bounded_map_runs_limit_calls_at_once
+Cause: timing | 10 calls of fn at once | the same `asyncio.Semaphore(limit)`
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ threading.Lock.acquire"). A good grader says: tasks of one loop share one thread
 thread lock cannot tell them apart and waiting on it freezes the loop; use asyncio.Lock
 and `async with`.
 Fails: test_concurrent_deposits_lose_nothing
+Cause: blocking | threading.Lock | asyncio.Lock
 """
 
 from __future__ import annotations

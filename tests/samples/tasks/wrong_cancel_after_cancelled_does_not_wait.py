@@ -5,6 +5,7 @@ has finished (its cleanup has run) before the cancellation propagates. A good gr
 says: after `task.cancel()`, `await asyncio.wait({task})`, then `raise`.
 
 Fails: test_cancel_after_cancelled_by_its_caller_waits_for_the_work
+Cause: leak | still cleaning up | only asks
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ after you have returned. Await the cancelled tasks (gather(..., return_exception
 or asyncio.wait) in the `finally` block.
 
 Fails: test_first_completed_cancels_and_waits_for_the_others
+Cause: leak | not seen CancelledError yet | only asks
 """
 
 from __future__ import annotations

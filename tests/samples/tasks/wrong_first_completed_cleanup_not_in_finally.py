@@ -6,6 +6,7 @@ race, the cleanup is skipped and every task keeps running. A good grader says: c
 and await what you started in a `finally:`.
 
 Fails: test_first_completed_cancelled_by_its_caller_waits_for_the_tasks
+Cause: leak | never cancelled | when your caller cancels you
 """
 
 from __future__ import annotations

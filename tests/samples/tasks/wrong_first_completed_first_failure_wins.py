@@ -4,7 +4,8 @@ Violates: "returns the first *successful* result. Failures are ignored unless ev
 fails". A good grader says: an early failure must not end the race; keep waiting for the
 others and remember the failure, raising only when nobody succeeded.
 
-Fails: test_first_completed_cancels_and_waits_for_the_others, test_first_completed_raises_the_last_failure
+Fails: test_first_completed_skips_failures, test_first_completed_cancels_and_waits_for_the_others, test_first_completed_raises_the_last_failure
+Cause: wrong | early failure | keep waiting for the others
 """
 
 from __future__ import annotations

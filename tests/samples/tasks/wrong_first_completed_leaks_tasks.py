@@ -5,6 +5,7 @@ finished". A good grader says: the losing tasks keep running (and using resource
 you have your answer; cancel them, and wait for them to finish, in a `finally` block.
 
 Fails: test_first_completed_cancels_and_waits_for_the_others
+Cause: leak | never been cancelled | cancel every other task
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Violates: "the k-th beat `k * interval` seconds after the call" (the first beat 
 after one interval, not at time 0). A good grader says: your beats are one interval
 early (an off-by-one): wait first, then beat.
 
-Fails: test_heartbeat_beats_on_schedule, test_heartbeat_appends_stopped_when_cancelled, test_heartbeat_cancelled_before_the_first_beat
+Fails: test_heartbeat_beats_every_interval, test_heartbeat_beats_on_schedule, test_heartbeat_appends_stopped_when_cancelled, test_heartbeat_cancelled_before_the_first_beat
+Cause: wrong | first beat | wait, then beat
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ turns a cancellation into one more turn of the loop, so the task never ends; put
 try around the whole loop and re-raise CancelledError after appending "stopped".
 
 Fails: test_heartbeat_appends_stopped_when_cancelled, test_heartbeat_ends_cancelled, test_heartbeat_cancelled_before_the_first_beat
+Cause: wrong | after "stopped" | went on
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ the task look as if it finished normally, and callers (TaskGroup, timeouts, wait
 can no longer tell it was cancelled. Do your cleanup, then `raise`.
 
 Fails: test_heartbeat_ends_cancelled, test_heartbeat_cancelled_before_the_first_beat
+Cause: wrong | finished normally | `raise`
 """
 
 from __future__ import annotations

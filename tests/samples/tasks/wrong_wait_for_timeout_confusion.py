@@ -7,6 +7,7 @@ whether *your* deadline expired (asyncio.wait with a timeout, or `asyncio.timeou
 its `expired()`).
 
 Fails: test_cancel_after_propagates_the_works_own_timeout
+Cause: wrong | own TimeoutError | wait_for
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ a loop that runs in another thread, submit the coroutine to it with
 asyncio.run_coroutine_threadsafe(coro, loop) and wait on the returned future with a
 timeout.
 Fails: test_call_async_runs_fn_on_the_loop, test_call_async_times_out
+Cause: wrong | another event loop | run_coroutine_threadsafe
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ meanwhile. A good grader says: a coroutine must never wait on a thread primitive
 (queue.Queue.get, threading.Event.wait, Lock.acquire); await an asyncio future fed by
 call_soon_threadsafe.
 Fails: test_result_from_thread_keeps_the_loop_free, test_result_from_thread_returns_the_value
+Cause: blocking | handover.get() | queue
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ dropped on) the wrong future and the first call waits for ever.
 A good grader says: keep the future in a local variable of the call and let the callback
 close over it; module-level state is shared by every caller.
 Fails: test_result_from_thread_calls_do_not_mix
+Cause: hang | its own future | module-level
 """
 
 from __future__ import annotations

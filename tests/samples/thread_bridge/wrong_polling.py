@@ -6,6 +6,7 @@ without any hand-over. A good grader says: do not poll: await a future that the 
 resolves through loop.call_soon_threadsafe; the loop then sleeps until the value is
 there.
 Fails: test_result_from_thread_does_not_poll
+Cause: wrong | woke up | poll
 """
 
 from __future__ import annotations

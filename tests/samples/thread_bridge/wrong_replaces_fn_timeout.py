@@ -7,6 +7,7 @@ message. A good grader says: tell "not finished yet" from "finished with Timeout
 (check future.done(), or use concurrent.futures.wait) and re-raise fn's exception as it
 is.
 Fails: test_call_async_passes_fns_own_timeout_error
+Cause: wrong | fn's own TimeoutError | unchanged
 """
 
 from __future__ import annotations

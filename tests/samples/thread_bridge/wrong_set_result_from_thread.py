@@ -7,6 +7,7 @@ the next timer). A good grader says: only loop.call_soon_threadsafe (or
 run_coroutine_threadsafe / wrap_future) may cross from a thread into the loop; it also
 wakes the loop up.
 Fails: test_result_from_thread_wakes_the_loop
+Cause: wrong | does not wake the loop | call_soon_threadsafe
 """
 
 from __future__ import annotations

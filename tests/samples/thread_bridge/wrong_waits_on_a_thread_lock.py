@@ -6,6 +6,7 @@ A good grader says: a coroutine must never wait on a thread primitive (a Lock, a
 queue.Queue): await an asyncio future that the thread resolves through
 loop.call_soon_threadsafe.
 Fails: test_result_from_thread_keeps_the_loop_free
+Cause: blocking | with arrived | thread lock
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "After failed attempt number `i` ..., and only if another attempt foll
 `backoff * 2 ** i` seconds". A good grader says: the final exception reaches the caller a whole
 (and the longest) backoff too late; nobody is going to retry, so raise at once.
 Fails: test_retry_gives_up_with_the_last_exception
+Cause: timing | raised at 7 s | without a backoff
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "After failed attempt number `i` (counting from 0) ... it waits `backo
 seconds". A good grader says: the second attempt starts at once (too fast) and the waits grow
 linearly (0, 2b, 4b, 6b...) instead of doubling (b, 2b, 4b, 8b...): `*` is not `**`.
 Fails: test_retry_backs_off_exponentially
+Cause: timing | [0.0, 0.0, 1.0, 3.0] | backoff * 2 ** i
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ before `with_timeout` returns". A good grader says: task.cancel() only *requests
 the task sees CancelledError on its next turn, after you have already returned; await it (or
 asyncio.wait for it) so its cleanup has run before you go on.
 Fails: test_timed_out_work_has_finished_before_return
+Cause: leak | not seen CancelledError yet | task.cancel() only asks
 """
 
 from __future__ import annotations

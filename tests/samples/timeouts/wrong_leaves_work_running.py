@@ -5,6 +5,7 @@ Violates: "On timeout, the work behind `aw` is cancelled and has finished ... be
 asyncio.wait(..., timeout=...) only stops *waiting*; the task runs on in the background and
 finishes whenever it likes: cancel it, and wait until it has finished.
 Fails: test_timed_out_work_has_finished_before_return, test_with_timeout_leaves_nothing_behind
+Cause: leak | never cancelled | cancel the work when time runs out
 """
 
 from __future__ import annotations

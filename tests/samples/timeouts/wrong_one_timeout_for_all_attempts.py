@@ -4,6 +4,7 @@ Violates: "Each attempt gets at most `timeout` seconds". A good grader says: the
 earlier attempts eat into later ones, so a late attempt is cut short (or never starts) and
 retry gives up with TimeoutError too early; open a fresh asyncio.timeout for every attempt.
 Fails: test_retry_gives_each_attempt_its_own_timeout
+Cause: wrong | TimeoutError | not one around them all
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "When every attempt fails it raises the last attempt's exception".
 A good grader says: the last error is the freshest news about the operation (the first may be
 stale); keep the latest exception, or simply let the last attempt's exception propagate.
 Fails: test_retry_gives_up_with_the_last_exception
+Cause: wrong | the exception of attempt 0 | last attempt's
 """
 
 from __future__ import annotations

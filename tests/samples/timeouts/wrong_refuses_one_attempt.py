@@ -4,6 +4,7 @@ Violates: "`attempts < 1` raises `ValueError`": one attempt is valid (no retry, 
 backoff). A good grader says: only attempts below 1 are refused.
 
 Fails: test_retry_with_one_attempt
+Cause: wrong | attempts=1 | only attempts < 1 is refused
 """
 
 from __future__ import annotations

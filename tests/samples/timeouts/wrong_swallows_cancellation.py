@@ -5,6 +5,7 @@ propagates at once". A good grader says: CancelledError is how asyncio stops a t
 (except BaseException, or a bare except) makes retry ignore its caller's cancellation and keep
 running; catch Exception only.
 Fails: test_retry_lets_cancellation_through_at_once
+Cause: wrong | instead of ending cancelled | never `BaseException`
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Violates: "Without blocking the loop" (convention for every coroutine). A good g
 whole loop stops during the backoff, every other task with it; `await asyncio.sleep(...)` waits
 without blocking.
 Fails: test_retry_backs_off_exponentially, test_retry_gives_each_attempt_its_own_timeout, test_retry_gives_up_with_the_last_exception, test_retry_lets_cancellation_through_at_once
+Cause: blocking | time.sleep | retry
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ propagates unchanged: only the expiry of `timeout` gives `default`". A good grad
 TimeoutError raised by the work itself is an error to report, not a timeout of yours; tell the
 two apart (asyncio.timeout(...) has .expired()) and re-raise the work's own.
 Fails: test_the_works_own_exceptions_propagate
+Cause: wrong | returned 'default' | the work's TimeoutError
 """
 
 from __future__ import annotations

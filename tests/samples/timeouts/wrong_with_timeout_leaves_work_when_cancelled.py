@@ -6,6 +6,7 @@ cleanup, and the task keeps running after with_timeout's task has ended. A good 
 says: cancel and await the task in a `finally:`.
 
 Fails: test_with_timeout_cancelled_by_its_caller_waits_for_the_work
+Cause: leak | never saw CancelledError | caller cancels
 """
 
 from __future__ import annotations

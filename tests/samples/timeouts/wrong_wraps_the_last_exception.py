@@ -5,6 +5,7 @@ attempt must surface as its TimeoutError). A good grader says: the caller expect
 operation's own error, unchanged, so that `except ValueError` (or TimeoutError) keeps working;
 re-raise the last exception itself instead of wrapping it.
 Fails: test_retry_gives_up_with_the_last_exception, test_retry_gives_each_attempt_its_own_timeout
+Cause: wrong | RuntimeError | the last attempt's exception is that TimeoutError
 """
 
 from __future__ import annotations

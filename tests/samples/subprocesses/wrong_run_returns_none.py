@@ -1,0 +1,70 @@
+"""WRONG: run() computes (returncode, stdout, stderr) but forgets to `return` it.
+
+Violates: "and returns `(returncode, stdout, stderr)`". A good grader says: the function
+returned None, a wrong value of the student's, shown as such (a failed test, never an
+internal grader error, even where the suite unpacks the tuple); write `return`.
+
+Fails: test_run_returns_the_code_and_both_outputs, test_run_passes_arguments_as_they_are
+Cause: wrong | returned None | expected (3,
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from asyncio.subprocess import DEVNULL, PIPE
+
+
+# The contract fixes a `timeout` argument; inside, asyncio.timeout() does the work.
+async def run(
+    *argv: str,
+    input: bytes | None = None,
+    timeout: float,
+) -> tuple[int, bytes, bytes]:
+    # exec, not shell: each argument reaches the program as it is, spaces, quotes,
+    # `$` and all. With no input, /dev/null gives the program an empty stdin at once
+    # instead of letting it read (and wait on) ours.
+    process = await asyncio.create_subprocess_exec(
+        *argv, stdin=DEVNULL if input is None else PIPE, stdout=PIPE, stderr=PIPE
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            # communicate() writes the input, closes stdin and reads both pipes at the
+            # same time: waiting for the exit before reading can deadlock once a pipe
+            # buffer (64 KiB) fills up.
+            stdout, stderr = await process.communicate(input)
+    finally:
+        if process.returncode is None:
+            # Timed out (or our caller cancelled us): kill it, then wait() so that it
+            # is reaped and its pipes are closed; a killed program left unwaited is a
+            # zombie.
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    process.returncode, stdout, stderr
+
+
+async def run_all(commands: list[list[str]], limit: int) -> list[int]:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    # The semaphore lets `limit` commands run and queues the rest; as soon as one
+    # ends, the next waiting one starts, so the slots never sit idle while there is work.
+    slots = asyncio.Semaphore(limit)
+
+    async def run_one(argv: list[str]) -> int:
+        async with slots:
+            process = await asyncio.create_subprocess_exec(*argv, stdin=DEVNULL, stdout=PIPE, stderr=PIPE)
+            try:
+                await process.communicate()  # read (and drop) the output, wait for the exit
+            finally:
+                if process.returncode is None:
+                    # Cancelled (by our caller, or by the group when another failed):
+                    # kill the program and reap it, as run() does on its timeout.
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    await process.wait()
+            return process.returncode
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(run_one(argv)) for argv in commands]
+    return [task.result() for task in tasks]
