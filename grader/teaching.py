@@ -128,3 +128,13 @@ def stuck_waiting(call: str, seconds: float, where: Mapping[str, Any] | None) ->
             f"event loop was stuck{location(where)}, waiting without using the CPU. A blocking "
             "call or a thread lock waited on the loop's thread blocks every task, and here, "
             "forever: await an asyncio primitive instead.")
+
+
+def held(call: str, where: Mapping[str, Any] | None, seconds: float) -> str:
+    """One loop step that waited ``seconds`` off the CPU in a call nobody patched: named by
+    what such a wait can be, since the call itself is not known."""
+    return (f"{call} blocked the event loop: one step waited {seconds:g} s without using the "
+            f"CPU{location(where)}, and no other task could run meanwhile. A thread lock (or "
+            "event, or `queue.Queue`) waited on, a blocking read or a sleep on the loop's "
+            "thread does that: await an asyncio equivalent, or move the call to a thread with "
+            "`await asyncio.to_thread(...)`.")

@@ -189,16 +189,8 @@ class Observation(Generic[R]):
             if s.kind == "cpu":
                 fail(teaching.busy_loop(self.call, _plain(s.where), s.cpu),
                      Reason.BUSY_LOOP, obs=self, where=s.where)
-            if s.kind == "blocked":
-                fail(f"{self.call} blocked the event loop: one step slept {s.slept or s.wall:g} s "
-                     f"waiting in the operating system{s.where or ''}, and no other task could "
-                     "run meanwhile. Use the asyncio equivalent (`await asyncio.sleep`, streams, "
-                     "`create_subprocess_exec`) or move the call to a thread with "
-                     "`await asyncio.to_thread(...)`.",
-                     Reason.BLOCKING, obs=self, where=s.where)
-            fail(f"{self.call} held the event loop for {s.wall:g} s in one step without using "
-                 f"the CPU{s.where or ''}: a blocking call. Await it, or move it to a "
-                 "thread with `await asyncio.to_thread(...)`.",
+            fail(teaching.held(self.call, _plain(s.where), s.slept or s.wall
+                               if s.kind == "blocked" else s.wall),
                  Reason.BLOCKING, obs=self, where=s.where)
 
     def expect_clean(self, hint: str = "") -> None:

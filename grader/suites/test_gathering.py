@@ -121,7 +121,8 @@ def _expect_settled(obs, returned):
     got = [_outcome_of(item) for item in returned]
     if got != expected and sorted(map(repr, got)) == sorted(map(repr, expected)):
         fail(f"{obs.call} returned {show(returned)}: the right outcomes, in the order the "
-             "awaitables finished, not in the order of factories.")
+             "awaitables finished (as `asyncio.as_completed` yields them), not in the order "
+             "of factories.")
     for i, (item, spec) in enumerate(zip(returned, MIXED, strict=True)):
         if type(item) is not tuple or len(item) != 2:
             fail(f"{obs.call}: item {i} is {show(item)}; expected a tuple (\"ok\", value) or "

@@ -37,9 +37,10 @@ def _split_character(kind):
     return f"{KINDS[kind]} decodes each piece on its own, though a piece may end inside a character"
 
 
-SPLIT_FIX = ("TCP may cut a multi-byte UTF-8 character between two pieces, and half a "
-             "character cannot be decoded: keep bytes until a line is complete and decode "
-             "the whole line, or decode through an incremental decoder.")
+SPLIT_FIX = ("TCP may split a multi-byte UTF-8 character across two pieces, a piece ending "
+             "inside a character, and half a character cannot be decoded: keep bytes until a "
+             "line is complete and decode the whole line, or decode through an incremental "
+             "decoder.")
 
 
 def _ascii(text):
@@ -68,8 +69,7 @@ def _student_crash(obs, hint="", kind="streams"):
             # With one client, half a character; with several, maybe bytes of two clients
             # mixed: the cause names the first, which an earlier test of one client finds.
             fail(f"{obs.call}: {exc.type}: {exc.message}{exc.location}. "
-                 + (hint or f"Half a character was decoded: a piece of the stream ended "
-                    f"inside a character. {SPLIT_FIX}"),
+                 + (hint or f"Half a character was decoded. {SPLIT_FIX}"),
                  where=where, cause=_split_character(kind))
         if where:
             fail(f"{obs.call}: the event loop reported that {exc.type}: "
@@ -103,7 +103,7 @@ def _diagnose(got, expected, text):
         return ("An answer holds text this client never sent: what an earlier connection "
                 "left behind. Each connection needs its own buffer (made in "
                 "connection_made, or local to the handler), never one on the class or in a "
-                "global.")
+                "global, which every connection shares.")
     if last and last[::-1] in got:
         return ("The last piece has no newline and must not be answered: check that the line "
                 "ends in b'\\n' before answering it (readline() returns the unterminated rest "

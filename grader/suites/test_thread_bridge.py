@@ -71,10 +71,10 @@ def test_result_from_thread_wakes_the_loop(student: Student):
     call = _one_call(obs, 42, 0.3)
     if call.nudged:
         fail(f"{obs.call}: the thread called back after 0.3 s, but the value only arrived "
-             f"{sc.NUDGE_AFTER:g} s later, when a timer happened to wake the loop up. Of what "
-             "a thread can do to the loop, only `loop.call_soon_threadsafe(...)` wakes it: an "
-             "asyncio future set, or a `loop.call_soon(...)` made, from another thread is "
-             "neither thread-safe nor seen until something else wakes the loop.")
+             f"{sc.NUDGE_AFTER:g} s later, when a timer happened to wake the loop up. An "
+             "asyncio future set, or a `loop.call_soon(...)` made, from another thread does "
+             "not wake the loop (nor is it thread-safe): of what a thread can do to the loop, "
+             "only `loop.call_soon_threadsafe(...)` does.")
 
 
 @case(points=1, hidden=False)
