@@ -37,10 +37,10 @@ def _split_character(kind):
     return f"{KINDS[kind]} decodes each piece on its own, though a piece may end inside a character"
 
 
-SPLIT_FIX = ("TCP may split a multi-byte UTF-8 character across two pieces, a piece ending "
-             "inside a character, and half a character cannot be decoded: keep bytes until a "
-             "line is complete and decode the whole line, or decode through an incremental "
-             "decoder.")
+SPLIT_FIX = ("TCP may deliver a multi-byte UTF-8 character split across two pieces (a piece "
+             "ending inside a character), and half a character cannot be decoded: keep bytes "
+             "until a line is complete and decode the whole line, or decode through an "
+             "incremental decoder.")
 
 
 def _ascii(text):
