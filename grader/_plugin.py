@@ -14,11 +14,12 @@ import time
 import typing
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, NoReturn, TypeVar, overload
 
 import msgspec
 import pytest
 
+from . import teaching
 from ._child import STUCK_MARK
 from ._child.kit import REGISTRY, scenario_name
 from ._manifest import Exercise
@@ -27,7 +28,7 @@ from ._sandbox import Failure, FailureKind, Overrun, Sandbox
 from ._status import Reason
 from ._submission import Problem
 from ._values import decode, show
-from ._wire import Answer, Location, RuntimeFinding, SandboxReport, TimelineEvent, WireError
+from ._wire import Answer, Location, RuntimeFinding, SandboxReport, Stall, TimelineEvent, WireError
 from .testing import GradingFailure, Observation, fail
 
 R = TypeVar("R")
@@ -57,6 +58,7 @@ class TestOutcome(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     where: Location | None = None
     timeline: list[TimelineEvent] | None = None
     seconds: float = 0.0
+    cause: str = ""  # the mistake, named for the tests it also fails (grader.testing.fail)
 
     @property
     def passed(self) -> bool:
@@ -123,9 +125,14 @@ class Student:
                 if overrun is not None:
                     fail(f"{call} was stopped: {slug}.py already ran out of time in "
                          f"{overrun.first_test} (see there), and what is left of its time went "
-                         "to tests that did not finish either.", Reason.CAUSED_BY)
+                         "to tests that did not finish either.", Reason.CAUSED_BY,
+                         cause=_out_of_time(slug))
                 self.sandbox.overruns[slug] = Overrun(self.test, limit / 2)
-            fail(self._explain(answer, call), self._reason(answer))
+                stuck = _stuck_at(answer.detail)
+                if stuck is not None and stuck.where is not None:
+                    self._stuck(stuck, call)
+            fail(self._explain(answer, call), self._reason(answer),
+                 cause=_out_of_time(slug) if answer.kind is FailureKind.TIMEOUT else "")
         assert isinstance(answer, Answer)
         self.seen.note(slug, answer.findings, None)
         return self._observation(scenario, call, answer)
@@ -164,15 +171,21 @@ class Student:
                 FailureKind.GARBLED: Reason.TAMPERING,
                 FailureKind.WIRE: Reason.GRADER_FAULT}[failure.kind]
 
+    def _stuck(self, stuck: Stall, call: str) -> NoReturn:
+        """Stopped while one loop step held the loop's thread at a line of the submission:
+        a busy loop when that thread spent the time on the CPU, else a blocking wait."""
+        where, limit = msgspec.structs.asdict(stuck.where) if stuck.where else None, \
+            self.exercise.time_limit
+        cause = _out_of_time(self.exercise.slug)
+        if stuck.kind == "cpu":
+            fail(teaching.busy_loop_forever(call, limit, where),
+                 Reason.BUSY_LOOP, where=stuck.where, cause=cause)
+        fail(teaching.stuck_waiting(call, limit, where), Reason.BLOCKING, where=stuck.where,
+             cause=cause)
+
     def _explain(self, failure: Failure, call: str) -> str:
         slug = self.exercise.slug
         if failure.kind is FailureKind.TIMEOUT:
-            stuck = _stuck_at(failure.detail)
-            if stuck:
-                return (f"{call} did not finish within {self.exercise.time_limit:g} s of real "
-                        f"time and was stopped: the event loop was stuck{stuck}. A blocking "
-                        "call or a thread lock waited on the loop's thread blocks every task, "
-                        "and here, forever: await an asyncio primitive instead.")
             return (f"{call} did not finish within {self.exercise.time_limit:g} s of real time "
                     "and was stopped. Is something waiting forever, a loop that never ends, or "
                     "a CancelledError swallowed so that cancelling never ends it?")
@@ -217,16 +230,20 @@ class Seen:
         self.sandbox_missing |= other.sandbox_missing
 
 
-def _stuck_at(log: str) -> str:
-    """Where the child's watchdog last saw the loop stuck, from the worker's log."""
+def _out_of_time(slug: str) -> str:
+    return f"{slug}.py ran out of time"
+
+
+def _stuck_at(log: str) -> Stall | None:
+    """What the child's watchdog last said of a stuck loop step (where, and whether its
+    thread spun on the CPU), from the worker's log."""
     for line in reversed(log.splitlines()):
         if line.startswith(STUCK_MARK):
             try:
-                where = msgspec.json.decode(line[len(STUCK_MARK):], type=Location | None)
+                return msgspec.json.decode(line[len(STUCK_MARK):], type=Stall)
             except msgspec.DecodeError:
-                return ""
-            return str(where) if where is not None else ""
-    return ""
+                return None
+    return None
 
 
 # Hook (grader._streamgrade, for the nbgrader test cells): called with each test's final
@@ -289,6 +306,7 @@ class GradingPlugin:
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, GradingFailure):
             outcome.reason, outcome.where, outcome.timeline = exc.reason, exc.where, exc.timeline
+            outcome.cause = exc.cause
             outcome.message = bound(exc.message)  # whatever the submission printed
         else:  # a bug in the grader, not in the submission: say so, never show its source
             outcome.reason = Reason.GRADER_FAULT

@@ -39,10 +39,24 @@ def _test_result(outcome: TestOutcome) -> TestResult:
         timeline=msgspec.to_builtins(outcome.timeline) if outcome.timeline else None)
 
 
-def _explain_once(tests: list[TestResult]) -> None:
-    """A later test that failed of a cause already reported says so, once."""
+def _explain_once(tests: list[TestResult], named: list[str]) -> None:
+    """A later test that failed of a cause already reported says so, once: the same
+    blocking call or busy loop (the same reason at the same line), or the same mistake as
+    the suite named it (``named[i]``: test i's ``cause``, see ``grader.testing.fail``)."""
     causes: dict[tuple[str, str, object], TestResult] = {}
-    for test in tests:
+    for test, cause in zip(tests, named, strict=True):
+        if test.status == "passed":
+            continue
+        if cause:
+            first = causes.setdefault(("named", cause, None), test)
+            if first is not test:
+                said = test.reason == Reason.CAUSED_BY  # already told, in its own words
+                test.caused_by, test.reason, test.timeline = (
+                    first.name, Reason.CAUSED_BY.value, None)
+                if not said:
+                    test.message = (f"Failed because {cause}, as {first.name} reports; "
+                                    "fix that first.")
+                continue
         if test.reason not in _ROOT_CAUSES or test.where is None:
             continue
         key = (test.reason, str(test.where.get("file")), test.where.get("line"))
@@ -71,8 +85,9 @@ def build_report(submission: str, exercises: list[_manifest.Exercise],
                  findings: dict[str, list[Finding]], tamper: str, duration: float) -> Report:
     results = []
     for ex in exercises:
-        tests = [_test_result(o) for o in outcomes if o.slug == ex.slug]
-        _explain_once(tests)
+        mine = [o for o in outcomes if o.slug == ex.slug]
+        tests = [_test_result(o) for o in mine]
+        _explain_once(tests, [o.cause for o in mine])
         total = sum(t.max_score for t in tests)
         # Test points are scaled to the manifest's points, which are the authority.
         earned = sum(t.score for t in tests)

@@ -53,9 +53,12 @@ def _label(event: Event) -> str:
 
 
 def _where(event: Event) -> str:
+    """``gathering.py:5 in slow_square``: the student's line, and the function to look in
+    (for a busy loop, the one that spins, whichever call was running)."""
     where = event.get("where")
     if isinstance(where, Mapping) and where.get("file"):
-        return f"{where['file']}:{where.get('line', '?')}"
+        function = f" in {where['function']}" if where.get("function") else ""
+        return f"{where['file']}:{where.get('line', '?')}{function}"
     return ""
 
 

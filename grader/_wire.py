@@ -209,7 +209,7 @@ class EventKind(enum.StrEnum):
     TASK = "task"  # a task on the loop, from creation to done
     CALL = "call"  # an instrumented call (e.g. the given slow_square), from start to end
     BLOCKED = "blocked"  # a blocking call on the loop's thread
-    STALL = "stall"  # one loop step that held the loop too long
+    STALL = "stall"  # one loop step that kept the CPU too long (a busy loop)
 
 
 class TimelineEvent(Message, frozen=True):

@@ -89,3 +89,52 @@ def never_finished(call: str, seconds: float) -> str:
     return (f"{call} did not finish within {seconds:g} s of loop time. Is something waiting "
             "forever, a loop that never ends, or a CancelledError swallowed so that cancelling "
             "never ends it?")
+
+
+
+def spinning(where: Mapping[str, Any] | None) -> str:
+    """``a busy loop in _serve_client at streams.py:14 (while True:)``: the function that
+    spins first, for that is what to fix, whichever call the grader was waiting for."""
+    if not where:
+        return "a busy loop"
+    function = f" in {where['function']}" if where.get("function") else ""
+    code = f" ({where['code']})" if where.get("code") else ""
+    return f"a busy loop{function} at {where['file']}:{where['line']}{code}"
+
+
+def busy_loop(call: str, where: Mapping[str, Any] | None, cpu: float) -> str:
+    """One loop step that computed for ``cpu`` seconds, and then ended."""
+    return (f"During {call}, {spinning(where)} kept the event loop busy for {cpu:g} s of CPU "
+            "in one step, never giving it back meanwhile: no other task, callback or I/O "
+            "could run. A loop that spins (e.g. polling a clock or a variable) starves every "
+            "other task: await something that waits instead.")
+
+
+def busy_loop_forever(call: str, seconds: float, where: Mapping[str, Any] | None) -> str:
+    """A step that never ended because its thread spun on the CPU: named by the function
+    that spins and its line, not by the call the grader was waiting for, which may have
+    returned long before. (No measured figure: the same code gets the same words.)"""
+    found = spinning(where)
+    return (f"{found[0].upper()}{found[1:]} kept the event loop's thread busy on the CPU "
+            f"and never gave the loop back: no other task, callback or I/O could run, and "
+            f"{call} was stopped after {seconds:g} s of "
+            "real time. A loop in a coroutine that never awaits anything that waits keeps "
+            "the event loop to itself, for ever if it never ends.")
+
+
+def stuck_waiting(call: str, seconds: float, where: Mapping[str, Any] | None) -> str:
+    """A step that never ended because its thread waited (off the CPU) in one call."""
+    return (f"{call} did not finish within {seconds:g} s of real time and was stopped: the "
+            f"event loop was stuck{location(where)}, waiting without using the CPU. A blocking "
+            "call or a thread lock waited on the loop's thread blocks every task, and here, "
+            "forever: await an asyncio primitive instead.")
+
+
+def held(call: str, where: Mapping[str, Any] | None, seconds: float) -> str:
+    """One loop step that waited ``seconds`` off the CPU in a call nobody patched: named by
+    what such a wait can be, since the call itself is not known."""
+    return (f"{call} blocked the event loop: one step waited {seconds:g} s without using the "
+            f"CPU{location(where)}, and no other task could run meanwhile. A thread lock (or "
+            "event, or `queue.Queue`) waited on, a blocking read or a sleep on the loop's "
+            "thread does that: await an asyncio equivalent, or move the call to a thread with "
+            "`await asyncio.to_thread(...)`.")

@@ -39,18 +39,22 @@ class GradingFailure(AssertionError):
 
     def __init__(self, message: str, reason: Reason = Reason.WRONG,
                  where: Location | None = None,
-                 timeline: list[TimelineEvent] | None = None) -> None:
+                 timeline: list[TimelineEvent] | None = None, cause: str = "") -> None:
         super().__init__(message)
         self.message, self.reason, self.where, self.timeline = message, reason, where, timeline
+        self.cause = cause
 
 
 def fail(message: str, reason: Reason = Reason.WRONG, *, obs: Observation[Any] | None = None,
-         where: Location | None = None) -> NoReturn:
+         where: Location | None = None, cause: str = "") -> NoReturn:
     """Fail the test with ``message``. ``obs`` attaches what the loop did (its timeline)
-    for timing and concurrency failures."""
+    for timing and concurrency failures. ``cause`` names, in a few words, a mistake that
+    other tests of the exercise can run into too (``"result_from_thread does not call
+    start(callback) exactly once"``): a later test failing of the same cause is reported
+    as caused by the first one (``grader._scoring``), not as a mistake of its own."""
     __tracebackhide__ = True
     timeline = obs.timeline if obs is not None and reason in _DRAWN else None
-    raise GradingFailure(message, reason, where, timeline or None)
+    raise GradingFailure(message, reason, where, timeline or None, cause)
 
 
 # Failures worth a picture of the loop: a student sees what ran when.
@@ -183,20 +187,10 @@ class Observation(Generic[R]):
                  Reason.BLOCKING, obs=self, where=b.where)
         for s in self.stalls:
             if s.kind == "cpu":
-                fail(f"{self.call} kept the event loop busy for {s.cpu:g} s of CPU in one step"
-                     f"{s.where or ''}. A loop that spins (e.g. polling a clock) "
-                     "starves every other task: await something instead.",
+                fail(teaching.busy_loop(self.call, _plain(s.where), s.cpu),
                      Reason.BUSY_LOOP, obs=self, where=s.where)
-            if s.kind == "blocked":
-                fail(f"{self.call} blocked the event loop: one step slept {s.slept or s.wall:g} s "
-                     f"waiting in the operating system{s.where or ''}, and no other task could "
-                     "run meanwhile. Use the asyncio equivalent (`await asyncio.sleep`, streams, "
-                     "`create_subprocess_exec`) or move the call to a thread with "
-                     "`await asyncio.to_thread(...)`.",
-                     Reason.BLOCKING, obs=self, where=s.where)
-            fail(f"{self.call} held the event loop for {s.wall:g} s in one step without using "
-                 f"the CPU{s.where or ''}: a blocking call. Await it, or move it to a "
-                 "thread with `await asyncio.to_thread(...)`.",
+            fail(teaching.held(self.call, _plain(s.where), s.slept or s.wall
+                               if s.kind == "blocked" else s.wall),
                  Reason.BLOCKING, obs=self, where=s.where)
 
     def expect_clean(self, hint: str = "") -> None:

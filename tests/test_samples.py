@@ -77,20 +77,7 @@ def declared_cause(path: Path) -> Cause:
 # Samples whose first message does not name its cause yet, in exercises whose messages
 # another branch owns (issue 12, "diagnoses"): each stays an expected failure (strict: once
 # the message names the cause, the entry must go).
-AWAITING_DIAGNOSIS: dict[str, str] = {
-    "gathering/wrong_completion_order":
-        "says item 0 is wrong, not that the outcomes come in completion order (as_completed)",
-    "gathering/wrong_forgot_await_sleep":
-        "says the wait was skipped, not that asyncio.sleep(...) was never awaited",
-    "gathering/wrong_taskgroup_cancels_the_rest":
-        "says an ExceptionGroup escaped, not that the TaskGroup cancels the others on a failure",
-    "streams/wrong_chunk_is_a_line":
-        "reports the UnicodeDecodeError, not a line (and a character) split across pieces",
-    "streams/wrong_protocol_shared_buffer":
-        "blames an answered last piece: the piece came from another connection's shared buffer",
-    "thread_bridge/wrong_waits_on_a_thread_lock":
-        "says 'a blocking call' at `with arrived:`, not a thread lock waited on the loop's thread",
-}
+AWAITING_DIAGNOSIS: dict[str, str] = {}
 
 
 def test_a_cause_is_checked_by_its_reason_and_every_word() -> None:

@@ -73,3 +73,14 @@ def test_many_events_are_summarised_and_nothing_gives_nothing() -> None:
 def test_an_instant_scenario_still_draws_one_cell() -> None:
     text = render_terminal(_calls([0.0], 0.0))
     assert "█" in text
+
+
+def test_a_busy_loop_is_drawn_as_busy_in_the_function_that_spins() -> None:
+    spin = {"file": "streams.py", "line": 24, "function": "_serve_client"}
+    text = render_terminal([
+        {"kind": "call", "name": "pieces(…) as a whole", "start": 0.0, "end": 1.0, "where": None},
+        {"kind": "stall", "name": "0.8 s in one step", "start": 0.5, "end": 0.5, "where": spin},
+    ])
+    row = next(line for line in text.splitlines() if line.startswith("busy:"))
+    assert "▒" in row and row.endswith("at streams.py:24 in _serve_client"), row
+    assert "▒ loop busy (CPU)" in text

@@ -45,6 +45,9 @@ STUCK_SECONDS = 2.0
 # The watchdog's pause, bound at import: blockbuster wraps time.sleep later, and its wrapper
 # (which asks for a running loop, by an exception, at every call) would cost each tick.
 _sleep = time.sleep
+# A stuck step whose thread was on a CPU (or runnable, waiting for one) this share of the
+# time watched is a busy loop; a blocked one (a lock, a blocking read, a sleep) uses ~none.
+BUSY_SHARE = 0.5
 
 
 # An object's identity as a number, like id() but without its audit event (builtins.id),
@@ -239,10 +242,13 @@ class StepMonitor:
             self._watchdog.start()
 
     def _watch(self) -> None:
+        # thread id -> (its running step's slot, wall and CPU clock at the first long look)
+        looks: dict[int, tuple[list[Any], float, float | None]] = {}
         while True:
             _sleep(WATCHDOG_EVERY)
             self.ticks += 1  # it holds the GIL now: see _judge_sleep
             if not self.running:
+                looks.clear()
                 continue
             now = time.perf_counter()
             frames = sys._current_frames()
@@ -251,13 +257,55 @@ class StepMonitor:
                     found = student_location(frames[ident])
                     if found is not None:
                         slot[1] = found
+                    look = looks.get(ident)
+                    if look is None or look[0] is not slot:  # a new step of that thread
+                        looks[ident] = (slot, now, _cpu_seconds(ident))
                 if now - slot[0] > STUCK_SECONDS and not slot[2]:
-                    # A step that may never end (a deadlock): say where, for the parent to
-                    # read in the log if it has to stop this process.
+                    # A step that may never end: say where, and whether its thread spins
+                    # on the CPU or waits, for the parent to read in the log if it has to
+                    # stop this process.
                     slot[2] = True
-                    where = msgspec.json.encode(slot[1]).decode()
-                    print(STUCK_MARK + where, file=sys.__stderr__, flush=True)
+                    _, since, cpu0 = looks.get(ident, (slot, now, None))
+                    print(STUCK_MARK + _stuck(slot[1], ident, now - since, cpu0),
+                          file=sys.__stderr__, flush=True)
             del frames
+
+
+def _cpu_seconds(ident: int) -> float | None:
+    """Seconds thread ``ident`` has been on a CPU or runnable, waiting for one (its
+    ``schedstat``: a spinning thread on a loaded machine waits for a CPU, never sleeps),
+    or only on a CPU (its CPU clock) where ``/proc`` does not show it; None when neither
+    can be read."""
+    try:
+        clock = time.pthread_getcpuclockid(ident)
+    except (OSError, OverflowError):
+        return None
+    # Linux makes a thread's CPU clock id from its kernel id, ~tid << 3 | 6 (posix-timers.h):
+    # threading's native_id of the main thread is its parent's in a forked worker.
+    tid = ~(clock >> 3)
+    try:
+        if os.readlink("/proc/thread-self").endswith(f"/task/{threading.get_native_id()}"):
+            with open(f"/proc/self/task/{tid}/schedstat", "rb") as f:  # /proc numbers as we do
+                on_cpu, runnable, _ = f.read().split()
+            return (int(on_cpu) + int(runnable)) / 1e9
+    except (OSError, ValueError):
+        pass
+    try:
+        return time.clock_gettime(clock)
+    except OSError:
+        return None
+
+
+def _stuck(where: Location | None, ident: int, watched: float, cpu0: float | None) -> str:
+    """The watchdog's word on a stuck step, as a :class:`Stall` in JSON: ``cpu`` when its
+    thread kept a CPU for at least ``BUSY_SHARE`` of the ``watched`` seconds (a busy loop),
+    ``wait`` when it did not (blocked), or could not be measured."""
+    cpu1 = _cpu_seconds(ident)
+    used = 0.0 if cpu0 is None or cpu1 is None else max(0.0, cpu1 - cpu0)
+    busy = cpu0 is not None and cpu1 is not None and watched > 0 and used >= BUSY_SHARE * watched
+    stall = Stall("cpu" if busy else "wait", round(used, 3), round(watched, 3), where, "",
+                  loop_time())
+    return msgspec.json.encode(stall).decode()
 
 
 def _judge_sleep(handle: events.Handle, slot: list[Any], before: tuple[float, float],

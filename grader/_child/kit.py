@@ -359,7 +359,9 @@ def _drawn(spec: Scenario, elapsed: float | None) -> list[TimelineEvent]:
                                        elapsed))
     held = [TimelineEvent(EventKind.BLOCKED, b.call, b.at, b.at, b.where)
             for b in instruments.blocking_events if b.at is not None]
-    held += [TimelineEvent(EventKind.STALL, f"{s.kind} {s.wall:g} s", s.at, s.at, s.where)
+    # (only a step that kept the CPU is a busy loop; one that waited held the loop blocked)
+    held += [TimelineEvent(EventKind.STALL if s.kind == "cpu" else EventKind.BLOCKED,
+                           f"{s.wall:g} s in one step", s.at, s.at, s.where)
              for s in instruments.stall_events if s.at is not None]
     return sorted(events + held, key=lambda e: e.start)[:MAX_TIMELINE_EVENTS]
 

@@ -26,6 +26,7 @@ from ._common import RAISABLE
 
 PING_WAIT = 1.0  # real seconds the delivering thread waits for the loop to answer its ping
 NUDGE_AFTER = 1.5  # real seconds after the value was due before our timer wakes the loop
+HANG_AFTER = 0.5  # real seconds after the nudge before a call that has not returned hangs
 CANCEL_WAIT = 1.0  # real seconds we wait for fn to see CancelledError after the timeout
 GIVE_UP_AFTER = 1.5  # real seconds past `timeout` before we stop waiting for the caller thread
 
@@ -55,7 +56,7 @@ class Delivery(Result):
     ping_answered: bool | None  # the loop ran our ping within PING_WAIT (None: no ping sent)
     callback_error: Any  # what the student's callback raised in our thread, if anything
     delivered: bool  # the thread called the callback
-    hung: bool  # not returned NUDGE_AFTER real seconds after the value was due
+    hung: bool  # not returned NUDGE_AFTER + HANG_AFTER real seconds after the value was due
     nudged: bool  # it returned only once our timer had woken the loop
     latency: float | None  # real seconds from the callback to the return
     returned: Any
@@ -132,17 +133,22 @@ async def result_from_thread(mod: Any, values: list[Any], delays: list[float]) -
     deliveries = [_Delivery(loop, counter, v, d) for v, d in zip(values, delays, strict=True)]
 
     async def one(delivery: _Delivery) -> None:
+        # The nudge wakes the loop, and a value handed over without waking it (set from the
+        # thread, or scheduled with a plain call_soon) arrives then: late, not never.
+        due = loop.time() + delivery.delay + NUDGE_AFTER
+        nudge = loop.call_at(due, lambda: None)
         try:
-            async with asyncio.timeout(delivery.delay + NUDGE_AFTER) as nudge:
+            async with asyncio.timeout_at(due + HANG_AFTER) as hang:
                 returned = await mod.result_from_thread(delivery.start)
         except TimeoutError:
-            if not nudge.expired():
+            if not hang.expired():
                 raise
             delivery.hung = True
             return
+        finally:
+            nudge.cancel()
         arrived = time.perf_counter()
-        due = nudge.when()
-        delivery.nudged = due is not None and loop.time() >= due
+        delivery.nudged = loop.time() >= due
         if delivery.called_at is not None:
             delivery.latency = round(arrived - delivery.called_at, 3)
         delivery.returned = returned

@@ -9,8 +9,14 @@ from grader.testing import Raised, Reason, case, expect_equal, fail, show
 
 SLUG = "gathering"
 
-SEQUENTIAL = ("Are the calls awaited one after another? Start them all, then wait for them "
-              "together: `await asyncio.gather(*(slow_square(x, delay) for x in xs))`.")
+# Messages say what went wrong; the fix is in the last hint (exercism style).
+CONCURRENT_HINTS = (
+    "`await` waits for one call to finish before the code after it runs: awaiting each "
+    "call in a loop runs them one after another.",
+    "Make all the coroutines first, then wait for all of them at once: "
+    "`await asyncio.gather(*(slow_square(x, delay) for x in xs))` (results in the order "
+    "of xs).",
+)
 
 
 @case(points=1, hidden=False)
@@ -19,13 +25,17 @@ def test_slow_square_returns_the_square(student: Student):
     expect_equal(obs.returned(), 49, obs.call)
 
 
-@case(points=1)
+@case(points=1, hints=("`asyncio.sleep(delay)` only makes a coroutine: nothing waits until it "
+                       "is awaited, `await asyncio.sleep(delay)`.",))
 def test_slow_square_waits_the_delay(student: Student):
     obs = student.run(sc.slow_square, x=3, delay=2.0)
     obs.expect_not_blocking()
     obs.returned()
-    obs.expect_elapsed(2.0, slow_hint="It should wait `delay` seconds once, no more.",
-                       fast_hint="Did it skip the wait? `await asyncio.sleep(delay)` is required.")
+    skipped = (f"It returned without waiting: {obs.never_awaited[0]}. Calling an async "
+               "function only makes a coroutine, which waits only when awaited."
+               if obs.never_awaited else "It returned without waiting `delay` seconds.")
+    obs.expect_elapsed(2.0, slow_hint="It waited longer than `delay` seconds: once is enough.",
+                       fast_hint=skipped)
 
 
 @case(points=1)
@@ -43,7 +53,7 @@ def test_squares_in_the_order_of_xs(student: Student):
                  "Results must follow the order of xs, not the order in which calls finish.")
 
 
-@case(points=2, hidden=False)
+@case(points=2, hidden=False, hints=CONCURRENT_HINTS)
 def test_squares_run_concurrently(student: Student):
     xs = list(range(1, 11))
     obs = student.run(sc.squares_concurrently, xs=xs, delay=1.0,
@@ -53,12 +63,17 @@ def test_squares_run_concurrently(student: Student):
     calls = obs.value.calls
     if len(calls) != len(xs):
         fail(f"{obs.call} called slow_square {len(calls)} times; expected {len(xs)}, one per "
-             "item. Compute each square with slow_square(x, delay), called by its global name.")
-    obs.expect_elapsed(1.0, slow_hint=SEQUENTIAL,
-                       fast_hint="Each call must wait `delay` seconds.")
-    if obs.value.most_at_once != len(xs):
-        fail(f"{obs.call} ran at most {obs.value.most_at_once} slow_square calls at once; "
-             f"expected all {len(xs)}. {SEQUENTIAL}", Reason.TIMING, obs=obs)
+             "item, each square computed by slow_square(x, delay) called by its global name.")
+    most = obs.value.most_at_once
+    if most != len(xs):
+        how = ("one after another: each started only when the one before had finished"
+               if most <= 1 else f"at most {most} at a time: the others waited for a turn")
+        fail(f"{obs.call} ran its {len(xs)} slow_square calls {how}, so it took "
+             f"{obs.elapsed:g} s of loop time where running them all at once takes 1 s.",
+             Reason.TIMING, obs=obs)
+    obs.expect_elapsed(1.0, slow_hint="All the calls ran at once, yet it took longer than one "
+                       "delay: it waited for something more.",
+                       fast_hint="It returned before the calls had waited their `delay`.")
 
 
 @case(points=1)
@@ -77,10 +92,37 @@ MIXED: list[dict[str, Any]] = [
 ]
 
 
+def _outcome_of(item):
+    """("ok", value) or ("error", exception type), to compare items whatever their order."""
+    if type(item) is tuple and len(item) == 2 and isinstance(item[1], Raised):
+        return (item[0], item[1].type)
+    return item if type(item) is tuple else None
+
+
+def _settled(obs):
+    """What gather_settled returned, once it is known it did not let a failure escape."""
+    error = obs.error
+    if error is not None and (error.is_a("ValueError") or error.is_a("BaseExceptionGroup")):
+        what = ("A TaskGroup raises an ExceptionGroup when one of its tasks fails (and "
+                "cancels the others)." if error.is_a("BaseExceptionGroup") else
+                "That is the failure of one awaitable, escaped.")
+        fail(f"{obs.call} raised {error}. {what} A failure must come back as a value, "
+             "(\"error\", exception), in its awaitable's place, while the others finish.",
+             where=error.where)
+    return obs.returned()
+
+
 def _expect_settled(obs, returned):
     if type(returned) is not list or len(returned) != len(MIXED):
         fail(f"{obs.call} returned {show(returned)}; expected a list of {len(MIXED)} tuples, "
              "one per factory, in order.")
+    expected = [("error", spec["raise"]) if "raise" in spec else ("ok", spec["value"])
+                for spec in MIXED]
+    got = [_outcome_of(item) for item in returned]
+    if got != expected and sorted(map(repr, got)) == sorted(map(repr, expected)):
+        fail(f"{obs.call} returned {show(returned)}: the right outcomes, in the order the "
+             "awaitables finished (as `asyncio.as_completed` yields them), not in the order "
+             "of factories.")
     for i, (item, spec) in enumerate(zip(returned, MIXED, strict=True)):
         if type(item) is not tuple or len(item) != 2:
             fail(f"{obs.call}: item {i} is {show(item)}; expected a tuple (\"ok\", value) or "
@@ -100,24 +142,29 @@ def _expect_settled(obs, returned):
 def test_settled_results_in_order(student: Student):
     obs = student.run(sc.gather_settled, scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")
-    _expect_settled(obs, obs.returned())
+    _expect_settled(obs, _settled(obs))
 
 
-@case(points=1)
+@case(points=1, hints=(
+    "`asyncio.gather` stops waiting at the first failure (raising it), and a TaskGroup "
+    "cancels the others; `return_exceptions` makes a failure a value like any result.",
+    "`await asyncio.gather(*(f() for f in factories), return_exceptions=True)`, then turn "
+    "each result into (\"ok\", value) or (\"error\", exception).",
+))
 def test_settled_failure_cancels_nothing(student: Student):
     obs = student.run(sc.gather_settled, scripts=MIXED,
                       call="gather_settled([ok after 1 s, ValueError after 0.5 s, ok after 2 s])")
-    _expect_settled(obs, obs.returned())
+    _expect_settled(obs, _settled(obs))
     for run in obs.value.runs:
         if run.outcome == "cancelled":
             fail(f"{obs.call}: awaitable {run.index} was cancelled when another one failed. "
-                 "One failure must neither cancel nor delay the others: "
-                 "`gather(..., return_exceptions=True)`.")
+                 "One failure must neither cancel nor delay the others.")
         if run.calls != 1:
             fail(f"{obs.call}: factory {run.index} was called {run.calls} times; expected "
                  "exactly once.")
-    obs.expect_elapsed(2.0, slow_hint="It should take as long as the slowest awaitable: are they "
-                       "awaited one after another?", fast_hint="It must wait for every awaitable.")
+    obs.expect_elapsed(2.0, slow_hint="It took longer than the slowest awaitable (2 s), as "
+                       "when they are awaited one after another, not all at once.",
+                       fast_hint="It returned before every awaitable had finished.")
     obs.expect_clean()
 
 

@@ -32,7 +32,29 @@ def answers_for(text):
     return "".join(line[::-1] + "\n" for line in complete)
 
 
-def _student_crash(obs, hint=""):
+def _split_character(kind):
+    """The cause named for a server that decodes each piece on its own (testing.fail)."""
+    return f"{KINDS[kind]} decodes each piece on its own, though a piece may end inside a character"
+
+
+SPLIT_FIX = ("TCP may deliver a multi-byte UTF-8 character split across two pieces (a piece "
+             "ending inside a character), and half a character cannot be decoded: keep bytes "
+             "until a line is complete and decode the whole line, or decode through an "
+             "incremental decoder.")
+
+
+def _ascii(text):
+    return "".join(c for c in text if c.isascii())
+
+
+def _garbled(got, expected):
+    """``got`` is ``expected`` with only its multi-byte characters garbled (replaced, lost or
+    doubled): characters split between two pieces and decoded in halves, not missing
+    lines nor another connection's text."""
+    return got != expected and _ascii(got) == _ascii(expected)
+
+
+def _student_crash(obs, hint="", kind="streams"):
     """An exception the student's code raised in a callback the loop ran (a protocol's
     methods): the loop reports it instead of propagating it."""
     for error in obs.loop_errors:
@@ -43,6 +65,12 @@ def _student_crash(obs, hint=""):
             fail(f"{obs.call}: ReverseProtocol raised NotImplementedError: it is not "
                  "implemented yet.", Reason.NOT_IMPLEMENTED, where=exc.where)
         where = exc.where
+        if exc.is_a("UnicodeDecodeError"):
+            # With one client, half a character; with several, maybe bytes of two clients
+            # mixed: the cause names the first, which an earlier test of one client finds.
+            fail(f"{obs.call}: {exc.type}: {exc.message}{exc.location}. "
+                 + (hint or f"Half a character was decoded. {SPLIT_FIX}"),
+                 where=where, cause=_split_character(kind))
         if where:
             fail(f"{obs.call}: the event loop reported that {exc.type}: "
                  f"{exc.message} was raised at {where.file}:{where.line} "
@@ -52,7 +80,7 @@ def _student_crash(obs, hint=""):
 
 def _started(obs, kind="streams", hint=""):
     obs.expect_no_error()
-    _student_crash(obs, hint)
+    _student_crash(obs, hint, kind)
     problem = obs.value.start_problem
     if problem is None:
         return
@@ -71,6 +99,11 @@ def _started(obs, kind="streams", hint=""):
 def _diagnose(got, expected, text):
     """A hint for a server that answered ``got`` instead of ``expected``."""
     last = text.rsplit("\n", 1)[-1]
+    if any(_ascii(line[::-1]) not in _ascii(text) for line in got.split("\n")):
+        return ("An answer holds text this client never sent: what an earlier connection "
+                "left behind. Each connection needs its own buffer (made in "
+                "connection_made, or local to the handler), never one on the class or in a "
+                "global, which every connection shares.")
     if last and last[::-1] in got:
         return ("The last piece has no newline and must not be answered: check that the line "
                 "ends in b'\\n' before answering it (readline() returns the unterminated rest "
@@ -79,9 +112,6 @@ def _diagnose(got, expected, text):
         return ("Some complete lines were never answered: keep the bytes of an unfinished "
                 "line until its newline arrives, answer every complete line of a piece, and "
                 "after the client's EOF still answer what is complete.")
-    if "\ufffd" in got:
-        return ("A multi-byte character split between two pieces came out garbled: buffer "
-                "bytes and decode only complete lines.")
     return ("TCP delivers a stream of bytes, not messages: a piece may hold half a line or "
             "several lines. Buffer the bytes, split on b'\\n', answer each complete line "
             "reversed with its newline, and decode only complete lines.")
@@ -98,6 +128,10 @@ def _expect_answers(obs, kind, text):
     _started(obs, kind)
     expected = answers_for(text)
     got = obs.returned()
+    if _garbled(got, expected):
+        fail(f"{obs.call}: the client received {got!r}; expected {expected!r}: every line "
+             "came back, but its multi-byte characters came out garbled. " + SPLIT_FIX,
+             cause=_split_character(kind))
     if got != expected:
         fail(f"{obs.call}: the client received {got!r}; expected {expected!r}. "
              + _diagnose(got, expected, text))
@@ -225,6 +259,10 @@ def _many(student: Student, kind):
     expected = ["".join(line[::-1] + "\n" for line in lines) for lines in SCRIPTS]
     early = obs.value.answered_while_slow_waited
     for i, (got, want) in enumerate(zip(final, expected, strict=True)):
+        if _garbled(got, want):
+            fail(f"{obs.call}: client {i} received {got!r}; expected {want!r}: its lines, "
+                 "but with their multi-byte characters garbled (not another client's "
+                 f"text). {SPLIT_FIX}", cause=_split_character(kind))
         if got != want and not want.startswith(got):
             hint = ("Each connection needs its own buffer: state kept on the class (or in a "
                     "global) is shared by every client." if kind == "protocol" else

@@ -15,23 +15,43 @@ SLUG = "thread_bridge"
 POLLING_LIMIT = 5  # loop iterations while waiting; an honest wait needs 1 or 2 (our ping)
 
 
+# What can go wrong with one call, whatever else runs beside it, named (testing.fail's
+# ``cause``): a later test that fails the same way is told as caused by the first one.
+STARTS = "result_from_thread does not call start(callback) exactly once"
+CALLBACK_RAISES = "the callback raises in the thread that calls it"
+NEVER_RETURNS = "result_from_thread never returns, though the thread called back"
+WRONG_VALUE = "result_from_thread does not return the object the thread delivered"
+
+
+def _fault(what, call, value, delay):
+    """How one result_from_thread call went wrong, as ``fail``'s arguments, or None."""
+    if call.starts != 1:
+        return (f"{what} called start(callback) {call.starts} times; expected exactly once.",
+                Reason.WRONG, STARTS)
+    if call.callback_error is not None:
+        return (f"{what}: when the thread called the callback, it raised "
+                f"{call.callback_error}. The callback runs on another thread: it may only "
+                "hand the value over to the loop, with `loop.call_soon_threadsafe(...)`.",
+                Reason.WRONG, CALLBACK_RAISES)
+    if call.hung:
+        return (f"{what}: the thread called back after {delay:g} s, but result_from_thread "
+                f"still had not returned {sc.NUDGE_AFTER + sc.HANG_AFTER:g} s later, even "
+                "once the loop had been woken up. Is the value handed over to what the "
+                "coroutine awaits?", Reason.HANG, NEVER_RETURNS)
+    if call.returned != {"value": value} or not call.same_object:
+        return (f"{what} returned {show(call.returned)}; expected the object the thread "
+                f"passed to the callback ({show({'value': value})}), as it is.",
+                Reason.WRONG, WRONG_VALUE)
+    return None
+
+
 def _one_call(obs, value, delay):
     """The record of a single result_from_thread call; fails unless it returned ``value``."""
     (call,) = obs.result().calls
-    if call.starts != 1:
-        fail(f"{obs.call} called start(callback) {call.starts} times; expected exactly once.")
-    if call.callback_error is not None:
-        fail(f"{obs.call}: when the thread called the callback, it raised "
-             f"{call.callback_error}. The callback runs on another thread: it may only hand "
-             "the value over to the loop, with `loop.call_soon_threadsafe(...)`.")
-    if call.hung:
-        fail(f"{obs.call}: the thread called back after {delay:g} s, but result_from_thread "
-             f"still had not returned {sc.NUDGE_AFTER:g} s later, even once the loop had been "
-             "woken up. Is the value handed over to what the coroutine awaits?", Reason.HANG,
-             obs=obs)
-    if call.returned != {"value": value} or not call.same_object:
-        fail(f"{obs.call} returned {show(call.returned)}; expected the object the thread "
-             f"passed to the callback ({show({'value': value})}), as it is.")
+    fault = _fault(obs.call, call, value, delay)
+    if fault is not None:
+        message, reason, cause = fault
+        fail(message, reason, obs=obs, cause=cause)
     return call
 
 
@@ -52,8 +72,9 @@ def test_result_from_thread_wakes_the_loop(student: Student):
     if call.nudged:
         fail(f"{obs.call}: the thread called back after 0.15 s, but the value only arrived "
              f"{sc.NUDGE_AFTER:g} s later, when a timer happened to wake the loop up. An "
-             "asyncio future set from another thread does not wake the loop, which sleeps on: "
-             "from the thread, use `loop.call_soon_threadsafe(fut.set_result, value)`.")
+             "asyncio future set, or a `loop.call_soon(...)` made, from another thread does "
+             "not wake the loop (nor is it thread-safe): of what a thread can do to the loop, "
+             "only `loop.call_soon_threadsafe(...)` does.")
 
 
 @case(points=1, hidden=False)
@@ -87,11 +108,21 @@ def test_result_from_thread_does_not_poll(student: Student):
 
 @case(points=1)
 def test_result_from_thread_calls_do_not_mix(student: Student):
-    obs = student.run(sc.result_from_thread, values=["first", "second"], delays=[0.15, 0.05],
+    values, delays = ["first", "second"], [0.15, 0.05]
+    obs = student.run(sc.result_from_thread, values=values, delays=delays,
                       call="two result_from_thread(start) calls at once, whose threads call "
                            "back with 'first' after 0.15 s and 'second' after 0.05 s")
     calls = obs.result().calls
-    for call, value in zip(calls, ["first", "second"], strict=True):
+    faults = [_fault(f"{obs.call}: the call waiting for {v!r}", c, v, d)
+              for c, v, d in zip(calls, values, delays, strict=True)]
+    swapped = any(c.returned == {"value": other} for c, v in zip(calls, values, strict=True)
+                  for other in values if other != v)
+    if all(faults) and len({f[2] for f in faults}) == 1 and not swapped:
+        # Every call went wrong as one call alone does: a mistake of its own, not the
+        # calls mixing (told as caused by the test that found it first).
+        message, reason, cause = faults[0]
+        fail(message, reason, obs=obs, cause=cause)
+    for call, value in zip(calls, values, strict=True):
         if call.hung:
             fail(f"{obs.call}: the call waiting for {value!r} never returned, although its "
                  "thread had called back. Each call needs its own future, made inside the "

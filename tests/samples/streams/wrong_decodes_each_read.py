@@ -1,0 +1,81 @@
+"""WRONG: the streams server reads 1024-byte pieces and decodes each on its own (errors="replace").
+
+Violates: "lines may arrive cut in pieces at any byte". When a piece ends inside a multi-byte
+UTF-8 character, each half is decoded alone and comes out as U+FFFD: every line is answered,
+garbled. A good grader says: the characters split between two pieces (not another client's
+text mixed in): keep bytes until a line is complete and decode the whole line
+(readline() does), or use an incremental decoder.
+
+Fails: test_streams_server_handles_awkward_pieces, test_streams_server_serves_clients_independently
+Cause: wrong | garbled | inside a character
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+
+async def _serve_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    # One task per connection: start_server runs this for every client, so a slow
+    # client only ever waits for itself.
+    try:
+        pending = ""
+        while data := await reader.read(1024):
+            # the mistake: each piece decoded on its own (bad halves become U+FFFD)
+            pending += data.decode(errors="replace")
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                writer.write(line[::-1].encode() + b"\n")
+            await writer.drain()
+    except ConnectionError:
+        pass  # The client went away: nobody is left to answer.
+    finally:
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except ConnectionError:
+            pass
+
+
+async def start_reverse_server(host: str, port: int) -> asyncio.Server:
+    # start_server() returns once the socket listens; the server then accepts clients in
+    # the background, on this loop, until someone closes it.
+    return await asyncio.start_server(_serve_client, host, port)
+
+
+class ReverseProtocol(asyncio.Protocol):
+    """One instance per connection; the loop calls its methods as events happen."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        # Bytes, not text: a piece may end in the middle of a multi-byte character.
+        self._pending = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        # TCP is a byte stream: a piece may hold half a line or several lines, so keep
+        # what has no newline yet and answer every line that is complete.
+        self._pending += data
+        *lines, rest = self._pending.split(b"\n")
+        self._pending = bytearray(rest)
+        for line in lines:
+            self._transport.write(line.decode()[::-1].encode() + b"\n")
+
+    def eof_received(self) -> bool | None:
+        # Every complete line is already answered; what is left has no newline and is
+        # dropped. Returning a false value tells the transport to close itself, which it
+        # does only after the answers still in its buffer are sent.
+        return False
+
+
+async def ask(host: str, port: int, line: str) -> str:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(line.encode() + b"\n")
+        await writer.drain()
+        answer = await reader.readline()
+    finally:
+        # close() only starts closing; wait_closed() makes sure the socket is really
+        # released before we return, so nothing is left behind.
+        writer.close()
+        await writer.wait_closed()
+    return answer.decode().removesuffix("\n")
