@@ -136,6 +136,8 @@ def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = 
         # A failed test's verdict is the plugin's message; pytest's own long traceback (which
         # walks the source of every frame) is never shown, so make it the cheap native one.
         "--tb=native",
+        # A suite that does not load is that exercise's error (see GradingPlugin), not the end.
+        "--continue-on-collection-errors",
         "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:faulthandler",
     ]
     # The grader's own configuration only: no plugins or options from the environment.
@@ -152,3 +154,6 @@ def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = 
                     pytest.ExitCode.NO_TESTS_COLLECTED):
         raise SuitesFailed(f"the hidden suites could not run (pytest exit {code}):\n"
                            f"{sink.getvalue()[-3000:]}")
+    if plugin.unattributed:
+        raise SuitesFailed("hidden suites that name no exercise failed to load: "
+                           + "; ".join(plugin.unattributed))
