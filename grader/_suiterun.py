@@ -42,8 +42,8 @@ class SuitesFailed(Exception):
 REAL_CLOCK_WEIGHT = 6
 # A real-clock exercise's tests go out in units of this many (in the suite's order), each
 # unit with a worker of its own: smaller units wait side by side more, but import the
-# student's module more often (about 0.02 s of CPU each).
-REAL_CLOCK_TESTS_PER_UNIT = 3
+# student's module more often (a worker costs about 0.03 s of CPU, its confinement included).
+REAL_CLOCK_TESTS_PER_UNIT = 4
 # An exercise that ran out of real time in one of its units is graded again in one unit:
 # its later tests then share what is left of its time, exactly as graded in one lane.
 _OUT_OF_TIME = (Reason.TIME_LIMIT, Reason.CAUSED_BY)
@@ -109,6 +109,7 @@ class _Lanes:
 
     def __init__(self, run: SuiteRun, plugin: GradingPlugin, lanes: int) -> None:
         self.run, self.plugin, self.lanes = run, plugin, lanes
+        self.replacements: list[Zygote] = []  # fork servers a lane had to start itself
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -212,6 +213,8 @@ class _Lanes:
                                 sorted(seen.sandbox_missing))
         except BaseException as exc:
             result = LaneResult({}, {}, [], [], f"{type(exc).__name__}: {exc}")
+        for replacement in self.replacements:
+            replacement.close()
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(msgspec.json.encode(result))
         os._exit(0)
@@ -229,6 +232,12 @@ class _Lanes:
         finally:
             self.plugin.sandbox = None
             if sandbox is not None:
+                if sandbox.owns_zygote and self.run.zygote is not None:
+                    # The fork server died (killed by a submission) and the sandbox started
+                    # another: the lane's later units use that one, closed when the lane ends.
+                    sandbox.owns_zygote = False
+                    self.run.zygote = sandbox.zygote
+                    self.replacements.append(sandbox.zygote)
                 sandbox.close()
 
 
