@@ -65,6 +65,10 @@ class TestOutcome(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return self.reason is Reason.NONE
 
 
+# A scenario's signature, read once (every test checks its arguments against it).
+_signature = functools.cache(inspect.signature)
+
+
 @functools.cache
 def _result_type(fn: Callable[..., Any]) -> Any:
     hints = typing.get_type_hints(fn)
@@ -139,7 +143,7 @@ class Student:
                 or not name.startswith(f"{self.exercise.slug}."):
             raise GraderFault(f"{name} is not a scenario of {self.exercise.slug}")
         try:
-            inspect.signature(scenario).bind(None, **args)
+            _signature(scenario).bind(None, **args)
         except TypeError as exc:
             raise GraderFault(f"scenario {name} called with wrong arguments: {exc}") from None
         return name
