@@ -248,6 +248,13 @@ def _seen_of(result: LaneResult) -> Seen:
     return seen
 
 
+# pytest's built-in plugins the hidden suites never use, left out: each costs hook calls
+# at every test. The grader's own unraisable exceptions (which pytest's plugins would turn
+# into errors of every test after a gc.collect at the session's end) are nobody's grade.
+_UNUSED_PLUGINS = ("logging", "unraisableexception", "threadexception", "junitxml", "doctest",
+                   "pastebin", "stepwise", "setuponly", "setupplan")
+
+
 def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = False,
                also: list[object] | None = None) -> None:
     """Run the slugs' suites with ``plugin`` (and the plugins ``also``); ``collect_only``
@@ -261,6 +268,7 @@ def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = 
         # A suite that does not load is that exercise's error (see GradingPlugin), not the end.
         "--continue-on-collection-errors",
         "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:faulthandler",
+        *[arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")],
     ]
     # The grader's own configuration only: no plugins or options from the environment.
     saved = {k: os.environ.pop(k, None) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
