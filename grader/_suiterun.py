@@ -54,7 +54,8 @@ class LaneResult(msgspec.Struct, forbid_unknown_fields=True):
     """What one lane sends back: the outcomes of the tests it ran, by node id."""
 
     outcomes: dict[str, TestOutcome]
-    findings: dict[str, list[Finding]]
+    # By unit number, so that they are merged in the units' order whichever lane ran them.
+    findings: dict[int, dict[str, list[Finding]]]
     applied: list[str]
     missing: list[str]
     error: str | None = None
@@ -187,7 +188,12 @@ class _Lanes:
             raise SuitesFailed("; ".join(errors))
         for result in results:
             self.plugin.outcomes.update(result.outcomes)
-            self.plugin.seen.merge(_seen_of(result))
+            self.plugin.seen.sandbox_applied.update(result.applied)
+            self.plugin.seen.sandbox_missing.update(result.missing)
+        found = {n: by_slug for result in results for n, by_slug in result.findings.items()}
+        for number in sorted(found):
+            for slug, findings in found[number].items():
+                self.plugin.seen.findings.setdefault(slug, []).extend(findings)
 
     def _fork(self, index: int, queue: int, units: list[list[pytest.Item]],
               pristine: dict[str, TestOutcome]) -> tuple[int, int]:
@@ -198,18 +204,21 @@ class _Lanes:
             return pid, read_end
         os.close(read_end)  # pragma: no cover - the lane
         done: dict[str, TestOutcome] = {}
+        found: dict[int, dict[str, list[Finding]]] = {}
         self.plugin.seen = seen = Seen()
         try:
             zygote = self.run.zygote
             if zygote is not None and len(zygote.socks) > index:
                 self.run.zygote = zygote.client(index)  # its own socket to the fork server
             while taken := os.read(queue, _UNIT_BYTES):
-                unit = units[int.from_bytes(taken, "big")]
+                number = int.from_bytes(taken, "big")
+                unit = units[number]
                 for item in unit:
                     self.plugin.outcomes[item.nodeid] = pristine[item.nodeid]
                 self._run_unit(unit)
                 done.update({item.nodeid: self.plugin.outcomes[item.nodeid] for item in unit})
-            result = LaneResult(done, seen.findings, sorted(seen.sandbox_applied),
+                found[number], seen.findings = seen.findings, {}
+            result = LaneResult(done, found, sorted(seen.sandbox_applied),
                                 sorted(seen.sandbox_missing))
         except BaseException as exc:
             result = LaneResult({}, {}, [], [], f"{type(exc).__name__}: {exc}")
@@ -239,13 +248,6 @@ class _Lanes:
                     self.run.zygote = sandbox.zygote
                     self.replacements.append(sandbox.zygote)
                 sandbox.close()
-
-
-def _seen_of(result: LaneResult) -> Seen:
-    seen = Seen()
-    seen.findings = {slug: list(found) for slug, found in result.findings.items()}
-    seen.sandbox_applied, seen.sandbox_missing = set(result.applied), set(result.missing)
-    return seen
 
 
 # pytest's built-in plugins the hidden suites never use, left out: each costs hook calls

@@ -41,6 +41,8 @@ def test_{slug}_{n}():
 class FakeSandbox:
     """Stands in for the sandbox: these suites never ask a worker anything."""
 
+    owns_zygote = False
+
     def __init__(self, modules: dict[str, Path]) -> None:
         self.modules = modules
 
