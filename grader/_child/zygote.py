@@ -126,6 +126,10 @@ def _become_pid_one(*fds: int) -> None:
     if child == 0:
         from . import confine
 
+        # A process group of its own: a submission's kill(0) or killpg reaches only its own
+        # processes, never this outer one (whose end would kill it only a moment later, a
+        # race). The namespace's first process ignores SIGKILL sent from inside it.
+        os.setpgid(0, 0)
         confine.die_with_parent(signal.SIGKILL)
         return
     for fd in fds:
