@@ -363,8 +363,9 @@ def _tests_in(path: Path) -> tuple[str | None, list[tuple[str, int, bool, list[s
             slug = str(_literal(node.value, slug))
         if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
             continue
-        for deco in node.decorator_list:
-            if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "case":
+        for deco in node.decorator_list:  # @case(...) or @testing.case(...)
+            if isinstance(deco, ast.Call) and "case" in (getattr(deco.func, "id", None),
+                                                         getattr(deco.func, "attr", None)):
                 kwargs = {k.arg: k.value for k in deco.keywords}
                 points = _literal(kwargs.get("points", deco.args[0] if deco.args else None), 0)
                 tests.append((node.name, int(points), bool(_literal(kwargs.get("hidden"), True)),
