@@ -121,7 +121,7 @@ class _Lanes:
         self._merge(self._run_lanes(units, pristine))
         # Graded in pieces but out of time: graded again in one piece (see _OUT_OF_TIME).
         split = Counter(self._slug(unit[0]) for unit in units)
-        again = [[item for unit in units if self._slug(unit[0]) == slug for item in unit]
+        again = [[item for item in session.items if self._slug(item) == slug]
                  for slug in split if split[slug] > 1 and any(
                      o.reason in _OUT_OF_TIME for o in self.plugin.outcomes.values()
                      if o.slug == slug)]
