@@ -16,7 +16,7 @@ Generates a class (``make_class.py``), then measures, side by side in this one r
    if nbgrader's venv exists (see ``nbgrader_course.py``) or ``--nbgrader`` is given;
 5. where one grading's time goes: the reference solutions, one exercise at a time.
 
-    .venv/bin/python bench/bench_class.py [--students 200] [--jobs 2] [--nbgrader | --no-nbgrader]
+    .venv/bin/python bench/bench_class.py [--students 200] [--jobs 4] [--nbgrader | --no-nbgrader]
                                           [--keep DIR] [--baseline-students N] [--extra-jobs 4]
 
 Every process started here is ended (with what it started) and every temporary
@@ -45,6 +45,8 @@ from pathlib import Path
 
 import make_class
 import nbgrader_course
+
+from grader._classgrading import default_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 # nbgrader is the optional extra aiograde[nbgrader], in the project's own venv.
@@ -248,7 +250,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="default: the grader's own default (2 per core)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--hangs", type=int, default=1, help="hostile students whose module hangs")
     parser.add_argument("--baseline-students", type=int, default=None, metavar="N",

@@ -37,9 +37,10 @@ from ._report import Report
 
 # One submission's whole grading, all exercises; far above any honest submission's.
 PER_SUBMISSION_SECONDS = 900
-# Most of a grading's wall time is spent waiting in real-clock scenarios (threads,
-# subprocesses), so four submissions per core keep the cores busy.
-JOBS_PER_CORE = 4
+# A grading waits on the real clock for part of its time, so a core takes more than one
+# submission; but past two per core they only contend: on 2 cores, 10 students took the
+# same wall time with 4 and 8 jobs, and 8 jobs 1.3x the CPU (bench/README.md).
+JOBS_PER_CORE = 2
 # Submissions already run side by side: one grader process each is enough.
 PARALLEL_PER_SUBMISSION = 1
 

@@ -97,8 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true",
                    help="with --class: regrade submissions the gradebook already has")
     g.add_argument("--parallel", type=_positive_int, default=None, metavar="N",
-                   help="grader processes sharing one submission's exercises (default "
-                   f"{DEFAULT_PARALLEL}; with --class, {PARALLEL_PER_SUBMISSION})")
+                   help="grader processes sharing one submission's tests, forked once the "
+                   f"suites are collected (default {DEFAULT_PARALLEL}; with --class, "
+                   f"{PARALLEL_PER_SUBMISSION})")
     # Set by --class for each student's grading: the class folder, hidden from the child.
     g.add_argument("--hide", action="append", default=[], help=argparse.SUPPRESS)
 

@@ -8,8 +8,10 @@ so the hidden suites' source is not shown to students.
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import re
 import time
 import typing
 from collections.abc import Callable, Coroutine
@@ -63,6 +65,10 @@ class TestOutcome(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     @property
     def passed(self) -> bool:
         return self.reason is Reason.NONE
+
+
+# A scenario's signature, read once (every test checks its arguments against it).
+_signature = functools.cache(inspect.signature)
 
 
 @functools.cache
@@ -144,7 +150,7 @@ class Student:
                 or not name.startswith(f"{self.exercise.slug}."):
             raise GraderFault(f"{name} is not a scenario of {self.exercise.slug}")
         try:
-            inspect.signature(scenario).bind(None, **args)
+            _signature(scenario).bind(None, **args)
         except TypeError as exc:
             raise GraderFault(f"scenario {name} called with wrong arguments: {exc}") from None
         return name
@@ -258,8 +264,12 @@ class GradingPlugin:
         self.visible_only = visible_only
         self.outcomes: dict[str, TestOutcome] = {}
         self.seen = Seen()
+        # Suite files that failed to load and name no exercise: the run cannot be trusted.
+        self.unattributed: list[str] = []
+        self.rootpath = Path.cwd()  # pytest's, once configured: where node ids are relative to
 
     def pytest_configure(self, config: pytest.Config) -> None:
+        self.rootpath = config.rootpath
         config.addinivalue_line("markers", "aiograde(points, hidden, hints): points, visibility, "
                                 "hints")
 
@@ -288,6 +298,28 @@ class GradingPlugin:
                 slug=slug, name=item.name, points=int(mark.kwargs["points"]), hidden=hidden,
                 hints=list(mark.kwargs.get("hints", ())))
         items[:] = kept
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite that does not load (its module, or the scenario module it imports, has a
+        syntax error or raises): a grader bug. Each of its tests, read from the suite's
+        source, is an ``error`` of that exercise; the other exercises are graded as usual."""
+        if not report.failed or not report.nodeid.endswith(".py"):
+            return
+        slug, tests = _tests_in(self.rootpath / report.nodeid)
+        if slug not in self.exercises:
+            self.unattributed.append(f"{report.nodeid}: {_last_error(str(report.longrepr))}")
+            return
+        why = _last_error(str(report.longrepr))
+        if not tests:  # the suite itself does not parse: one error worth the whole exercise
+            tests = [(f"test_{slug}", self.exercises[slug].points, True, [])]
+        for name, points, hidden, hints in tests:
+            if hidden and self.visible_only:
+                continue
+            self.outcomes[f"{report.nodeid}::{name}"] = TestOutcome(
+                slug=slug, name=name, points=points, hidden=hidden, hints=hints,
+                reason=Reason.GRADER_FAULT,
+                message=bound(f"internal grader error: the hidden tests of {slug} could not be "
+                              f"loaded ({why}). This is a bug in aiograde, not in your code."))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # Only now, with every suite loaded, does student code start: fork every worker
@@ -319,6 +351,44 @@ class GradingPlugin:
         outcome = self.outcomes.get(nodeid)
         if on_test_finished is not None and outcome is not None:
             on_test_finished(outcome)
+
+
+def _last_error(longrepr: str) -> str:
+    """The exception line of a failed collection (``SyntaxError: ...``), not the source."""
+    found = re.findall(r"^E\s+(\w*(?:Error|Exception)\b.*)$", longrepr, re.MULTILINE)
+    return found[-1].strip()[:200] if found else "it raised while importing"
+
+
+def _literal(node: ast.expr | None, default: Any) -> Any:
+    try:
+        return default if node is None else ast.literal_eval(node)
+    except ValueError:
+        return default
+
+
+def _tests_in(path: Path) -> tuple[str | None, list[tuple[str, int, bool, list[str]]]]:
+    """A suite's SLUG and its ``@case`` tests (name, points, hidden, hints), read from its
+    source without importing it; the slug from the file name if it does not parse."""
+    slug = path.stem.removeprefix("test_")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return slug, []
+    tests = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "SLUG" for t in node.targets):
+            slug = str(_literal(node.value, slug))
+        if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+            continue
+        for deco in node.decorator_list:  # @case(...) or @testing.case(...)
+            if isinstance(deco, ast.Call) and "case" in (getattr(deco.func, "id", None),
+                                                         getattr(deco.func, "attr", None)):
+                kwargs = {k.arg: k.value for k in deco.keywords}
+                points = _literal(kwargs.get("points", deco.args[0] if deco.args else None), 0)
+                tests.append((node.name, int(points), bool(_literal(kwargs.get("hidden"), True)),
+                              [str(h) for h in _literal(kwargs.get("hints"), ())]))
+    return slug, tests
 
 
 def suite_path(slug: str) -> Path:

@@ -46,6 +46,17 @@ def _kill(pids: list[int]) -> None:
             pass
 
 
+def _holds(cgroup: dict[str, str], pid: int) -> bool:
+    """Whether ``pid`` is in the worker's cgroup (it joins before starting anything)."""
+    for path in cgroup.values():
+        try:
+            with open(f"{path}/cgroup.procs") as f:
+                return str(pid) in f.read().split()
+        except OSError:
+            continue
+    return False
+
+
 def _reap() -> None:
     while True:
         try:
@@ -115,6 +126,10 @@ def _become_pid_one(*fds: int) -> None:
     if child == 0:
         from . import confine
 
+        # A process group of its own: a submission's kill(0) or killpg reaches only its own
+        # processes, never this outer one (whose end would kill it only a moment later, a
+        # race). The namespace's first process ignores SIGKILL sent from inside it.
+        os.setpgid(0, 0)
         confine.die_with_parent(signal.SIGKILL)
         return
     for fd in fds:
@@ -290,7 +305,11 @@ def main(*client_fds: int, trust: bool = True) -> None:
             reply = Spawned(pid)
         elif isinstance(order, Kill):
             pid = order.pid
-            doomed = [pid, *_descendants_of(pid)]
+            cgroup = cgroups.pop(pid, {})
+            # A worker's cgroup holds every process it started, daemons included: removing
+            # it kills them all. Without one, look for them (a scan of every process).
+            held = _holds(cgroup, pid)
+            doomed = [pid] if held else [pid, *_descendants_of(pid)]
             try:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
@@ -298,10 +317,12 @@ def main(*client_fds: int, trust: bool = True) -> None:
             _kill(doomed)
             workers.discard(pid)
             if limits is not None:
-                limits.remove(cgroups.pop(pid, None))
-            # Orphans of any worker were adopted by this subreaper, as its own children;
-            # of those, only workers may stay.
-            _kill([p for p in _descendants_of(os.getpid(), recursive=False) if p not in workers])
+                limits.remove(cgroup)
+            if not held:
+                # Orphans of the worker were adopted by this subreaper, as its own children;
+                # of those, only workers may stay.
+                _kill([p for p in _descendants_of(os.getpid(), recursive=False)
+                       if p not in workers])
             reply = Killed(pid)
         else:
             break

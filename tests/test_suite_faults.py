@@ -1,0 +1,108 @@
+"""A hidden suite or scenario module that does not load is a grader bug: each test of that
+exercise is an ``error`` (worth its points, blamed on nobody's code), the other exercises are
+graded as usual, and neither the grading nor the fork server ends in a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader._manifest import load
+from grader._plugin import GradingPlugin
+from grader._status import Reason
+
+EXERCISES = {e.slug: e for e in load() if e.slug in ("gathering", "tasks")}
+SUITE = '''
+import broken_scenarios as sc
+from grader.testing import case
+
+SLUG = "{slug}"
+
+@case(points=2, hidden=False, hints=("Look at the order.",))
+def test_visible():
+    pass
+
+@case(points=3)
+def test_hidden():
+    pass
+'''
+GOOD = '''
+from grader.testing import case
+
+SLUG = "tasks"
+
+@case(points=4)
+def test_runs():
+    pass
+'''
+
+
+@pytest.fixture(autouse=True)
+def no_plugin_autoload(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # as the grader runs its suites
+
+
+def _run(pytester: pytest.Pytester, suite: str, visible_only: bool = False) -> GradingPlugin:
+    pytester.makepyfile(broken_scenarios="def scenario(:\n    pass\n",
+                        test_gathering=suite, test_tasks=GOOD)
+    plugin = GradingPlugin(EXERCISES, None, {}, visible_only=visible_only)
+    pytester.runpytest("-p", "no:cacheprovider", "--continue-on-collection-errors",
+                       plugins=[plugin])
+    return plugin
+
+
+def test_each_test_of_a_suite_that_does_not_load_is_an_error(pytester: pytest.Pytester) -> None:
+    plugin = _run(pytester, SUITE.format(slug="gathering"))
+    found = {o.name: o for o in plugin.outcomes.values()}
+    assert sorted(found) == ["test_hidden", "test_runs", "test_visible"]
+    visible, hidden = found["test_visible"], found["test_hidden"]
+    assert (visible.slug, visible.points, visible.hidden, visible.hints) == (
+        "gathering", 2, False, ["Look at the order."])
+    assert (hidden.points, hidden.hidden) == (3, True)
+    for fault in (visible, hidden):
+        assert fault.reason is Reason.GRADER_FAULT and not fault.passed
+        assert fault.message == ("internal grader error: the hidden tests of gathering could "
+                                 "not be loaded (SyntaxError: invalid syntax). This is a bug in "
+                                 "aiograde, not in your code.")
+    assert found["test_runs"].passed  # the other exercise is graded as usual
+
+
+def test_a_suite_that_does_not_parse_is_one_error_worth_the_exercise(
+        pytester: pytest.Pytester) -> None:
+    plugin = _run(pytester, SUITE.format(slug="gathering") + "\ndef oops(:\n")
+    fault = next(o for o in plugin.outcomes.values() if o.slug == "gathering")
+    assert (fault.name, fault.points, fault.reason) == (
+        "test_gathering", EXERCISES["gathering"].points, Reason.GRADER_FAULT)
+
+
+def test_visible_only_leaves_out_the_hidden_errors(pytester: pytest.Pytester) -> None:
+    plugin = _run(pytester, SUITE.format(slug="gathering"), visible_only=True)
+    assert [o.name for o in plugin.outcomes.values() if o.slug == "gathering"] == ["test_visible"]
+
+
+def test_a_suite_naming_no_exercise_is_not_silently_dropped(pytester: pytest.Pytester) -> None:
+    plugin = _run(pytester, SUITE.format(slug="no_such_exercise"))
+    assert len(plugin.unattributed) == 1 and "SyntaxError" in plugin.unattributed[0]
+
+
+def test_the_scenarios_package_loads_beside_a_broken_scenario_module(tmp_path: Path) -> None:
+    # What the fork server imports first: a broken module must not take the others down.
+    (tmp_path / "broken.py").write_text("def scenario(:\n")
+    package = Path(__file__).resolve().parent.parent / "grader" / "scenarios"
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('grader.scenarios', "
+        f"{str(package / '__init__.py')!r}, submodule_search_locations=[{str(package)!r}, "
+        f"{str(tmp_path)!r}])\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['grader.scenarios'] = module\n"
+        "spec.loader.exec_module(module)\n"
+        "from grader._child.kit import REGISTRY\n"
+        "print(sorted({name.split('.')[0] for name in REGISTRY}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "gathering" in done.stdout and "subprocesses" in done.stdout
