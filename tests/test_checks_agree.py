@@ -95,5 +95,12 @@ def test_some_sample_is_caught_only_by_what_the_plugin_adds() -> None:
                                      timeout=300)
     assert bare.returncode == 0, bare.stdout[-2000:]
     assert with_plugin.returncode == 1
-    assert "blocked the event loop with a call to lock.acquire at executors.py:42" in \
-        with_plugin.stdout
+    line = _line_of(sample, "with ThreadPoolExecutor(")
+    assert f"blocked the event loop with a call to lock.acquire at executors.py:{line}" in \
+        with_plugin.stdout, with_plugin.stdout[-2000:]
+
+
+def _line_of(sample: Path, code: str) -> int:
+    """The line of the sample's code (not its docstring) that starts with ``code``."""
+    lines = sample.read_text().splitlines()
+    return next(n for n, text in enumerate(lines, 1) if text.strip().startswith(code))
