@@ -122,6 +122,13 @@ class _ThreadClock:
             return None
 
 
+def _stalled(handle: events.Handle, slot: list[Any], cpu: float, wall: float) -> None:
+    """Record a step that ran too long: on the CPU (a busy loop) or waiting."""
+    stall_events.append(Stall("cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
+                              round(wall, 3), slot[1], plain.safe_repr(handle, 200),
+                              loop_time()))
+
+
 class StepMonitor:
     """Times each loop step (``Handle._run``) on the CPU clock of its thread, and tells a
     step that slept in the kernel (a blocking wait, whichever function made it) from one
@@ -202,9 +209,7 @@ class StepMonitor:
                           "switch was turned on by hand, to let blocking calls through",
                           slot[1])
                 if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
-                    stall_events.append(Stall(
-                        "cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
-                        round(wall, 3), slot[1], plain.safe_repr(handle, 200), loop_time()))
+                    _stalled(handle, slot, cpu, wall)
                 elif wall >= BLOCKED_SECONDS and sched0 is not None and \
                         tamper.SPAWNS[0] == started0:
                     # (a step that started a thread or a process waited for it to start:
@@ -230,9 +235,7 @@ class StepMonitor:
                 monitor.running.pop(ident, None)
                 cpu, wall = thread_time() - cpu0, perf_counter() - wall0
                 if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
-                    stall_events.append(Stall(
-                        "cpu" if cpu >= STALL_CPU_SECONDS else "wait", round(cpu, 3),
-                        round(wall, 3), slot[1], plain.safe_repr(handle, 200), loop_time()))
+                    _stalled(handle, slot, cpu, wall)
 
         events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 
