@@ -54,7 +54,7 @@ SHELL_PROGRAMS = {
     "out_err_exit": "printf 'to out\\n'; printf 'to err\\n' >&2; exit 3",
     # each argument followed by a NUL byte, exactly as received
     "argv": "printf '%s\\0' \"$@\"",
-    "stdin_len": "printf %s \"$(wc -c)\"",
+    "stdin_len": "printf %s \"$(wc -c | tr -d ' ')\"",  # (BSD's wc pads the count)
     "nap": f"sleep {NAP:g}; printf rested",
     # argv: seconds, exit code, bytes to write on each of stdout and stderr
     "exit_after": "if [ \"$3\" != 0 ]; then head -c \"$3\" /dev/zero | tr '\\0' o; "
