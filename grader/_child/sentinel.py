@@ -25,13 +25,17 @@ The rest of the child talks to it through ``sys.audit("aiograde.<what>", ...)``:
 - ``clock``: a scenario's loop time at start and end, checked against the timers it ran
   (a clock that ends before the timers it fired was rewound);
 - ``finding``: what the tamper hook saw; ``seal``: after the import and after each
-  scenario, a comparison of the instruments (of the rest, the standard library's included,
-  every ``COLD_EVERY`` seals), the
-  trackers against its own account, and every finding since the last seal, into the list
-  it is given;
+  scenario, a comparison of the instruments and of the rest (the grader's other modules,
+  the standard library's), the trackers against its own account, and every finding since
+  the last seal, into the list it is given;
 - ``stash``: the request's id, held here (not in any frame a submission can walk to)
   while the scenario runs, and put back into the answer at the seal: code that reads
   the worker's frames finds no id to forge an answer with.
+
+A namespace (a module's globals, a class's attributes, a table) none of whose names
+changes in honest runs is compared by its dict's version tag (PEP 509) alone, read through
+ctypes objects the fork server made: one 8-byte read where a comparison name by name would
+touch every object in it, most of what a comparison cost in a freshly forked worker.
 
 Findings are plain dicts with a ``kind``; the parent decides what each kind costs.
 """
@@ -39,6 +43,9 @@ Findings are plain dicts with a ``kind``; the parent decides what each kind cost
 from __future__ import annotations
 
 import _thread
+import ctypes
+import functools
+import gc
 import itertools
 import operator
 import sys
@@ -50,13 +57,12 @@ from typing import Any
 _sleep = time.sleep  # bound at import, before blockbuster wraps it (see install)
 
 CHECK_EVERY = 0.25  # seconds between the thread's comparisons, while student code runs
-COLD_EVERY = 4  # seals between comparisons of the standard library and the scenarios
 MAX_FINDINGS = 100  # per seal; the rest are counted
 
 # Names in the grader's modules that change in honest runs (lists filled per scenario,
 # state set once the worker starts): compared by identity, never by their contents.
 _MUTABLE = {"blocking_events", "stall_events", "running", "active", "tasks_seen", "clock_seen",
-            "fds", "SPAWNS", "_buffer", "ticks"}
+            "fds", "SPAWNS", "_buffer", "ticks", "WATCHED"}
 # A function's code and defaults change only through their setters, which raise the audit
 # event ``object.__setattr__`` whoever calls them: the hook sees that, they are not read.
 _FUNCTION_SETTERS = {"__code__", "__defaults__", "__kwdefaults__"}
@@ -80,48 +86,74 @@ def _functions_of(owner: Any) -> list[Any]:
     return found
 
 
-# (label, the names of its items, how to read them now, what they were, the finding's kind)
-Entry = tuple[str, tuple[str, ...], Callable[[], tuple[Any, ...]], tuple[Any, ...], str]
+# (label, the names of its items, how to read them now, what they were, the finding's kind,
+# the version tag of the namespace they are read from or None)
+Entry = tuple[str, tuple[str, ...], Callable[[], tuple[Any, ...]], tuple[Any, ...], str, Any]
 
 
 def snapshot(modules: list[types.ModuleType], objects: list[Any],
              attributes: list[tuple[str, Any, str]], *, deep: bool = True,
-             kind: str = REWRITES) -> list[Entry]:
+             kind: str = REWRITES, names: str = "all") -> list[Entry]:
     """What an honest run never changes: the modules' globals and their classes'
     attributes, the ``objects``' attributes, the ``attributes`` named (label, owner, name);
     ``deep``: also the functions' closure cells and the contents of small tables. Every
     entry is a tuple of objects compared by identity (``is``, at C speed: no ``id()``,
-    which is audited), so the thread can compare often; ``kind``: what a change is."""
+    which is audited), so the thread can compare often; ``kind``: what a change is;
+    ``names``: of the modules' and classes' names, "all", or only those bound to
+    "constants" (numbers, strings: compared less often) or to "objects" (the rest).
+    Classes that cannot be changed (the interpreter's own: ``weakref.ProxyType``) are left
+    out: setting their attributes raises ``TypeError``."""
     entries: list[Entry] = []
 
+    def wanted(key: str, value: Any) -> bool:
+        if key in _SKIPPED or (key in _MUTABLE and not isinstance(value, (list, set, dict))):
+            return False
+        return names == "all" or (isinstance(value, _CONSTANTS) == (names == "constants"))
+
     def watch_dict(label: str, owner: Any) -> None:
+        if isinstance(owner, type) and owner.__flags__ & _IMMUTABLE_TYPE:
+            return
         space = vars(owner)
-        keys = tuple(k for k, v in list(space.items()) if k not in _SKIPPED
-                     and not (k in _MUTABLE and not isinstance(v, (list, set, dict))))
-        entries.append((label, keys, _items(space, keys), tuple(map(space.get, keys)), kind))
+        if isinstance(owner, types.ModuleType) and names == "all":
+            # made now, not by the first warning a submission's call raises from the module
+            # (the warnings module adds it to the module's globals: a change of version)
+            space.setdefault("__warningregistry__", {})
+        items = list(space.items())
+        keys = tuple(k for k, v in items if wanted(k, v))
+        if not keys:
+            return
+        # A namespace none of whose names changes in honest runs is watched by its version
+        # tag alone: any change to it, whatever the name, gives it a new one.
+        whole = names == "all" and all(k in keys or k in _SKIPPED for k, _ in items)
+        entries.append((label, keys, _items(space, keys), tuple(map(space.get, keys)), kind,
+                        _version_tag(space) if whole else None))
         if not deep:
             return
         for key in keys:
             value = space.get(key)
             if key not in _MUTABLE and isinstance(value, _TABLES) and len(value) <= 200:
-                entries.append((f"{label}.{key} (contents)", (), _table(space, key),
-                                _contents(value), kind))
+                watch_table(f"{label}.{key} (contents)", value)
+
+    def watch_table(label: str, value: Any) -> None:
+        # A tuple's or frozenset's contents never change (its binding is watched); a
+        # dict's, by its version tag where there is one; a list's or a set's, by a read in
+        # C (the table itself: a new one in its place is a change of its binding).
+        if isinstance(value, dict) and VERSION_TAGS:
+            entries.append((label, (), _table(value), _contents(value), kind,
+                            _version_tag(value)))
+        elif not isinstance(value, (tuple, frozenset)):
+            read = _table(value) if isinstance(value, dict) else functools.partial(tuple, value)
+            entries.append((label, (), read, _contents(value), kind, None))
+
+    # Every closure cell of the functions watched, in one entry read in one call.
+    cells: list[tuple[str, Any]] = []
 
     def watch_function(label: str, fn: Any) -> None:
-        cells = fn.__closure__ or ()
-        if not cells:
-            return
-        names = tuple(f"closure[{i}]" for i in range(len(cells)))
-
-        def read(c: tuple[Any, ...] = cells) -> tuple[Any, ...]:
-            return tuple(map(_cell, c))
-
-        entries.append((label, names, read, read(), kind))
-        for i, cell in enumerate(cells):
+        for i, cell in enumerate(fn.__closure__ or ()):
+            cells.append((f"{label} closure[{i}]", cell))
             value = _cell(cell)
             if isinstance(value, (list, set, dict)) and len(value) <= 200:
-                entries.append((f"{label} closure[{i}] (contents)", (), _cell_table(cell),
-                                _contents(value), kind))
+                watch_table(f"{label} closure[{i}] (contents)", value)
 
     for module in modules:
         watch_dict(module.__name__, module)
@@ -144,27 +176,74 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
             return tuple(getattr(owner, attr, None) for owner, attr in o)
 
         entries.append(("", tuple(label for label, _, _ in attributes), read_attributes,
-                        read_attributes(), kind))
+                        read_attributes(), kind, None))
         for label, owner, attr in attributes:
             value = getattr(owner, attr, None)
             if isinstance(value, types.FunctionType):
                 watch_function(label, value)
+    if cells:
+        read_cells = _cells_reader(tuple(cell for _, cell in cells))
+        entries.append(("", tuple(label for label, _ in cells), read_cells, read_cells(), kind,
+                        None))
     return entries
 
 
 _TABLES = (list, set, dict, frozenset, tuple)
 
 
+def _underlying(space: Any) -> Any:
+    """The dict behind a class's ``mappingproxy`` (the namespace itself otherwise)."""
+    if isinstance(space, dict):
+        return space
+    return next((r for r in gc.get_referents(space) if isinstance(r, dict)), None)
+
+
+# A dict's version tag (PEP 509): CPython gives a dict a new one, from a global counter, at
+# every change (3.11 to 3.13; the field is the one after ``ma_used``). Reading it is one
+# 8-byte read, where comparing a namespace name by name touches every object in it: in a
+# freshly forked worker whose caches are cold, that is most of what a comparison costs.
+# Read through ctypes objects made here, in the fork server, before any hook exists;
+# checked on live dicts (``_version_tags_work``), else every namespace is compared by name.
+_VERSION_OFFSET = 3 * ctypes.sizeof(ctypes.c_ssize_t)  # refcount, type, ma_used
+
+
+def _version_tag(space: Any) -> Any:
+    target = _underlying(space)
+    if target is None or not VERSION_TAGS:
+        return None
+    return ctypes.c_uint64.from_address(id(target) + _VERSION_OFFSET)
+
+
+def _version_tags_work() -> bool:
+    probe: dict[str, int] = {"a": 1}
+    used = ctypes.c_ssize_t.from_address(id(probe) + _VERSION_OFFSET - ctypes.sizeof(
+        ctypes.c_ssize_t))
+    tag = ctypes.c_uint64.from_address(id(probe) + _VERSION_OFFSET)
+    before = tag.value
+    probe["b"] = 2
+    after = tag.value
+    probe["b"] = 3
+    return sys.implementation.name == "cpython" and used.value == len(probe) == 2 and \
+        before != after != tag.value
+
+
+VERSION_TAGS = _version_tags_work()
+_CONSTANTS = (int, float, complex, str, bytes, type(None))  # (bool is an int)
+_IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: the interpreter's static types
+
+
 def _items(space: Any, keys: tuple[str, ...]) -> Callable[[], tuple[Any, ...]]:
     return lambda: tuple(map(space.get, keys))
 
 
-def _table(space: Any, key: str) -> Callable[[], tuple[Any, ...]]:
-    return lambda: _contents(space.get(key))
+def _table(table: dict[Any, Any]) -> Callable[[], tuple[Any, ...]]:
+    return lambda: _contents(table)
 
 
-def _cell_table(cell: Any) -> Callable[[], tuple[Any, ...]]:
-    return lambda: _contents(_cell(cell))
+def _cells_reader(cells: tuple[Any, ...]) -> Callable[[], tuple[Any, ...]]:
+    # Every cell read in C; an emptied cell raises, which the comparison counts as a change.
+    contents = operator.attrgetter("cell_contents")
+    return lambda: tuple(map(contents, cells))
 
 
 def _cell(cell: Any) -> Any:
@@ -185,12 +264,13 @@ def _contents(value: Any) -> tuple[Any, ...]:
     return (value,)
 
 
-_SKIPPED = {"__dict__", "__weakref__", "__doc__", "__annotations__", "__builtins__"}
+_SKIPPED = {"__dict__", "__weakref__", "__doc__", "__annotations__", "__builtins__",
+            "__warningregistry__"}
 
 
-def _changed(entry: Entry) -> str | None:
-    """The first item of the entry that is not what it was, or None."""
-    label, names, read, was, _ = entry
+def _changed(entry: Entry, was: tuple[Any, ...]) -> str | None:
+    """The first item of the entry that is not what it was (``was``), or None."""
+    label, names, read, _, _, _ = entry
     try:
         now = read()
     except Exception:  # whatever broke it, it changed
@@ -202,16 +282,65 @@ def _changed(entry: Entry) -> str | None:
     return f"{label}.{name}" if label and name else label or name or "?"
 
 
-# The entries, their reads, how many items each read gives and all they were, in one tuple
+def _renamed(entry: Entry) -> str | None:
+    """A name added to or removed from a namespace watched by its version tag, or None
+    (then the names are compared against the fork server's snapshot)."""
+    label, names, read, _, _, _ = entry
+    try:  # the namespace the read looks into (see _items)
+        cells = read.__closure__ or ()
+        space = next(c.cell_contents for c in cells
+                     if isinstance(c.cell_contents, (dict, types.MappingProxyType)))
+        now = set(space) - _SKIPPED
+    except Exception:
+        return label
+    differs = sorted(now.symmetric_difference(names))
+    return f"{label}.{differs[0]}" if differs else None
+
+
+# What the sentinel compares, in one tuple: the entries read item by item, their reads, how
+# many items each read gives and all they were; the entries watched by version tag, the
+# tags and their values.
 Watched = tuple[list[Entry], tuple[Callable[[], tuple[Any, ...]], ...], tuple[int, ...],
-                tuple[Any, ...]]
+                tuple[Any, ...], list[Entry], tuple[Any, ...], tuple[int, ...]]
+_tag_value = operator.attrgetter("value")
 
 
 def bundle(entries: list[Entry]) -> Watched:
     """The entries as the sentinel compares them: every read called from C, every item
-    compared in one pass (each entry's length too, so no item can move between entries)."""
-    return (entries, tuple(e[2] for e in entries), tuple(len(e[3]) for e in entries),
-            tuple(itertools.chain.from_iterable(e[3] for e in entries)))
+    compared in one pass (each entry's length too, so no item can move between entries);
+    the namespaces with a version tag by their tags alone."""
+    items = [e for e in entries if e[5] is None]
+    tagged = [e for e in entries if e[5] is not None]
+    tags = tuple(e[5] for e in tagged)
+    return (items, tuple(e[2] for e in items), tuple(len(e[3]) for e in items),
+            tuple(itertools.chain.from_iterable(e[3] for e in items)),
+            tagged, tags, tuple(map(_tag_value, tags)))
+
+
+def renew(watched: Watched) -> Watched:
+    """The same entries with what they hold now (in a forked worker: renewed since the
+    fork by fork handlers, like threading's locks), read at C speed: one read per entry,
+    no tuple per entry built in Python (each worker does this once, before student code)."""
+    items, reads, _, _, tagged, tags, _ = watched
+    now = tuple(map(operator.call, reads))
+    return (items, reads, tuple(map(len, now)), tuple(itertools.chain.from_iterable(now)),
+            tagged, tags, tuple(map(_tag_value, tags)))
+
+
+def _changes(watched: Watched) -> list[tuple[str, str]]:
+    """What differs, entry by entry (the slow path, only once a comparison failed): the
+    name of each changed item and the kind of its entry."""
+    items, _, lengths, was, tagged, tags, versions = watched
+    found, offset = [], 0
+    for entry, length in zip(items, lengths, strict=True):
+        what = _changed(entry, was[offset:offset + length])
+        offset += length
+        if what is not None:
+            found.append((what, entry[4]))
+    for entry, tag, version in zip(tagged, tags, versions, strict=True):
+        if tag.value != version:
+            found.append((_renamed(entry) or _changed(entry, entry[3]) or entry[0], entry[4]))
+    return found
 
 
 def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
@@ -221,9 +350,9 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
     state: dict[str, Any] = {"hot": bundle([]), "cold": bundle([]), "armed": False,
                              "violations": [],
                              "findings": [], "seen": set(), "dropped": 0,
-                             "trackers": {}, "timers": {}, "file": "", "busy": False, "seals": 0}
-    getframe, changed, same = sys._getframe, _changed, identity
-    call, is_not, chain = operator.call, operator.is_not, itertools.chain
+                             "trackers": {}, "timers": {}, "file": "", "busy": False}
+    getframe, changes, same = sys._getframe, _changes, identity
+    call, is_not, chain, tag_value = operator.call, operator.is_not, itertools.chain, _tag_value
     # the thread's pause, as the C function (blockbuster wraps time.sleep after import)
     sleep, start_thread = _sleep, _thread.start_new_thread
     function_type, setters = types.FunctionType, frozenset(_FUNCTION_SETTERS)
@@ -243,20 +372,19 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
                                   "file": where.get("file", ""), "line": where.get("line")})
 
     def compare(watched: Watched) -> None:
-        entries, reads, lengths, was = watched
+        _, reads, lengths, was, _, tags, versions = watched
         try:  # all at once, at C speed; entry by entry only to name what changed
             now = tuple(map(call, reads))
-            if tuple(map(len, now)) == lengths and \
-                    not any(map(is_not, chain.from_iterable(now), was)):
+            if tuple(map(tag_value, tags)) == versions and tuple(map(len, now)) == lengths \
+                    and not any(map(is_not, chain.from_iterable(now), was)):
                 return
         except Exception:  # whatever broke a read, something changed: see which below
             pass
-        for entry in entries:
-            what = changed(entry)
-            if what is None or what in state["violations"]:
+        for what, kind in changes(watched):
+            if what in state["violations"]:
                 continue
             state["violations"].append(what)
-            if entry[4] == PATCHES:
+            if kind == PATCHES:
                 note(PATCHES, f"replaced {what}: the grader measures with the standard "
                      "library as it is")
             else:
@@ -336,7 +464,7 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         if state["armed"] or not trusted_caller():
             return
         state["armed"] = True
-        state["hot"], state["cold"], state["file"] = bundle(args[0]), bundle(args[1]), args[2]
+        state["hot"], state["cold"], state["file"] = args
         state["busy"] = True  # the student's module is imported next
         start_thread(guard, ())
 
@@ -353,9 +481,7 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         if "id" in state:
             answer["id"] = state.pop("id")
         compare(state["hot"])
-        state["seals"] += 1
-        if state["seals"] % COLD_EVERY == 1:  # the first (the import's), then now and then
-            compare(state["cold"])
+        compare(state["cold"])
         for tracker, calls, _, most in state["trackers"].values():
             if getattr(tracker, "most", None) != most or \
                     len(getattr(tracker, "calls", ())) != calls:

@@ -134,13 +134,16 @@ def _is_grader(obj: Any) -> bool:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    if event in _SPAWN_EVENTS:
-        SPAWNS[0] += 1
-    if (event not in _WATCHED and not event.startswith("ctypes.")) or \
-            getattr(_inside, "busy", False):
+    if event == "object.__getattr__":
+        if args[1] not in _GUARDED_ATTRIBUTES:
+            return  # the common case (blockbuster reads f_code at every wrapped call), first
+    elif event not in _WATCHED:
+        if event in _SPAWN_EVENTS:
+            SPAWNS[0] += 1
+        if not event.startswith("ctypes."):
+            return
+    if getattr(_inside, "busy", False):
         return
-    if event == "object.__getattr__" and args[1] not in _GUARDED_ATTRIBUTES:
-        return  # the common case, answered before any frame is looked at
     if event == "open" and not _writes_outside(args):
         return  # reading (the grader reads /proc often): nothing to say, whoever does it
     _inside.busy = True

@@ -84,8 +84,17 @@ TRUSTED = tuple(os.path.dirname(str(m.__file__)) + os.sep for m in (
     sys.modules["grader"], bbmod, looptime))
 
 
-def sentinel_watch() -> tuple[list[Any], list[Any]]:
-    """What the sentinel compares: the instruments often (hot), the rest at each seal."""
+def sentinel_watch() -> tuple[sentinel.Watched, sentinel.Watched]:
+    """What the sentinel compares: the instruments often (hot), the rest now and then."""
+    if not WATCHED:  # the same in every worker (forked from the fork server): made once
+        hot, cold = _watched_entries()
+        WATCHED[:] = [sentinel.bundle(hot), sentinel.bundle(cold)]
+    # What they hold now, in this worker (set up since the fork, or renewed by fork
+    # handlers like threading's locks): that is what must not change from here on.
+    return sentinel.renew(WATCHED[0]), sentinel.renew(WATCHED[1])
+
+
+def _watched_entries() -> tuple[list[sentinel.Entry], list[sentinel.Entry]]:
     def loaded(tops: tuple[str, ...]) -> list[Any]:
         return [m for name, m in sorted(sys.modules.items())
                 if name.split(".")[0] in tops and m is not None]
@@ -99,33 +108,34 @@ def sentinel_watch() -> tuple[list[Any], list[Any]]:
     # The loop classes looptime makes on first use (made in prepare), by their attributes.
     loop_classes = list(getattr(sys.modules.get("looptime._internal.patchers"), "_class_cache",
                                 {}).values())
-    if not _HOT:  # the same in every worker (forked from the fork server): made once
-        _HOT.extend(sentinel.snapshot(
-            instruments_modules, [instruments.monitor, bb, *loop_classes],
-            [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
-             *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
-             ("asyncio.events.Handle._run", events.Handle, "_run")]))
-        # blockbuster's rules (its allow-lists): a blocking call they would let through is
-        # still seen by its effect, so they are compared at the seals that check the rest
-        _COLD.extend(sentinel.snapshot(
-            [m for m in ours if not m.__name__.startswith(HOT_MODULES)],
-            list(bb.functions.values()), []))
-        # The standard library the scenarios and the loop run on: the modules of the loop,
-        # tasks, time, threads, sockets and processes at every look, the rest at the seals
-        # that check the rest (a replaced function is patches-stdlib: tampering at run time)
-        stdlib = loaded(STDLIB_GUARDED)
-        _HOT.extend(sentinel.snapshot([m for m in stdlib if m.__name__ in STDLIB_HOT], [], [],
-                                      deep=False, kind=sentinel.PATCHES))
-        _COLD.extend(sentinel.snapshot([m for m in stdlib if m.__name__ not in STDLIB_HOT],
-                                       [], [], deep=False, kind=sentinel.PATCHES))
-    # What they hold now, in this worker (set up since the fork, or renewed by fork
-    # handlers like threading's locks): that is what must not change from here on.
-    return ([(label, names, read, read(), kind) for label, names, read, _, kind in _HOT],
-            [(label, names, read, read(), kind) for label, names, read, _, kind in _COLD])
+    hot = sentinel.snapshot(
+        instruments_modules, [instruments.monitor, bb, *loop_classes],
+        [*wrapped, *((f"sys.{n}", sys, n) for n in SYS_GUARDED),
+         *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
+         ("asyncio.events.Handle._run", events.Handle, "_run")])
+    # blockbuster's rules (its allow-lists): a blocking call they would let through is
+    # still seen by its effect, so they are compared at the seals that check the rest
+    cold = sentinel.snapshot([m for m in ours if not m.__name__.startswith(HOT_MODULES)],
+                             list(bb.functions.values()), [])
+    # The standard library the scenarios and the loop run on: the functions and classes of
+    # the loop, tasks, time, threads, sockets and processes at every look; their constants
+    # (socket's 300 numbers) and the other modules at the seals that check the rest (a
+    # replaced function is patches-stdlib: tampering at run time)
+    stdlib = loaded(STDLIB_GUARDED)
+    often = [m for m in stdlib if m.__name__ in STDLIB_HOT]
+    if sentinel.VERSION_TAGS:  # a namespace by its version tag: all of it, at every look
+        hot += sentinel.snapshot(often, [], [], deep=False, kind=sentinel.PATCHES)
+    else:
+        hot += sentinel.snapshot(often, [], [], deep=False, kind=sentinel.PATCHES,
+                                 names="objects")
+        cold += sentinel.snapshot(often, [], [], deep=False, kind=sentinel.PATCHES,
+                                  names="constants")
+    cold += sentinel.snapshot([m for m in stdlib if m.__name__ not in STDLIB_HOT], [], [],
+                              deep=False, kind=sentinel.PATCHES)
+    return hot, cold
 
 
-_HOT: list[Any] = []
-_COLD: list[Any] = []
+WATCHED: list[sentinel.Watched] = []  # (hot, cold), made once in the fork server
 TRUST = [True]  # set by prepare, from the parent's order; read by serve before student code
 
 
