@@ -12,6 +12,7 @@ import builtins
 import concurrent.futures
 import linecache
 import math
+import re
 import subprocess
 import traceback
 from types import TracebackType
@@ -29,6 +30,11 @@ MAX_TEXT = 20_000
 STUDENT_FILES: set[str] = set()
 
 
+# An object's address in its default repr ("<Lock object at 0x7f...>"): different at every
+# run, so a report would differ between two gradings of the same code; it tells nothing.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
 def safe_repr(value: object, limit: int = 300) -> str:
     try:
         text = repr(value)
@@ -36,7 +42,7 @@ def safe_repr(value: object, limit: int = 300) -> str:
         text = f"<{type(value).__name__} object; repr() raised {type(exc).__name__}>"
     if not isinstance(text, str):
         text = f"<{type(value).__name__} object>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return _shortened(_ADDRESS.sub("", text[: 2 * limit]), limit)
 
 
 def safe_str(value: object, limit: int = 2000) -> str:
@@ -46,6 +52,10 @@ def safe_str(value: object, limit: int = 2000) -> str:
         text = f"<str() raised {type(exc).__name__}>"
     if not isinstance(text, str):
         text = "<str() did not return text>"
+    return _shortened(_ADDRESS.sub("", text[: 2 * limit]), limit)
+
+
+def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
