@@ -47,6 +47,7 @@ spec.loader.exec_module(student)
 instruments.STUCK_SECONDS = 0.4
 instruments.monitor.install()
 instruments.monitor.start_watchdog()
+instruments.monitor.wake()  # as kit.execute does while a scenario runs
 
 
 async def main():
@@ -74,3 +75,33 @@ def test_a_stuck_step_is_told_busy_or_waiting_where_it_is(tmp_path: Path) -> Non
     assert spin.cpu >= 0.5 * spin.wall > 0, spin  # the thread kept a CPU (or waited for one)
     assert wait.where is not None and wait.where.code.startswith("queue.SimpleQueue().get")
     assert wait.cpu < 0.5 * wait.wall, wait
+
+
+RESTS = '''
+import time
+from grader._child import instruments
+
+monitor = instruments.monitor
+monitor.start_watchdog()
+time.sleep(0.3)
+resting = monitor.ticks
+monitor.wake()
+time.sleep(0.3)
+awake = monitor.ticks - resting
+monitor.rest()
+time.sleep(0.05)
+rested = monitor.ticks
+time.sleep(0.3)
+print(resting, awake, monitor.ticks - rested)
+'''
+
+
+def test_the_watchdog_looks_only_while_a_scenario_runs() -> None:
+    # Between requests a worker's watchdog waits at its gate: in a class grading a worker
+    # lives for the whole grading, and waking every 10 ms for nothing cost CPU.
+    done = subprocess.run([sys.executable, "-c", RESTS], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    resting, awake, after = map(int, done.stdout.split())
+    assert resting == 0 and after == 0
+    assert awake >= 5  # 30 looks in 0.3 s on an idle machine; a few on a loaded one

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 import threading
@@ -149,6 +150,14 @@ class StepMonitor:
         self.clock_seen: dict[int, float] = {}
         self.ticks = 0  # the watchdog's turns with the GIL
         self.clock = _ThreadClock()
+        # The watchdog looks only while a scenario runs (``wake`` to ``rest``): between
+        # requests, most of a worker's life in a class grading, it waits on this gate
+        # instead of waking every WATCHDOG_EVERY for nothing. Its methods are bound now,
+        # before blockbuster wraps the locks' ``acquire``.
+        gate = _thread.allocate_lock()
+        gate.acquire()  # closed: no scenario runs yet
+        self._gate_take, self._gate_give = gate.acquire, gate.release
+        self._awake = False
 
     def install(self, effects: bool = True) -> None:
         """Time every loop step. ``effects``: also judge blocking by its effect, record the
@@ -244,10 +253,25 @@ class StepMonitor:
             self._watchdog = threading.Thread(target=self._watch, name=WATCHDOG_THREAD, daemon=True)
             self._watchdog.start()
 
+    def wake(self) -> None:
+        """A scenario starts: the watchdog looks every WATCHDOG_EVERY (main thread only)."""
+        if not self._awake:
+            self._awake = True
+            self._gate_give()
+
+    def rest(self) -> None:
+        """The scenario ended: the watchdog waits at its gate until the next one."""
+        if self._awake:
+            self._awake = False
+            self._gate_take()
+
     def _watch(self) -> None:
         # thread id -> (its running step's slot, wall and CPU clock at the first long look)
         looks: dict[int, tuple[list[Any], float, float | None]] = {}
+        take, give = self._gate_take, self._gate_give
         while True:
+            take()  # (waits while the worker rests between scenarios)
+            give()
             _sleep(WATCHDOG_EVERY)
             self.ticks += 1  # it holds the GIL now: see _judge_sleep
             if not self.running:

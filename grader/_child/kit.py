@@ -326,6 +326,7 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
             contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         warnings.simplefilter("always")
         instruments.monitor.active = True
+        instruments.monitor.wake()
         try:
             if spec.clock == "sync":
                 outcome = _result(lambda: spec.fn(mod, **args))
@@ -333,6 +334,7 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
                 outcome = _run_on_loop(spec, mod, args, leaks)
         finally:
             instruments.monitor.active = False
+            instruments.monitor.rest()
             _collect()  # finalise forgotten coroutines now, so they count against this scenario
     sys.set_coroutine_origin_tracking_depth(0)
     wall = round(time.perf_counter() - wall0, 4)

@@ -62,7 +62,7 @@ MAX_FINDINGS = 100  # per seal; the rest are counted
 # Names in the grader's modules that change in honest runs (lists filled per scenario,
 # state set once the worker starts): compared by identity, never by their contents.
 _MUTABLE = {"blocking_events", "stall_events", "running", "active", "tasks_seen", "clock_seen",
-            "fds", "SPAWNS", "_buffer", "ticks", "WATCHED"}
+            "fds", "SPAWNS", "_buffer", "ticks", "WATCHED", "_awake"}
 # A function's code and defaults change only through their setters, which raise the audit
 # event ``object.__setattr__`` whoever calls them: the hook sees that, they are not read.
 _FUNCTION_SETTERS = {"__code__", "__defaults__", "__kwdefaults__"}
