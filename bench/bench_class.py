@@ -251,7 +251,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=default_jobs(),
-                        help="default: the grader's own default (2 per core)")
+                        help="default: the grader's own default (4 per core)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--hangs", type=int, default=1, help="hostile students whose module hangs")
     parser.add_argument("--baseline-students", type=int, default=None, metavar="N",
