@@ -18,9 +18,8 @@ time counts as the child's.
     .venv/bin/python bench/bench_trust.py [--runs 5] [--submission solutions] [--parallel 1]
 
 The budget (issue 6): the instruments cost under 15% more CPU per grading. Measured
-2026-12-06 on the shared 2-core machine (load 3 to 6): +14.2% with one grader process
-(3.71 against 3.25 s, the child 2.78 against 2.30 s) and +14.2% with three (3.63 against
-3.18 s); see bench/README.md.
+2026-12-06 on the idle 2-core machine, ``--runs 11``: +2.3% (1.74 against 1.70 s; the
+child 1.23 against 1.12 s, +9.9%); see bench/README.md.
 """
 
 from __future__ import annotations
