@@ -282,26 +282,12 @@ def _changed(entry: Entry, was: tuple[Any, ...]) -> str | None:
     return f"{label}.{name}" if label and name else label or name or "?"
 
 
-def _renamed(entry: Entry) -> str | None:
-    """A name added to or removed from a namespace watched by its version tag, or None
-    (then the names are compared against the fork server's snapshot)."""
-    label, names, read, _, _, _ = entry
-    try:  # the namespace the read looks into (see _items)
-        cells = read.__closure__ or ()
-        space = next(c.cell_contents for c in cells
-                     if isinstance(c.cell_contents, (dict, types.MappingProxyType)))
-        now = set(space) - _SKIPPED
-    except Exception:
-        return label
-    differs = sorted(now.symmetric_difference(names))
-    return f"{label}.{differs[0]}" if differs else None
-
-
 # What the sentinel compares, in one tuple: the entries read item by item, their reads, how
 # many items each read gives and all they were; the entries watched by version tag, the
-# tags and their values.
+# tags, the versions they must have, and what each of those namespaces held.
 Watched = tuple[list[Entry], tuple[Callable[[], tuple[Any, ...]], ...], tuple[int, ...],
-                tuple[Any, ...], list[Entry], tuple[Any, ...], tuple[int, ...]]
+                tuple[Any, ...], list[Entry], tuple[Any, ...], tuple[int, ...],
+                tuple[tuple[Any, ...], ...]]
 _tag_value = operator.attrgetter("value")
 
 
@@ -314,33 +300,47 @@ def bundle(entries: list[Entry]) -> Watched:
     tags = tuple(e[5] for e in tagged)
     return (items, tuple(e[2] for e in items), tuple(len(e[3]) for e in items),
             tuple(itertools.chain.from_iterable(e[3] for e in items)),
-            tagged, tags, tuple(map(_tag_value, tags)))
+            tagged, tags, tuple(map(_tag_value, tags)), tuple(e[3] for e in tagged))
 
 
 def renew(watched: Watched) -> Watched:
     """The same entries with what they hold now (in a forked worker: renewed since the
     fork by fork handlers, like threading's locks), read at C speed: one read per entry,
-    no tuple per entry built in Python (each worker does this once, before student code)."""
-    items, reads, _, _, tagged, tags, _ = watched
+    no tuple per entry built in Python (each worker does this once, before student code).
+    A tagged namespace is read again only if its version changed since the snapshot."""
+    items, reads, _, _, tagged, tags, versions, held = watched
     now = tuple(map(operator.call, reads))
+    current = tuple(map(_tag_value, tags))
+    held = tuple(was if version == then else entry[2]()
+                 for entry, was, version, then in zip(tagged, held, current, versions,
+                                                      strict=True))
     return (items, reads, tuple(map(len, now)), tuple(itertools.chain.from_iterable(now)),
-            tagged, tags, tuple(map(_tag_value, tags)))
+            tagged, tags, current, held)
 
 
-def _changes(watched: Watched) -> list[tuple[str, str]]:
+def _changes(watched: Watched) -> tuple[list[tuple[str, str]], Watched]:
     """What differs, entry by entry (the slow path, only once a comparison failed): the
-    name of each changed item and the kind of its entry."""
-    items, _, lengths, was, tagged, tags, versions = watched
+    name of each changed item and the kind of its entry; and the same bundle expecting
+    the new versions of the namespaces that only gained names (a submodule imported, a
+    module's lazy ``__getattr__`` like concurrent.futures' binding ProcessPoolExecutor:
+    names the snapshot never had, as the comparison name by name always allowed)."""
+    items, reads, lengths, was, tagged, tags, versions, held = watched
     found, offset = [], 0
     for entry, length in zip(items, lengths, strict=True):
         what = _changed(entry, was[offset:offset + length])
         offset += length
         if what is not None:
             found.append((what, entry[4]))
-    for entry, tag, version in zip(tagged, tags, versions, strict=True):
-        if tag.value != version:
-            found.append((_renamed(entry) or _changed(entry, entry[3]) or entry[0], entry[4]))
-    return found
+    expected = list(versions)
+    for i, (entry, tag, had) in enumerate(zip(tagged, tags, held, strict=True)):
+        version = tag.value
+        if version != expected[i]:
+            what = _changed(entry, had)
+            if what is None:
+                expected[i] = version
+            else:
+                found.append((what, entry[4]))
+    return found, (items, reads, lengths, was, tagged, tags, tuple(expected), held)
 
 
 def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
@@ -371,8 +371,8 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         state["findings"].append({"kind": kind, "message": message[:300],
                                   "file": where.get("file", ""), "line": where.get("line")})
 
-    def compare(watched: Watched) -> None:
-        _, reads, lengths, was, _, tags, versions = watched
+    def compare(which: str) -> None:
+        _, reads, lengths, was, _, tags, versions, _ = watched = state[which]
         try:  # all at once, at C speed; entry by entry only to name what changed
             now = tuple(map(call, reads))
             if tuple(map(tag_value, tags)) == versions and tuple(map(len, now)) == lengths \
@@ -380,7 +380,8 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
                 return
         except Exception:  # whatever broke a read, something changed: see which below
             pass
-        for what, kind in changes(watched):
+        found, state[which] = changes(watched)
+        for what, kind in found:
             if what in state["violations"]:
                 continue
             state["violations"].append(what)
@@ -397,7 +398,7 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
             if not state["busy"]:  # between requests no student code runs: nothing to watch
                 continue
             try:
-                compare(state["hot"])
+                compare("hot")
             except Exception:  # never die: the seal checks again
                 continue
 
@@ -480,8 +481,8 @@ def install(tracker_code: tuple[Any, ...], trusted: tuple[str, ...]) -> None:
         state["busy"] = False
         if "id" in state:
             answer["id"] = state.pop("id")
-        compare(state["hot"])
-        compare(state["cold"])
+        compare("hot")
+        compare("cold")
         for tracker, calls, _, most in state["trackers"].values():
             if getattr(tracker, "most", None) != most or \
                     len(getattr(tracker, "calls", ())) != calls:
