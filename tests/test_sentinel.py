@@ -55,8 +55,21 @@ def test_names_added_to_a_namespace_are_no_change() -> None:
     assert [what for what, _ in sentinel._changes(after)[0]] == ["watched_for_test.LIMIT"]
 
 
+@pytest.mark.parametrize("change, named", [
+    (lambda m: setattr(m, "len", lambda x: 0), "watched_for_test.len"),
+    (lambda m: setattr(m.Probe, "__eq__", lambda a, b: True), "watched_for_test.Probe.__eq__"),
+])
+def test_a_name_added_that_shadows_another_is_a_change(change: object, named: str) -> None:
+    # A builtin's name in a module's globals, or an override in a class: what the code
+    # already there finds changes, although no name the snapshot knew did.
+    module = _module()
+    watched = sentinel.renew(sentinel.bundle(sentinel.snapshot([module], [], [])))
+    change(module)  # type: ignore[operator]
+    assert [what for what, _ in sentinel._changes(watched)[0]] == [named]
+
+
 def test_an_honest_namespace_is_read_by_its_tag_alone() -> None:
     module = _module()
     entries = sentinel.snapshot([module], [], [])
-    tagged = [label for label, *_, tag in entries if tag is not None]
+    tagged = [entry[0] for entry in entries if entry[5] is not None]
     assert "watched_for_test" in tagged and "watched_for_test.Probe" in tagged

@@ -43,6 +43,7 @@ Findings are plain dicts with a ``kind``; the parent decides what each kind cost
 from __future__ import annotations
 
 import _thread
+import builtins
 import ctypes
 import functools
 import gc
@@ -87,34 +88,33 @@ def _functions_of(owner: Any) -> list[Any]:
 
 
 # (label, the names of its items, how to read them now, what they were, the finding's kind,
-# the version tag of the namespace they are read from or None)
-Entry = tuple[str, tuple[str, ...], Callable[[], tuple[Any, ...]], tuple[Any, ...], str, Any]
+# the version tag of the namespace they are read from or None, and for such a namespace
+# what tells a name added to it that shadows another: see _shadowing)
+Entry = tuple[str, tuple[str, ...], Callable[[], tuple[Any, ...]], tuple[Any, ...], str, Any,
+              Callable[[], str | None] | None]
 
 
 def snapshot(modules: list[types.ModuleType], objects: list[Any],
              attributes: list[tuple[str, Any, str]], *, deep: bool = True,
-             kind: str = REWRITES, names: str = "all") -> list[Entry]:
+             kind: str = REWRITES) -> list[Entry]:
     """What an honest run never changes: the modules' globals and their classes'
     attributes, the ``objects``' attributes, the ``attributes`` named (label, owner, name);
     ``deep``: also the functions' closure cells and the contents of small tables. Every
     entry is a tuple of objects compared by identity (``is``, at C speed: no ``id()``,
-    which is audited), so the thread can compare often; ``kind``: what a change is;
-    ``names``: of the modules' and classes' names, "all", or only those bound to
-    "constants" (numbers, strings: compared less often) or to "objects" (the rest).
+    which is audited), so the thread can compare often; ``kind``: what a change is.
     Classes that cannot be changed (the interpreter's own: ``weakref.ProxyType``) are left
     out: setting their attributes raises ``TypeError``."""
     entries: list[Entry] = []
 
     def wanted(key: str, value: Any) -> bool:
-        if key in _SKIPPED or (key in _MUTABLE and not isinstance(value, (list, set, dict))):
-            return False
-        return names == "all" or (isinstance(value, _CONSTANTS) == (names == "constants"))
+        return key not in _SKIPPED and \
+            not (key in _MUTABLE and not isinstance(value, (list, set, dict)))
 
     def watch_dict(label: str, owner: Any) -> None:
         if isinstance(owner, type) and owner.__flags__ & _IMMUTABLE_TYPE:
             return
         space = vars(owner)
-        if isinstance(owner, types.ModuleType) and names == "all":
+        if isinstance(owner, types.ModuleType):
             # made now, not by the first warning a submission's call raises from the module
             # (the warnings module adds it to the module's globals: a change of version)
             space.setdefault("__warningregistry__", {})
@@ -124,9 +124,10 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
             return
         # A namespace none of whose names changes in honest runs is watched by its version
         # tag alone: any change to it, whatever the name, gives it a new one.
-        whole = names == "all" and all(k in keys or k in _SKIPPED for k, _ in items)
+        whole = all(k in keys or k in _SKIPPED for k, _ in items)
+        tag = _version_tag(space) if whole else None
         entries.append((label, keys, _items(space, keys), tuple(map(space.get, keys)), kind,
-                        _version_tag(space) if whole else None))
+                        tag, _shadowing(owner, space) if tag is not None else None))
         if not deep:
             return
         for key in keys:
@@ -140,10 +141,10 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
         # C (the table itself: a new one in its place is a change of its binding).
         if isinstance(value, dict) and VERSION_TAGS:
             entries.append((label, (), _table(value), _contents(value), kind,
-                            _version_tag(value)))
+                            _version_tag(value), lambda: None))
         elif not isinstance(value, (tuple, frozenset)):
             read = _table(value) if isinstance(value, dict) else functools.partial(tuple, value)
-            entries.append((label, (), read, _contents(value), kind, None))
+            entries.append((label, (), read, _contents(value), kind, None, None))
 
     # Every closure cell of the functions watched, in one entry read in one call.
     cells: list[tuple[str, Any]] = []
@@ -176,7 +177,7 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
             return tuple(getattr(owner, attr, None) for owner, attr in o)
 
         entries.append(("", tuple(label for label, _, _ in attributes), read_attributes,
-                        read_attributes(), kind, None))
+                        read_attributes(), kind, None, None))
         for label, owner, attr in attributes:
             value = getattr(owner, attr, None)
             if isinstance(value, types.FunctionType):
@@ -184,11 +185,32 @@ def snapshot(modules: list[types.ModuleType], objects: list[Any],
     if cells:
         read_cells = _cells_reader(tuple(cell for _, cell in cells))
         entries.append(("", tuple(label for label, _ in cells), read_cells, read_cells(), kind,
-                        None))
+                        None, None))
     return entries
 
 
 _TABLES = (list, set, dict, frozenset, tuple)
+
+
+def _shadowing(owner: Any, space: Any) -> Callable[[], str | None]:
+    """What tells, of the names a namespace gained since now, the first that changes what
+    its code finds: in a module's globals a builtin's name (``len = ...`` in the grader's
+    module is every ``len()`` there replaced), in a class an attribute of its bases (an
+    override). Gaining any other name changes nothing already there (a submodule imported,
+    a module's lazy ``__getattr__`` binding a global)."""
+    known = frozenset(space)
+    if isinstance(owner, types.ModuleType):
+        shadowed = frozenset(vars(builtins)) - known
+    elif isinstance(owner, type):
+        shadowed = frozenset(n for base in owner.__mro__[1:] for n in vars(base)) - known
+    else:
+        shadowed = frozenset()
+    keys = space.keys
+
+    def first() -> str | None:
+        return next(iter(sorted(shadowed.intersection(keys()))), None)
+
+    return first
 
 
 def _underlying(space: Any) -> Any:
@@ -228,7 +250,6 @@ def _version_tags_work() -> bool:
 
 
 VERSION_TAGS = _version_tags_work()
-_CONSTANTS = (int, float, complex, str, bytes, type(None))  # (bool is an int)
 _IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: the interpreter's static types
 
 
@@ -270,7 +291,7 @@ _SKIPPED = {"__dict__", "__weakref__", "__doc__", "__annotations__", "__builtins
 
 def _changed(entry: Entry, was: tuple[Any, ...]) -> str | None:
     """The first item of the entry that is not what it was (``was``), or None."""
-    label, names, read, _, _, _ = entry
+    label, names, read, *_ = entry
     try:
         now = read()
     except Exception:  # whatever broke it, it changed
@@ -321,9 +342,9 @@ def renew(watched: Watched) -> Watched:
 def _changes(watched: Watched) -> tuple[list[tuple[str, str]], Watched]:
     """What differs, entry by entry (the slow path, only once a comparison failed): the
     name of each changed item and the kind of its entry; and the same bundle expecting
-    the new versions of the namespaces that only gained names (a submodule imported, a
-    module's lazy ``__getattr__`` like concurrent.futures' binding ProcessPoolExecutor:
-    names the snapshot never had, as the comparison name by name always allowed)."""
+    the new versions of the namespaces that only gained names that shadow nothing (a
+    submodule imported, a module's lazy ``__getattr__`` like concurrent.futures' binding
+    ProcessPoolExecutor)."""
     items, reads, lengths, was, tagged, tags, versions, held = watched
     found, offset = [], 0
     for entry, length in zip(items, lengths, strict=True):
@@ -335,7 +356,8 @@ def _changes(watched: Watched) -> tuple[list[tuple[str, str]], Watched]:
     for i, (entry, tag, had) in enumerate(zip(tagged, tags, held, strict=True)):
         version = tag.value
         if version != expected[i]:
-            what = _changed(entry, had)
+            shadows = entry[6]() if entry[6] is not None else None
+            what = _changed(entry, had) or (f"{entry[0]}.{shadows}" if shadows else None)
             if what is None:
                 expected[i] = version
             else:

@@ -85,7 +85,8 @@ TRUSTED = tuple(os.path.dirname(str(m.__file__)) + os.sep for m in (
 
 
 def sentinel_watch() -> tuple[sentinel.Watched, sentinel.Watched]:
-    """What the sentinel compares: the instruments often (hot), the rest now and then."""
+    """What the sentinel compares at every seal: the instruments (hot: also every
+    CHECK_EVERY while student code runs) and the rest (cold)."""
     if not WATCHED:  # the same in every worker (forked from the fork server): made once
         hot, cold = _watched_entries()
         WATCHED[:] = [sentinel.bundle(hot), sentinel.bundle(cold)]
@@ -114,22 +115,15 @@ def _watched_entries() -> tuple[list[sentinel.Entry], list[sentinel.Entry]]:
          *((f"builtins.{n}", builtins, n) for n in BUILTINS_GUARDED),
          ("asyncio.events.Handle._run", events.Handle, "_run")])
     # blockbuster's rules (its allow-lists): a blocking call they would let through is
-    # still seen by its effect, so they are compared at the seals that check the rest
+    # still seen by its effect, so they are compared at the seals only
     cold = sentinel.snapshot([m for m in ours if not m.__name__.startswith(HOT_MODULES)],
                              list(bb.functions.values()), [])
-    # The standard library the scenarios and the loop run on: the functions and classes of
-    # the loop, tasks, time, threads, sockets and processes at every look; their constants
-    # (socket's 300 numbers) and the other modules at the seals that check the rest (a
+    # The standard library the scenarios and the loop run on: the modules of the loop,
+    # tasks, time, threads, sockets and processes at every look, the rest at the seals (a
     # replaced function is patches-stdlib: tampering at run time)
     stdlib = loaded(STDLIB_GUARDED)
-    often = [m for m in stdlib if m.__name__ in STDLIB_HOT]
-    if sentinel.VERSION_TAGS:  # a namespace by its version tag: all of it, at every look
-        hot += sentinel.snapshot(often, [], [], deep=False, kind=sentinel.PATCHES)
-    else:
-        hot += sentinel.snapshot(often, [], [], deep=False, kind=sentinel.PATCHES,
-                                 names="objects")
-        cold += sentinel.snapshot(often, [], [], deep=False, kind=sentinel.PATCHES,
-                                  names="constants")
+    hot += sentinel.snapshot([m for m in stdlib if m.__name__ in STDLIB_HOT], [], [],
+                             deep=False, kind=sentinel.PATCHES)
     cold += sentinel.snapshot([m for m in stdlib if m.__name__ not in STDLIB_HOT], [], [],
                               deep=False, kind=sentinel.PATCHES)
     return hot, cold
