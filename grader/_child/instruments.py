@@ -368,7 +368,31 @@ def socket_fds() -> set[str]:
     return found
 
 
+def _childless() -> bool:
+    """Whether the kernel's list of children of each of our threads is empty: one small
+    read per thread, where psutil's search reads every process's status. False when the
+    kernel keeps no such lists (then psutil searches)."""
+    try:
+        threads = os.listdir("/proc/self/task")
+    except OSError:
+        return False
+    for thread in threads:
+        try:
+            with open(f"/proc/self/task/{thread}/children", "rb") as f:
+                if f.read().strip():
+                    return False
+        except FileNotFoundError:
+            if os.path.isdir(f"/proc/self/task/{thread}"):
+                return False  # no list kept (a kernel without CONFIG_PROC_CHILDREN)
+        except OSError:
+            return False
+    return True
+
+
 def child_processes() -> dict[int, psutil.Process]:
+    # Most scenarios start no process at all: no search then.
+    if _childless():
+        return {}
     # /proc/self, not os.getpid(): in a PID namespace whose /proc could not be mounted,
     # getpid() is 1 and /proc/1 is the machine's init, whose children are not ours.
     try:

@@ -271,6 +271,17 @@ def _drain(loop: asyncio.AbstractEventLoop, watch: _LoopWatch, main: asyncio.Fut
         handle.cancel()
 
 
+def _idle(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether a step of the loop would run nothing: no callback ready, and no file
+    watched but the loop's own wake-up pipe."""
+    try:
+        selector = getattr(loop, "_selector", None)
+        watched = len(selector.get_map()) if selector is not None else 2
+        return not getattr(loop, "_ready", True) and watched <= 1
+    except Exception:
+        return False
+
+
 def _reachable_from_loop(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
     """Tasks and futures the loop itself holds or ran, whatever made them and whatever
     asyncio's registry says: the step monitor's record of every task a step ran for, and
@@ -399,11 +410,15 @@ def _run_on_loop(spec: Scenario, mod: Any, args: dict[str, Any],
         outcome = _result(lambda: loop.run_until_complete(main))
         outcome.elapsed = round(loop.time() - start, 6)
         _drain(loop, watch, main, leaks)
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        try:  # a thread that never returns must not hang the scenario: it is reported instead
-            loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), 2.0))
-        except TimeoutError:
-            pass
+        # Each shutdown runs the loop for a few steps. With no async generator or thread
+        # pool to shut down and nothing those steps would run, they change nothing: skipped.
+        if not _idle(loop) or getattr(loop, "_asyncgens", True):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        if not _idle(loop) or getattr(loop, "_default_executor", True) is not None:
+            try:  # a thread that never returns must not hang the scenario: reported instead
+                loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), 2.0))
+            except TimeoutError:
+                pass
     finally:
         asyncio.set_event_loop(None)
         loop.close()
