@@ -1,11 +1,12 @@
 """A warm grader process for class gradings: start-up paid once, many students graded.
 
 ``python -m grader._gradeserver`` imports the grader and pytest, collects the hidden
-suites once and starts one fork server, then reads one :class:`Order` per line on its
-standard input and writes one :class:`Reply` per line on its standard output. Each
-student is graded in a process forked from this one for that student alone, so nothing
-of one grading (its pytest session, its sandbox, its temporary folder) outlives it, and
-a report is the very one ``aiograde grade`` gives for that student alone.
+suites once in a pytest session it keeps open and starts one fork server, then reads one
+:class:`Order` per line on its standard input and writes one :class:`Reply` per line on
+its standard output. Each student is graded in a process forked from this one for that
+student alone, running the tests of that session (``_suiterun.Collected``): nothing of
+one grading (its tests' state, its sandbox, its temporary folder) outlives it, and a
+report is the very one ``aiograde grade`` gives for that student alone.
 
 The fork server is shared by the students this process grades, one at a time: it never
 runs student code (each student gets fresh workers forked from it, confined with that
@@ -21,13 +22,15 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
+import pytest
 
 from ._errors import AiogradeError
 
 if TYPE_CHECKING:
+    from ._plugin import GradingPlugin
     from ._sandbox import Zygote
 
 
@@ -62,18 +65,29 @@ def _stop_cleanly(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwind: sandboxes closed, temporary folders removed
 
 
-def _warm_up() -> None:
-    """Import and collect the hidden suites once: every grading forked later reuses them."""
-    from . import _formats, _grading, _manifest, _suiterun  # noqa: F401  (what a grading uses)
-    from ._plugin import GradingPlugin
+class _Serving:
+    """The pytest plugin that serves the orders once the suites are collected, inside the
+    one session this process keeps: every grading forked from it runs that session's tests
+    (see ``_suiterun.Collected``), so none starts pytest or collects again."""
 
-    exercises = {e.slug: e for e in _manifest.load()}
-    _suiterun.run_pytest(GradingPlugin(exercises, None, {}), list(exercises),
-                         collect_only=True)
-    # What is loaded now lives as long as this process: keep it out of the collections each
-    # forked grading runs (which would also copy the pages it touches).
-    gc.collect()
-    gc.freeze()
+    def __init__(self, plugin: GradingPlugin) -> None:
+        self.plugin = plugin
+        self.stopped: SystemExit | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        from . import _formats, _grading, _suiterun  # noqa: F401  (what a grading uses)
+
+        _suiterun.COLLECTED[:] = [_suiterun.Collected(session, self.plugin)]
+        # What is loaded now lives as long as this process: keep it out of the collections
+        # each forked grading runs (which would also copy the pages it touches).
+        gc.collect()
+        gc.freeze()
+        try:
+            _serve_orders()
+        except SystemExit as stop:  # pytest would take it for its own internal error
+            self.stopped = stop
+        return True
 
 
 def _grade_in_child(order: Order, zygote: Zygote, write_end: int) -> None:  # pragma: no cover
@@ -103,14 +117,29 @@ def _grade_in_child(order: Order, zygote: Zygote, write_end: int) -> None:  # pr
 
 
 def serve() -> None:
-    from ._sandbox import Zygote
+    from . import _manifest, _suiterun
+    from ._plugin import GradingPlugin
 
     signal.signal(signal.SIGTERM, _stop_cleanly)
-    _warm_up()
+    _ANSWERS[:] = [sys.stdout.buffer]  # (pytest's run redirects sys.stdout)
+    exercises = {e.slug: e for e in _manifest.load()}
+    plugin = GradingPlugin(exercises, None, {})
+    serving = _Serving(plugin)
+    _suiterun.run_pytest(plugin, list(exercises), also=[serving])
+    if serving.stopped is not None:
+        raise serving.stopped
+
+
+_ANSWERS: list[BinaryIO] = []
+
+
+def _serve_orders() -> None:
+    from ._sandbox import Zygote
+
     zygote: Zygote | None = Zygote()  # started while the class parent hands out the work
     child = 0
     orders = sys.stdin.buffer
-    answers = sys.stdout.buffer
+    answers = _ANSWERS[0]
     try:
         for line in orders:
             order = msgspec.json.decode(line, type=Order)

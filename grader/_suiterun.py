@@ -86,11 +86,50 @@ class SuiteRun:
         plugin = GradingPlugin(self.exercises, sandbox, self.problems,
                                visible_only=self.visible_only)
         try:
-            run_pytest(plugin, slugs)
+            if COLLECTED:
+                plugin = COLLECTED[0].run(plugin, slugs)
+            else:
+                run_pytest(plugin, slugs)
         finally:
             if sandbox is not None:
                 sandbox.close()
         return list(plugin.outcomes.values()), plugin.seen
+
+
+@dataclass
+class Collected:
+    """The hidden suites as a warm grader process (grader._gradeserver) collected them, once,
+    in a pytest session it keeps open: a grading forked from it runs their tests in that
+    session (fork after fork, each on a pristine copy) instead of starting pytest and
+    collecting again. The same tests, in the same order, as ``run_pytest`` would run."""
+
+    session: pytest.Session
+    plugin: GradingPlugin  # the session's own: its hooks and ``student`` fixture are bound to it
+
+    def run(self, plugin: GradingPlugin, slugs: list[str]) -> GradingPlugin:
+        """Run the slugs' tests as ``plugin`` would have; the session's plugin, which now
+        holds that grading's sandbox and outcomes, is returned."""
+        ours = self.plugin
+        if ours.unattributed:
+            raise SuitesFailed(_UNATTRIBUTED + "; ".join(ours.unattributed))
+        # What collection recorded (each test, and the errors of a suite that did not load),
+        # for the slugs and visibility asked: what run_pytest's collection would record.
+        wanted = {node: outcome for node, outcome in ours.outcomes.items()
+                  if outcome.slug in slugs and (outcome.hidden is False or
+                                                not plugin.visible_only)}
+        ours.exercises, ours.sandbox, ours.problems = plugin.exercises, plugin.sandbox, \
+            plugin.problems
+        ours.visible_only, ours.seen, ours.outcomes = plugin.visible_only, plugin.seen, wanted
+        items = [item for item in self.session.items if item.nodeid in wanted]
+        ours.pytest_collection_finish(self.session)
+        for index, item in enumerate(items):
+            following = items[index + 1] if index + 1 < len(items) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+        return ours
+
+
+# Set once by a warm grader process (grader._gradeserver), before it forks any grading.
+COLLECTED: list[Collected] = []
 
 
 def _real_clock(slug: str) -> bool:
@@ -287,5 +326,7 @@ def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = 
         raise SuitesFailed(f"the hidden suites could not run (pytest exit {code}):\n"
                            f"{sink.getvalue()[-3000:]}")
     if plugin.unattributed:
-        raise SuitesFailed("hidden suites that name no exercise failed to load: "
-                           + "; ".join(plugin.unattributed))
+        raise SuitesFailed(_UNATTRIBUTED + "; ".join(plugin.unattributed))
+
+
+_UNATTRIBUTED = "hidden suites that name no exercise failed to load: "

@@ -13,6 +13,7 @@ import pytest
 from grader._manifest import load
 from grader._plugin import GradingPlugin
 from grader._status import Reason
+from grader._suiterun import Collected
 
 EXERCISES = {e.slug: e for e in load() if e.slug in ("gathering", "tasks")}
 SUITE = '''
@@ -106,3 +107,52 @@ def test_the_scenarios_package_loads_beside_a_broken_scenario_module(tmp_path: P
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "gathering" in done.stdout and "subprocesses" in done.stdout
+
+
+FAILS = '''
+@case(points=1, hidden=False)
+def test_fails():
+    raise ValueError("a grader bug")
+'''
+
+
+class _RunCollected:
+    """In place of pytest's test loop: the tests of the collected session, as a warm grader
+    process's forked grading runs them (grader._gradeserver)."""
+
+    def __init__(self, collected_by: GradingPlugin, grading: GradingPlugin,
+                 slugs: list[str]) -> None:
+        self.collected_by, self.grading, self.slugs = collected_by, grading, slugs
+        self.result: GradingPlugin | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        self.result = Collected(session, self.collected_by).run(self.grading, self.slugs)
+        return True
+
+
+@pytest.mark.parametrize(("slugs", "visible_only"), [
+    (["gathering", "tasks"], False), (["tasks"], False), (["gathering"], True)])
+def test_a_collected_session_runs_what_a_fresh_session_would(
+        pytester: pytest.Pytester, slugs: list[str], visible_only: bool) -> None:
+    pytester.makepyfile(broken_scenarios="def scenario(:\n    pass\n",
+                        test_gathering=SUITE.format(slug="gathering"),
+                        test_tasks=GOOD + FAILS)
+    asked = {slug: EXERCISES[slug] for slug in slugs}
+
+    def seen(plugin: GradingPlugin) -> list[tuple[object, ...]]:
+        return [(node, o.slug, o.name, o.points, o.hidden, o.reason, o.message)
+                for node, o in plugin.outcomes.items()]
+
+    fresh = GradingPlugin(asked, None, {}, visible_only=visible_only)
+    pytester.runpytest("-p", "no:cacheprovider", "--continue-on-collection-errors",
+                       *[f"test_{slug}.py" for slug in slugs], plugins=[fresh])
+    # Collected once for every exercise, then run for those asked only.
+    loop = _RunCollected(GradingPlugin(EXERCISES, None, {}),
+                         GradingPlugin(asked, None, {}, visible_only=visible_only), slugs)
+    pytester.runpytest("-p", "no:cacheprovider", "--continue-on-collection-errors",
+                       plugins=[loop.collected_by, loop])
+    assert loop.result is not None
+    assert seen(loop.result) == seen(fresh)
+    assert {o.slug for o in fresh.outcomes.values()} == set(slugs)
+    assert any(o.reason is Reason.GRADER_FAULT for o in fresh.outcomes.values())
