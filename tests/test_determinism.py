@@ -47,3 +47,17 @@ def test_five_gradings_beside_three_busy_processes_are_identical(tmp_path: Path)
     assert 0 < first["score"] < first["max_score"]
     for again in reports[1:]:
         assert again == first
+
+
+def test_a_racy_wrong_order_loses_the_same_points_every_time(tmp_path: Path) -> None:
+    # Results in the order the calls finish: where the calls all last as long, that order
+    # is the threads' chance, so only the tests whose calls' lengths decide it judge it.
+    shutil.copy(SAMPLES / "executors" / "wrong_completion_order.py", tmp_path / "executors.py")
+    verdicts = []
+    for _ in range(4):
+        exercise = grade_json(tmp_path, "executors")["exercises"][0]
+        verdicts.append({t["name"]: (t["score"], t["status"]) for t in exercise["tests"]})
+    failed = sorted(name for name, (_, status) in verdicts[0].items() if status != "passed")
+    assert failed == ["test_checksums_keeps_the_order_of_the_chunks",
+                      "test_checksums_keeps_the_workers_busy"]
+    assert all(again == verdicts[0] for again in verdicts[1:])
