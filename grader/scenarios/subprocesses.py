@@ -343,15 +343,17 @@ async def run(mod: Any, program: str, args: list[str] | None = None,
 
 class _Holds:
     """A folder with the log and one FIFO per held command. The scenario keeps each FIFO
-    open for reading and writing, so that a command opening it never waits for a writer;
-    a line written to it lets the command go, and closing it (at the end, or when the
-    worker dies) lets go every command still waiting, which then reads an end of file."""
+    open for reading and writing until the end, so that a command opening it never waits
+    for a writer; a line written to it lets the command go, and closing it (at the end, or
+    when the worker dies) lets go every command still waiting, which then reads an end of
+    file."""
 
     def __init__(self, names: list[str]) -> None:
         self.folder = tempfile.mkdtemp(prefix="run_all-", dir=os.getcwd())
         self.log = os.path.join(self.folder, "log")
         self.fifos: dict[str, str] = {}
         self.fds: dict[str, int] = {}
+        self.released: set[str] = set()
         for name in names:
             path = os.path.join(self.folder, name + ".go")
             os.mkfifo(path, 0o600)
@@ -359,11 +361,14 @@ class _Holds:
             self.fds[name] = os.open(path, os.O_RDWR | os.O_NONBLOCK)
 
     def release(self, name: str) -> None:
-        fd = self.fds.pop(name, None)
-        if fd is not None:
+        # The FIFO stays open (until close): a line in a FIFO that nobody holds open is lost,
+        # and a command released between its start mark and opening its FIFO (a moment that
+        # grows on a loaded machine) would then wait for ever.
+        fd = self.fds.get(name)
+        if fd is not None and name not in self.released:
+            self.released.add(name)
             with contextlib.suppress(OSError):
                 os.write(fd, b"go\n")
-            os.close(fd)  # the line stays in the FIFO while the command has it open
 
     def marks(self) -> list[str]:
         try:
@@ -375,6 +380,9 @@ class _Holds:
     def close(self) -> None:
         for name in list(self.fds):
             self.release(name)
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
         shutil.rmtree(self.folder, True)
 
 
