@@ -70,8 +70,8 @@ class _Serving:
     one session this process keeps: every grading forked from it runs that session's tests
     (see ``_suiterun.Collected``), so none starts pytest or collects again."""
 
-    def __init__(self, plugin: GradingPlugin) -> None:
-        self.plugin = plugin
+    def __init__(self, plugin: GradingPlugin, answers: BinaryIO) -> None:
+        self.plugin, self.answers = plugin, answers
         self.stopped: SystemExit | None = None
 
     @pytest.hookimpl(tryfirst=True)
@@ -84,7 +84,7 @@ class _Serving:
         gc.collect()
         gc.freeze()
         try:
-            _serve_orders()
+            _serve_orders(self.answers)
         except SystemExit as stop:  # pytest would take it for its own internal error
             self.stopped = stop
         return True
@@ -121,25 +121,20 @@ def serve() -> None:
     from ._plugin import GradingPlugin
 
     signal.signal(signal.SIGTERM, _stop_cleanly)
-    _ANSWERS[:] = [sys.stdout.buffer]  # (pytest's run redirects sys.stdout)
     exercises = {e.slug: e for e in _manifest.load()}
     plugin = GradingPlugin(exercises, None, {})
-    serving = _Serving(plugin)
+    serving = _Serving(plugin, sys.stdout.buffer)  # (taken before pytest redirects sys.stdout)
     _suiterun.run_pytest(plugin, list(exercises), also=[serving])
     if serving.stopped is not None:
         raise serving.stopped
 
 
-_ANSWERS: list[BinaryIO] = []
-
-
-def _serve_orders() -> None:
+def _serve_orders(answers: BinaryIO) -> None:
     from ._sandbox import Zygote
 
     zygote: Zygote | None = Zygote()  # started while the class parent hands out the work
     child = 0
     orders = sys.stdin.buffer
-    answers = _ANSWERS[0]
     try:
         for line in orders:
             order = msgspec.json.decode(line, type=Order)

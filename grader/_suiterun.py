@@ -296,12 +296,11 @@ _UNUSED_PLUGINS = ("logging", "unraisableexception", "threadexception", "junitxm
                    "pastebin", "stepwise", "setuponly", "setupplan")
 
 
-def run_pytest(plugin: GradingPlugin, slugs: list[str], *, collect_only: bool = False,
+def run_pytest(plugin: GradingPlugin, slugs: list[str], *,
                also: list[object] | None = None) -> None:
-    """Run the slugs' suites with ``plugin`` (and the plugins ``also``); ``collect_only``
-    imports and collects them (a warm grader process does so once, and every grading it
-    forks reuses the modules)."""
-    args = ["--collect-only"] * collect_only + [str(suite_path(s)) for s in slugs] + [
+    """Run the slugs' suites with ``plugin`` (and the plugins ``also``, which may take over
+    pytest's test loop: a warm grader process serves its gradings from there)."""
+    args = [str(suite_path(s)) for s in slugs] + [
         "-c", str(_INI), "--rootdir", str(_INI.parent), "-q", "-s", "--assert=plain",
         # A failed test's verdict is the plugin's message; pytest's own long traceback (which
         # walks the source of every frame) is never shown, so make it the cheap native one.
