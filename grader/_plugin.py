@@ -268,6 +268,10 @@ class GradingPlugin:
         self.unattributed: list[str] = []
         self.rootpath = Path.cwd()  # pytest's, once configured: where node ids are relative to
 
+    def runs(self, hidden: bool) -> bool:
+        """Whether a test of that visibility is run (``check`` runs the visible ones only)."""
+        return not (hidden and self.visible_only)
+
     def pytest_configure(self, config: pytest.Config) -> None:
         self.rootpath = config.rootpath
         config.addinivalue_line("markers", "aiograde(points, hidden, hints): points, visibility, "
@@ -291,7 +295,7 @@ class GradingPlugin:
                     f"{item.nodeid}: every hidden test needs @case(points=...) and its module "
                     "a SLUG naming an exercise of the manifest")
             hidden = bool(mark.kwargs.get("hidden", True))
-            if hidden and self.visible_only:
+            if not self.runs(hidden):
                 continue
             kept.append(item)
             self.outcomes[item.nodeid] = TestOutcome(
@@ -313,7 +317,7 @@ class GradingPlugin:
         if not tests:  # the suite itself does not parse: one error worth the whole exercise
             tests = [(f"test_{slug}", self.exercises[slug].points, True, [])]
         for name, points, hidden, hints in tests:
-            if hidden and self.visible_only:
+            if not self.runs(hidden):
                 continue
             self.outcomes[f"{report.nodeid}::{name}"] = TestOutcome(
                 slug=slug, name=name, points=points, hidden=hidden, hints=hints,

@@ -115,8 +115,7 @@ class Collected:
         # What collection recorded (each test, and the errors of a suite that did not load),
         # for the slugs and visibility asked: what run_pytest's collection would record.
         wanted = {node: outcome for node, outcome in ours.outcomes.items()
-                  if outcome.slug in slugs and (outcome.hidden is False or
-                                                not plugin.visible_only)}
+                  if outcome.slug in slugs and plugin.runs(outcome.hidden)}
         ours.exercises, ours.sandbox, ours.problems = plugin.exercises, plugin.sandbox, \
             plugin.problems
         ours.visible_only, ours.seen, ours.outcomes = plugin.visible_only, plugin.seen, wanted
