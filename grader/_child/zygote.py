@@ -272,6 +272,9 @@ def main(*client_fds: int, trust: bool = True) -> None:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     clients = [socket.socket(fileno=fd) for fd in client_fds]
+    # looptime defines a pytest fixture when pytest imports: never in a worker, where it
+    # would only add a hundred modules to the memory every worker is forked with.
+    sys.modules.setdefault("pytest", None)  # type: ignore[arg-type]
     from . import worker
 
     worker.prepare(trust)
