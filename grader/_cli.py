@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from ._classgrading import JOBS_PER_CORE, PARALLEL_PER_SUBMISSION, ClassSummary
@@ -476,6 +476,20 @@ _COMMANDS = {"grade": _grade, "gradebook": _gradebook, "nbgrader": _nbgrader,
 def _stop_cleanly(signum: int, frame: object) -> None:
     # Terminated (a class run interrupted): unwind, so sandboxes and temporary folders close.
     raise SystemExit(128 + signum)
+
+
+def run() -> NoReturn:
+    """The ``aiograde`` command: :func:`main`, then an exit that skips the interpreter's
+    teardown (freeing every object of pytest and the collected suites, about 0.05 s a
+    command, which is a twentieth of grading one submission). Everything the command opens
+    it closes before ``main`` returns; only the standard streams are left to flush."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # e.g. piped into head, which stopped reading
+        code = code or 1
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

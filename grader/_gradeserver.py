@@ -77,8 +77,10 @@ class _Serving:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         from . import _formats, _grading, _suiterun  # noqa: F401  (what a grading uses)
+        from ._plugin import fill_caches
 
         _suiterun.COLLECTED[:] = [_suiterun.Collected(session, self.plugin)]
+        fill_caches()
         # What is loaded now lives as long as this process: keep it out of the collections
         # each forked grading runs (which would also copy the pages it touches).
         gc.collect()
