@@ -33,17 +33,11 @@ from . import __version__, _manifest
 from ._errors import AiogradeError, SubmissionError
 from ._gradebook import Gradebook, content_hash
 from ._gradeserver import Order, Reply
+from ._options import JOBS_PER_CORE, PARALLEL_PER_SUBMISSION
 from ._report import Report
 
 # One submission's whole grading, all exercises; far above any honest submission's.
 PER_SUBMISSION_SECONDS = 900
-# A grading waits on the real clock for part of its time (its real-clock exercises, one
-# after another), so a core takes several submissions: on 2 cores, 40 students took 62 s
-# with 4 jobs, 48 s with 6 and 45 s with 8, the same CPU time and the same reports
-# (bench/README.md). More only contend.
-JOBS_PER_CORE = 4
-# Submissions already run side by side: one grader process each is enough.
-PARALLEL_PER_SUBMISSION = 1
 
 
 def default_jobs() -> int:

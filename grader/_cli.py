@@ -21,13 +21,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from ._classgrading import JOBS_PER_CORE, PARALLEL_PER_SUBMISSION, ClassSummary
 from ._errors import AiogradeError, GradebookError, OutputError, UsageError
-from ._grading import DEFAULT_PARALLEL, TAMPER_POLICIES, grade
+from ._options import DEFAULT_PARALLEL, JOBS_PER_CORE, PARALLEL_PER_SUBMISSION, TAMPER_POLICIES
 from ._report import Report, render_table
+
+if TYPE_CHECKING:
+    from ._classgrading import ClassSummary
 
 DEFAULT_GRADEBOOK = "aiograde.sqlite3"  # relative: in the folder the command is run from
 # What --format prints in class mode (the other formats are per student: --write FORMAT=DIR).
@@ -325,9 +327,20 @@ def _grade(args: argparse.Namespace) -> int:
         from ._gradebook import Gradebook, content_hash
 
         Gradebook.check(args.gradebook)  # before grading: a bad path costs no grading
-    report = grade(args.path, only=args.only, tamper=args.tamper,
-                   hide=[Path(p).resolve() for p in args.hide],
-                   parallel=args.parallel or DEFAULT_PARALLEL)
+    from ._sandbox import Zygote
+
+    parallel = args.parallel or DEFAULT_PARALLEL
+    # The fork server starts first: it boots on the other core while this process imports
+    # pytest and collects the suites, so the first workers do not wait for it.
+    zygote = Zygote(clients=parallel)
+    try:
+        from ._grading import grade
+
+        report = grade(args.path, only=args.only, tamper=args.tamper,
+                       hide=[Path(p).resolve() for p in args.hide], parallel=parallel,
+                       zygote=zygote)
+    finally:
+        zygote.close()
     _warn_about_sandbox(report)
     if not args.no_gradebook:
         folder = Path(args.path)

@@ -11,18 +11,14 @@ from . import _manifest, _submission
 from ._bounds import bound_report
 from ._cleanup import remove_tree
 from ._errors import SubmissionError
+from ._options import DEFAULT_PARALLEL, TAMPER_POLICIES
 from ._report import Report
 from ._sandbox import Sandbox, Zygote
-from ._scoring import TAMPER_POLICIES, build_report
+from ._scoring import build_report
 from ._suiterun import SandboxFactory, SuiteRun
 from ._tamper import classify, scan_folder
 
 __all__ = ["DEFAULT_PARALLEL", "TAMPER_POLICIES", "grade"]
-
-# Lanes (grader processes) sharing one submission's tests: their tests mostly wait, so more
-# lanes than cores; 6 took 0.8x the wall time of 4 for the same CPU, 8 no less than 6.
-DEFAULT_PARALLEL = 6
-
 
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
           visible_only: bool = False, tamper: str = "tampering", hide: list[Path] | None = None,
@@ -40,8 +36,10 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
     tests out (the real-clock ones mostly wait). ``sandbox`` makes the sandbox for a set of
     modules (default: the real one; the benchmarks pass an in-process stand-in to measure
     what isolation costs). ``zygote`` is
-    a running fork server to spawn the workers from (a class grading's warm grader process
-    shares one between its students, one at a time); by default the sandbox starts its own.
+    a running fork server to spawn the workers from, with a socket for each lane (a class
+    grading's warm grader process shares one between its students, one at a time; the
+    command starts one before it imports the grading machinery); by default the grading
+    starts its own.
     Raises :class:`SubmissionError` when there is nothing gradable at ``path``.
     """
     started = time.monotonic()
@@ -69,7 +67,7 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
                        sandbox or real_sandbox, visible_only)
         # One fork server for the whole submission, each grader process on its own socket.
         own = None
-        if zygote is not None and parallel <= 1:
+        if zygote is not None and zygote.serves(parallel):
             run.zygote = zygote
         elif sandbox is None and found.modules:
             run.zygote = own = Zygote(clients=max(1, parallel))

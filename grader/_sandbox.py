@@ -122,6 +122,10 @@ class Zygote:
         self.sock = self.socks[0]
         self._buffer = b""
 
+    def serves(self, lanes: int) -> bool:
+        """Whether it has a socket for each of ``lanes`` grader processes."""
+        return len(self.socks) >= max(1, lanes)
+
     def client(self, index: int) -> Zygote:
         """The same fork server through client ``index``'s own socket (for a grader
         process forked after it started); closing it hangs up that socket only."""

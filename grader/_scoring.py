@@ -12,9 +12,6 @@ from ._status import ExerciseStatus, Reason
 from ._submission import Problem
 from ._tamper import classify
 
-# "tampering" (the default): zero an exercise with a finding of tampering, flag the rest;
-# "flag": only flag; "zero": zero every flagged exercise (see _tamper.SEVERITY).
-TAMPER_POLICIES = ("tampering", "flag", "zero")
 # A cause reported once explains the later failures it produced (one blocking call breaks
 # every test that calls that function): those say so instead of repeating it.
 _ROOT_CAUSES = {Reason.BLOCKING: "blocking call", Reason.BUSY_LOOP: "busy loop",
