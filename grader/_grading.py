@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from . import _manifest, _submission
@@ -64,7 +65,9 @@ def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
             return Sandbox(modules, hide=hidden, submitted=found.others, zygote=run.zygote)
 
         run = SuiteRun({e.slug: e for e in exercises}, found.modules, found.problems,
-                       sandbox or real_sandbox, visible_only)
+                       sandbox or real_sandbox, visible_only,
+                       # (a start of its own for each student: by the folder's name)
+                       first=zlib.crc32(Path(path).resolve().name.encode()))
         # One fork server for the whole submission, each grader process on its own socket.
         own = None
         if zygote is not None and zygote.serves(parallel):

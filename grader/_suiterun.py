@@ -72,6 +72,8 @@ class SuiteRun:
     visible_only: bool = False
     # A fork server with a socket for each lane (see _Lanes), or None.
     zygote: Zygote | None = None
+    # Where a grading in a kept session starts in the list of exercises (see Collected.run).
+    first: int = 0
 
     def run(self, slugs: list[str], lanes: int = 1) -> tuple[list[TestOutcome], Seen]:
         """Run the slugs' suites; with ``lanes`` > 1, their tests side by side in that many
@@ -87,7 +89,7 @@ class SuiteRun:
                                visible_only=self.visible_only)
         try:
             if COLLECTED:
-                plugin = COLLECTED[0].run(plugin, slugs)
+                plugin = COLLECTED[0].run(plugin, slugs, self.first)
             else:
                 run_pytest(plugin, slugs)
         finally:
@@ -106,9 +108,14 @@ class Collected:
     session: pytest.Session
     plugin: GradingPlugin  # the session's own: its hooks and ``student`` fixture are bound to it
 
-    def run(self, plugin: GradingPlugin, slugs: list[str]) -> GradingPlugin:
+    def run(self, plugin: GradingPlugin, slugs: list[str], first: int = 0) -> GradingPlugin:
         """Run the slugs' tests as ``plugin`` would have; the session's plugin, which now
-        holds that grading's sandbox and outcomes, is returned."""
+        holds that grading's sandbox and outcomes, is returned.
+
+        The exercises run one after another from the one at ``first`` (modulo their number),
+        each exercise's tests in their order; the outcomes keep the suites' order. In a class,
+        gradings side by side that all started with the same exercise would reach the
+        real-clock ones together, and leave the cores idle while all of them wait."""
         ours = self.plugin
         if ours.unattributed:
             raise SuitesFailed(_UNATTRIBUTED + "; ".join(ours.unattributed))
@@ -120,6 +127,10 @@ class Collected:
             plugin.problems
         ours.visible_only, ours.seen, ours.outcomes = plugin.visible_only, plugin.seen, wanted
         items = [item for item in self.session.items if item.nodeid in wanted]
+        order = list(dict.fromkeys(wanted[item.nodeid].slug for item in items))
+        if order:
+            rank = {slug: (i - first) % len(order) for i, slug in enumerate(order)}
+            items.sort(key=lambda item: rank[wanted[item.nodeid].slug])  # (a stable sort)
         ours.pytest_collection_finish(self.session)
         for index, item in enumerate(items):
             following = items[index + 1] if index + 1 < len(items) else None

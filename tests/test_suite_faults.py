@@ -121,23 +121,36 @@ class _RunCollected:
     process's forked grading runs them (grader._gradeserver)."""
 
     def __init__(self, collected_by: GradingPlugin, grading: GradingPlugin,
-                 slugs: list[str]) -> None:
-        self.collected_by, self.grading, self.slugs = collected_by, grading, slugs
+                 slugs: list[str], first: int = 0) -> None:
+        self.collected_by, self.grading, self.slugs, self.first = collected_by, grading, slugs, \
+            first
         self.result: GradingPlugin | None = None
+        self.ran: list[str] = []  # node ids, in the order the tests ran
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        self.result = Collected(session, self.collected_by).run(self.grading, self.slugs)
+        self.result = Collected(session, self.collected_by).run(self.grading, self.slugs,
+                                                                self.first)
         return True
 
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self.ran.append(nodeid)
 
-@pytest.mark.parametrize(("slugs", "visible_only"), [
-    (["gathering", "tasks"], False), (["tasks"], False), (["gathering"], True)])
+
+@pytest.mark.parametrize(("slugs", "visible_only", "first", "loads"), [
+    (["gathering", "tasks"], False, 0, False), (["tasks"], False, 0, False),
+    (["gathering"], True, 0, False), (["gathering", "tasks"], False, 1, True),
+    (["gathering", "tasks"], True, 3, True)])
 def test_a_collected_session_runs_what_a_fresh_session_would(
-        pytester: pytest.Pytester, slugs: list[str], visible_only: bool) -> None:
+        pytester: pytest.Pytester, slugs: list[str], visible_only: bool, first: int,
+        loads: bool) -> None:
+    """``loads``: the gathering suite loads (else it is broken); ``first``: the exercise the
+    kept session's grading starts with."""
+    gathering = SUITE.format(slug="gathering")
+    if loads:
+        gathering = gathering.replace("import broken_scenarios as sc\n", "")
     pytester.makepyfile(broken_scenarios="def scenario(:\n    pass\n",
-                        test_gathering=SUITE.format(slug="gathering"),
-                        test_tasks=GOOD + FAILS)
+                        test_gathering=gathering, test_tasks=GOOD + FAILS)
     asked = {slug: EXERCISES[slug] for slug in slugs}
 
     def seen(plugin: GradingPlugin) -> list[tuple[object, ...]]:
@@ -149,10 +162,18 @@ def test_a_collected_session_runs_what_a_fresh_session_would(
                        *[f"test_{slug}.py" for slug in slugs], plugins=[fresh])
     # Collected once for every exercise, then run for those asked only.
     loop = _RunCollected(GradingPlugin(EXERCISES, None, {}),
-                         GradingPlugin(asked, None, {}, visible_only=visible_only), slugs)
+                         GradingPlugin(asked, None, {}, visible_only=visible_only), slugs,
+                         first)
     pytester.runpytest("-p", "no:cacheprovider", "--continue-on-collection-errors",
                        plugins=[loop.collected_by, loop])
     assert loop.result is not None
-    assert seen(loop.result) == seen(fresh)
+    assert seen(loop.result) == seen(fresh)  # the outcomes, in the suites' order
+    # ... whichever exercise ran first: the one at ``first``, its tests in their order
+    ran_slugs = list(dict.fromkeys(loop.result.outcomes[node].slug for node in loop.ran))
+    with_tests = [s for s in slugs if loads or s != "gathering"]  # (a broken suite runs none)
+    start = first % len(with_tests) if with_tests else 0
+    assert ran_slugs == with_tests[start:] + with_tests[:start]
+    assert sorted(loop.ran, key=lambda node: ran_slugs.index(
+        loop.result.outcomes[node].slug)) == loop.ran
     assert {o.slug for o in fresh.outcomes.values()} == set(slugs)
     assert any(o.reason is Reason.GRADER_FAULT for o in fresh.outcomes.values())
