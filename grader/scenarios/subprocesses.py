@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -47,7 +48,11 @@ FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.01 
 SETTLE = 0.05
 BIG = 1024 * 1024  # bytes: sixteen times what a pipe holds
 HEARTBEAT = 0.01  # real seconds between two beats of the heartbeat task
-NAP = 0.1  # real seconds the "nap" program sleeps
+# The "nap" program waits until the heartbeat task has beaten this many times, which a loop
+# left free does in three beats' time however loaded the machine; a loop held by ``run``
+# cannot beat, and the program then ends after NAP_LONGEST real seconds on its own.
+NAP_BEATS = 3
+NAP_LONGEST = 1.0
 
 # Shell programs: $0 names the program (for ps), $1... are its arguments.
 SHELL_PROGRAMS = {
@@ -55,7 +60,8 @@ SHELL_PROGRAMS = {
     # each argument followed by a NUL byte, exactly as received
     "argv": "printf '%s\\0' \"$@\"",
     "stdin_len": "printf %s \"$(wc -c | tr -d ' ')\"",  # (BSD's wc pads the count)
-    "nap": f"sleep {NAP:g}; printf rested",
+    # argv: the FIFO that lets it go (see NAP_BEATS)
+    "nap": f"timeout {NAP_LONGEST:g} head -n 1 \"$1\" > /dev/null; printf rested",
     # argv: seconds, exit code, bytes to write on each of stdout and stderr
     "exit_after": "if [ \"$3\" != 0 ]; then head -c \"$3\" /dev/zero | tr '\\0' o; "
                   "head -c \"$3\" /dev/zero | tr '\\0' e >&2; fi; "
@@ -123,6 +129,7 @@ class Watch:
         self.loop = asyncio.get_running_loop()
         self.transports: list[asyncio.SubprocessTransport] = []
         self.beats = 0
+        self.on_beats: tuple[int, Callable[[], None]] | None = None  # (count, call at count)
         self._beating: asyncio.Task[None] | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.cleanup = Cleanup(ended_later=[], killed_here=[])
@@ -169,6 +176,8 @@ class Watch:
         while True:
             await asyncio.sleep(HEARTBEAT)
             self.beats += 1
+            if self.on_beats is not None and self.beats == self.on_beats[0]:
+                self.on_beats[1]()
 
     def returncodes(self) -> list[int | None]:
         return [t.get_returncode() for t in self.transports]
@@ -301,7 +310,8 @@ async def run(mod: Any, program: str, args: list[str] | None = None,
     ``input_size`` sends that many bytes of a pattern; with neither, ``input=None`` is
     passed (or, with ``pass_input=False``, not passed at all). ``stdin_trap``: see
     ``_stdin_that_never_ends``."""
-    argv = _program(program, *(args or []))
+    nap = await asyncio.to_thread(_Holds, ["nap"]) if program == "nap" else None
+    argv = _program(program, *(args or []) if nap is None else [nap.fifos["nap"]])
     kwargs: dict[str, Any] = {"timeout": timeout}
     data: bytes | None = None
     if input_text is not None:
@@ -314,20 +324,26 @@ async def run(mod: Any, program: str, args: list[str] | None = None,
     returned: Any = None
     caught: BaseException | None = None
     hung = False
-    async with Watch() as watch:
-        t0 = loop.time()
-        try:
-            with _stdin_that_never_ends(stdin_trap):
-                async with asyncio.timeout(timeout + GRACE) as bound:
-                    returned = await mod.run(*argv, **kwargs)
-        except TimeoutError as exc:
-            if bound.expired():
-                hung = True
-            else:
-                caught = exc
-        took = loop.time() - t0
-        codes_at_return = watch.returncodes()
-        left_at_return = await asyncio.to_thread(_children)
+    try:
+        async with Watch() as watch:
+            if nap is not None:
+                watch.on_beats = (NAP_BEATS, lambda: nap.release("nap"))
+            t0 = loop.time()
+            try:
+                with _stdin_that_never_ends(stdin_trap):
+                    async with asyncio.timeout(timeout + GRACE) as bound:
+                        returned = await mod.run(*argv, **kwargs)
+            except TimeoutError as exc:
+                if bound.expired():
+                    hung = True
+                else:
+                    caught = exc
+            took = loop.time() - t0
+            codes_at_return = watch.returncodes()
+            left_at_return = await asyncio.to_thread(_children)
+    finally:
+        if nap is not None:
+            await asyncio.to_thread(nap.close)
     summary = None
     if summarize and program == "big_both":
         summary = _summary(returned, b"o" * BIG, b"e" * BIG)
@@ -349,7 +365,7 @@ class _Holds:
     file."""
 
     def __init__(self, names: list[str]) -> None:
-        self.folder = tempfile.mkdtemp(prefix="run_all-", dir=os.getcwd())
+        self.folder = tempfile.mkdtemp(prefix="held-", dir=os.getcwd())
         self.log = os.path.join(self.folder, "log")
         self.fifos: dict[str, str] = {}
         self.fds: dict[str, int] = {}
