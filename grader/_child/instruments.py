@@ -40,12 +40,20 @@ BLOCKED_SECONDS = 0.02
 GIL_SHARE = 0.5
 # ...and unless the watchdog could not take the GIL at least this many times meanwhile.
 MIN_TICKS = 2
+# A step shorter than this is neither a stall nor a block (a step's CPU time is never more
+# than its wall time): its clocks are not read again at its end.
+QUICK_SECONDS = min(STALL_CPU_SECONDS, STALL_WALL_SECONDS, BLOCKED_SECONDS)
 WATCHDOG_EVERY = 0.01  # seconds between the watchdog's looks at the running step
 WATCHDOG_THREAD = "aiograde-watchdog"
 STUCK_SECONDS = 2.0
 # The watchdog's pause, bound at import: blockbuster wraps time.sleep later, and its wrapper
 # (which asks for a running loop, by an exception, at every call) would cost each tick.
 _sleep = time.sleep
+# Our own reads of /proc at every scenario, bound at import too: blockbuster's wrappers ask
+# for a running loop, by an exception, at every call (two dozen calls a scenario).
+_listdir, _readlink, _open, _read, _close = os.listdir, os.readlink, os.open, os.read, os.close
+# Bound at import as well: a submission that replaces them fools only itself.
+_thread_time, _process_time = time.thread_time, time.process_time
 # A stuck step whose thread was on a CPU (or runnable, waiting for one) this share of the
 # time watched is a busy loop; a blocked one (a lock, a blocking read, a sleep) uses ~none.
 BUSY_SHARE = 0.5
@@ -196,8 +204,9 @@ class StepMonitor:
             if type(handle) is timer_handle:
                 audit("aiograde.timer", loop_key, handle._when)  # type: ignore[attr-defined]
             ident = threading.get_ident()
-            sched0 = clock.read()
-            cpu0, wall0, process0 = thread_time(), perf_counter(), process_time()
+            sched0 = clock.read()  # (its first number is the thread's CPU time)
+            cpu0 = thread_time() if sched0 is None else sched0[0]
+            wall0, process0 = perf_counter(), process_time()
             started0, ticks0 = tamper.SPAWNS[0], monitor.ticks
             slot: list[Any] = [wall0, None, False]
             monitor.running[ident] = slot
@@ -205,7 +214,7 @@ class StepMonitor:
                 return original(handle)
             finally:
                 monitor.running.pop(ident, None)
-                cpu, wall = thread_time() - cpu0, perf_counter() - wall0
+                wall = perf_counter() - wall0
                 after = loop.time()  # a loop's clock never goes back, in a step or between
                 monitor.clock_seen[loop_key] = after
                 if last is not None and after < last:
@@ -217,14 +226,9 @@ class StepMonitor:
                     audit("aiograde.finding", "rewrites-instruments", "blockbuster's skip "
                           "switch was turned on by hand, to let blocking calls through",
                           slot[1])
-                if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
-                    _stalled(handle, slot, cpu, wall)
-                elif wall >= BLOCKED_SECONDS and sched0 is not None and \
-                        tamper.SPAWNS[0] == started0:
-                    # (a step that started a thread or a process waited for it to start:
-                    # the kernel's doing, not the student blocking)
-                    _judge_sleep(handle, slot, sched0, clock.read(), wall,
-                                 process_time() - process0 - cpu, monitor.ticks - ticks0)
+                if wall >= QUICK_SECONDS:  # (a quicker step used less CPU still: judged)
+                    _judge_step(handle, slot, wall, (cpu0, sched0, process0), clock,
+                                started0 != tamper.SPAWNS[0], monitor.ticks - ticks0)
 
         events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 
@@ -335,6 +339,24 @@ def _stuck(where: Location | None, ident: int, watched: float, cpu0: float | Non
     return msgspec.json.encode(stall).decode()
 
 
+def _judge_step(handle: events.Handle, slot: list[Any], wall: float,
+                before: tuple[float, tuple[float, float] | None, float], clock: _ThreadClock,
+                spawned: bool, ticks: int) -> None:
+    """A step that took at least QUICK_SECONDS: a stall if it used the CPU that long or ran
+    STALL_WALL_SECONDS, else a block if its thread slept in the kernel. ``before``: the
+    thread's CPU time, its scheduler account and the process's CPU time at the start."""
+    cpu0, sched0, process0 = before
+    sched1 = None if sched0 is None else clock.read()
+    cpu = (_thread_time() if sched1 is None else sched1[0]) - cpu0
+    if cpu >= STALL_CPU_SECONDS or wall >= STALL_WALL_SECONDS:
+        _stalled(handle, slot, cpu, wall)
+    elif wall >= BLOCKED_SECONDS and sched0 is not None and not spawned:
+        # (a step that started a thread or a process waited for it to start: the kernel's
+        # doing, not the student blocking)
+        _judge_sleep(handle, slot, sched0, sched1, wall, _process_time() - process0 - cpu,
+                     ticks)
+
+
 def _judge_sleep(handle: events.Handle, slot: list[Any], before: tuple[float, float],
                  after: tuple[float, float] | None, wall: float, others_cpu: float,
                  ticks: int) -> None:
@@ -358,9 +380,9 @@ monitor = StepMonitor()
 
 def socket_fds() -> set[str]:
     found = set()
-    for fd in os.listdir("/proc/self/fd"):
+    for fd in _listdir("/proc/self/fd"):
         try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
+            target = _readlink(f"/proc/self/fd/{fd}")
         except OSError:
             continue
         if target.startswith("socket:"):
@@ -373,19 +395,25 @@ def _childless() -> bool:
     read per thread, where psutil's search reads every process's status. False when the
     kernel keeps no such lists (then psutil searches)."""
     try:
-        threads = os.listdir("/proc/self/task")
+        threads = _listdir("/proc/self/task")
     except OSError:
         return False
     for thread in threads:
         try:
-            with open(f"/proc/self/task/{thread}/children", "rb") as f:
-                if f.read().strip():
-                    return False
+            fd = _open(f"/proc/self/task/{thread}/children", os.O_RDONLY)
         except FileNotFoundError:
             if os.path.isdir(f"/proc/self/task/{thread}"):
                 return False  # no list kept (a kernel without CONFIG_PROC_CHILDREN)
+            continue  # the thread ended meanwhile
         except OSError:
             return False
+        try:
+            if _read(fd, 64).strip():
+                return False
+        except OSError:
+            return False
+        finally:
+            _close(fd)
     return True
 
 
