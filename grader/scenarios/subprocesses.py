@@ -47,6 +47,10 @@ FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.01 
 # their marks; the window is a margin on top of that.
 SETTLE = 0.05
 BIG = 1024 * 1024  # bytes: sixteen times what a pipe holds
+# run_all_held reads its log of marks from the loop's thread, every 2 ms while it waits: with
+# these, bound before blockbuster wraps them (the fork server imports the scenarios first);
+# a small file in the worker's scratch folder, which memory holds, never makes a read wait.
+_open, _read, _close = os.open, os.read, os.close
 HEARTBEAT = 0.01  # real seconds between two beats of the heartbeat task
 # The "nap" program waits until the heartbeat task has beaten this many times, which a loop
 # left free does in three beats' time however loaded the machine; a loop held by ``run``
@@ -388,10 +392,16 @@ class _Holds:
 
     def marks(self) -> list[str]:
         try:
-            with open(self.log) as f:
-                return f.read().split()
+            fd = _open(self.log, os.O_RDONLY)
         except FileNotFoundError:
             return []
+        try:
+            chunks = []
+            while chunk := _read(fd, 65536):
+                chunks.append(chunk)
+        finally:
+            _close(fd)
+        return b"".join(chunks).decode().split()
 
     def close(self) -> None:
         for name in list(self.fds):
@@ -433,9 +443,9 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
     marks: list[str] = []
     watch: Watch
 
-    async def look() -> tuple[list[str], set[str]]:
+    def look() -> tuple[list[str], set[str]]:
         nonlocal marks, most
-        marks = await asyncio.to_thread(holds.marks)
+        marks = holds.marks()
         started = [m[1:] for m in marks if m.startswith("+")]
         ended = {m[1:] for m in marks if m.startswith("-")}
         running = [n for n in started if n not in ended]
@@ -449,7 +459,7 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
         try:
             first = True
             while True:
-                running, ended = await look()
+                running, ended = look()
                 if len(ended) == count or task.done():
                     break
                 want = min(limit, count - len(ended))
@@ -461,12 +471,12 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
                         lenient = True
                         break
                     await asyncio.sleep(0.002)
-                    running, ended = await look()
+                    running, ended = look()
                 if first and settle_first:
                     settle_until = loop.time() + SETTLE
                     while loop.time() < settle_until and not task.done():
                         await asyncio.sleep(0.01)
-                        running, ended = await look()
+                        running, ended = look()
                 first = False
                 waiting = [n for n in running if n not in released]
                 if not waiting:
@@ -480,7 +490,7 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
                 gone_by = loop.time() + PATIENCE
                 while name not in ended and loop.time() < gone_by and not task.done():
                     await asyncio.sleep(0.002)
-                    running, ended = await look()
+                    running, ended = look()
         finally:
             # Whatever happened, let every command go, so that nothing waits for ever.
             for name in names:
@@ -488,7 +498,7 @@ async def run_all_held(mod: Any, count: int, limit: int, settle_first: bool = Fa
             try:
                 returned, hung = await _finish(task)
             finally:
-                await look()
+                look()
                 await asyncio.to_thread(holds.close)
     return RanAllHeld(returned=returned, hung=hung, most=most, shortfalls=shortfalls,
                       marks=marks, cleanup=watch.cleanup)
