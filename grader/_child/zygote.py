@@ -152,6 +152,7 @@ class _Cgroups:
     none is assumed."""
 
     CONTROLLERS = ("pids", "memory")
+    PREFIX = "aiograde-"  # a fork server's own cgroup: PREFIX + its pid
 
     def __init__(self, max_pids: int, memory_bytes: int | None) -> None:
         self.max_pids, self.memory_bytes = max_pids, memory_bytes
@@ -180,7 +181,8 @@ class _Cgroups:
         candidates = [(v1 + self._own_path(controller), False)] if os.path.isdir(v1) else []
         candidates.append(("/sys/fs/cgroup", True))
         for parent, v2 in candidates:
-            path = f"{parent.rstrip('/')}/aiograde-{os.getpid()}"
+            self._sweep(parent.rstrip("/"))
+            path = f"{parent.rstrip('/')}/{self.PREFIX}{os.getpid()}"
             try:
                 if v2:
                     with open("/sys/fs/cgroup/cgroup.controllers") as f:
@@ -194,6 +196,29 @@ class _Cgroups:
             except OSError:
                 continue
         return None
+
+    @classmethod
+    def _sweep(cls, parent: str) -> None:
+        """Remove what fork servers that died without closing (killed, by a submission or
+        by an interrupted run) left in ``parent``: their cgroups, and any process still in
+        them. A fork server's cgroup is named after its pid, and one still alive keeps its
+        own. (Left behind, they pile up, run after run, and the machine's cgroup
+        operations slow down.)"""
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            return
+        for name in names:
+            owner = name.removeprefix(cls.PREFIX)
+            if name == owner or not owner.isdigit() or os.path.exists(f"/proc/{owner}"):
+                continue
+            base = f"{parent}/{name}"
+            try:
+                workers = [f"{base}/{w}" for w in os.listdir(base) if os.path.isdir(f"{base}/{w}")]
+            except OSError:
+                continue
+            for path in [*workers, base]:  # (what will not go now goes at a later sweep)
+                cls._remove_one(path, tries=cls.SWEEP_TRIES)
 
     def _limits(self, controller: str, path: str) -> None:
         if controller == "pids":
@@ -230,10 +255,11 @@ class _Cgroups:
     # A killed worker's cgroup can be removed once its processes have exited, within a
     # millisecond or two: look that often (a grader process waits for the removal).
     REMOVE_EVERY, REMOVE_TRIES = 0.001, 500
+    SWEEP_TRIES = 20  # for what a dead fork server left: no start-up waits long on it
 
     @classmethod
-    def _remove_one(cls, path: str) -> None:
-        for _ in range(cls.REMOVE_TRIES):
+    def _remove_one(cls, path: str, tries: int = REMOVE_TRIES) -> None:
+        for _ in range(tries):
             try:
                 with open(f"{path}/cgroup.procs") as f:
                     pids = [int(p) for p in f.read().split()]
