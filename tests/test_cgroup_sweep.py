@@ -48,3 +48,22 @@ def test_a_dead_fork_servers_cgroups_are_swept_and_a_live_ones_kept() -> None:
         for path in (dead / "w0", dead, alive / "w0", alive):
             if path.exists():
                 path.rmdir()
+
+
+def test_a_workers_cgroup_is_emptied_before_another_worker_gets_it() -> None:
+    if _pids_parent() is None:
+        pytest.skip("needs root and a pids cgroup (as CI has)")
+    groups = _Cgroups(max_pids=64, memory_bytes=None)
+    try:
+        first = groups.make("w0")
+        assert "pids" in first
+        left = subprocess.Popen(["sleep", "30"])  # what a worker left running
+        Path(first["pids"], "cgroup.procs").write_text(str(left.pid))
+        groups.remove(first)
+        assert left.wait(timeout=5) == -9  # killed with the worker's cgroup
+        assert groups.make("w1") == first  # the same cgroup, empty, its limit kept
+        assert Path(first["pids"], "cgroup.procs").read_text().split() == []
+        assert Path(first["pids"], "pids.max").read_text().strip() == "64"
+    finally:
+        groups.close()
+    assert not Path(first["pids"]).exists()
