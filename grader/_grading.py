@@ -21,6 +21,7 @@ from ._tamper import classify, scan_folder
 
 __all__ = ["DEFAULT_PARALLEL", "TAMPER_POLICIES", "grade"]
 
+
 def grade(path: str | os.PathLike[str], *, only: list[str] | None = None,
           visible_only: bool = False, tamper: str = "tampering", hide: list[Path] | None = None,
           parallel: int = DEFAULT_PARALLEL, sandbox: SandboxFactory | None = None,

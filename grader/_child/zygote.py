@@ -15,6 +15,7 @@ import select
 import signal
 import socket
 import sys
+import time
 
 from grader._wire import Kill, Killed, SandboxReport, Spawn, Spawned, decode_order, encode
 
@@ -153,6 +154,10 @@ class _Cgroups:
 
     CONTROLLERS = ("pids", "memory")
     PREFIX = "aiograde-"  # a fork server's own cgroup: PREFIX + its pid
+    # A killed worker's cgroup can be removed once its processes have exited, within a
+    # millisecond or two: look that often (a grader process waits for the removal).
+    REMOVE_EVERY, REMOVE_TRIES = 0.001, 500
+    SWEEP_TRIES = 20  # for what a dead fork server left: no start-up waits long on it
 
     def __init__(self, max_pids: int, memory_bytes: int | None) -> None:
         self.max_pids, self.memory_bytes = max_pids, memory_bytes
@@ -263,9 +268,10 @@ class _Cgroups:
             self._remove_one(path)
 
     @classmethod
-    def _empty(cls, path: str) -> bool:
-        """Kill what is in the cgroup until nothing is; False if that does not happen."""
-        for _ in range(cls.REMOVE_TRIES):
+    def _empty(cls, path: str, tries: int = REMOVE_TRIES) -> bool:
+        """Kill what is in the cgroup until nothing is; False if that does not happen (or
+        there is no such cgroup)."""
+        for _ in range(tries):
             try:
                 with open(f"{path}/cgroup.procs") as f:
                     pids = [int(p) for p in f.read().split()]
@@ -275,32 +281,19 @@ class _Cgroups:
                 return True
             _kill(pids)
             _reap()
-            import time
-
             time.sleep(cls.REMOVE_EVERY)
         return False
-
-    # A killed worker's cgroup can be removed once its processes have exited, within a
-    # millisecond or two: look that often (a grader process waits for the removal).
-    REMOVE_EVERY, REMOVE_TRIES = 0.001, 500
-    SWEEP_TRIES = 20  # for what a dead fork server left: no start-up waits long on it
 
     @classmethod
     def _remove_one(cls, path: str, tries: int = REMOVE_TRIES) -> None:
         for _ in range(tries):
-            try:
-                with open(f"{path}/cgroup.procs") as f:
-                    pids = [int(p) for p in f.read().split()]
-            except OSError:
-                return
-            _kill(pids)
+            if not cls._empty(path, tries):
+                return  # no such cgroup, or something in it would not die
             try:
                 os.rmdir(path)
                 return
-            except OSError:
+            except OSError:  # (emptied a moment before its last process had fully exited)
                 _reap()
-                import time
-
                 time.sleep(cls.REMOVE_EVERY)
 
     def close(self) -> None:

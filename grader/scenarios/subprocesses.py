@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +55,7 @@ _open, _read, _close = os.open, os.read, os.close
 HEARTBEAT = 0.01  # real seconds between two beats of the heartbeat task
 # The "nap" program waits until the heartbeat task has beaten this many times, which a loop
 # left free does in three beats' time however loaded the machine; a loop held by ``run``
-# cannot beat, and the program then ends after NAP_LONGEST real seconds on its own.
+# cannot beat, and a thread of ours lets the program go after NAP_LONGEST real seconds.
 NAP_BEATS = 3
 NAP_LONGEST = 1.0
 
@@ -65,7 +66,7 @@ SHELL_PROGRAMS = {
     "argv": "printf '%s\\0' \"$@\"",
     "stdin_len": "printf %s \"$(wc -c | tr -d ' ')\"",  # (BSD's wc pads the count)
     # argv: the FIFO that lets it go (see NAP_BEATS)
-    "nap": f"timeout {NAP_LONGEST:g} head -n 1 \"$1\" > /dev/null; printf rested",
+    "nap": "head -n 1 \"$1\" > /dev/null; printf rested",
     # argv: seconds, exit code, bytes to write on each of stdout and stderr
     "exit_after": "if [ \"$3\" != 0 ]; then head -c \"$3\" /dev/zero | tr '\\0' o; "
                   "head -c \"$3\" /dev/zero | tr '\\0' e >&2; fi; "
@@ -328,10 +329,13 @@ async def run(mod: Any, program: str, args: list[str] | None = None,
     returned: Any = None
     caught: BaseException | None = None
     hung = False
+    # (a thread, not the loop: it must go even while the loop is held)
+    giving_up = None if nap is None else threading.Timer(NAP_LONGEST, nap.release, ["nap"])
     try:
         async with Watch() as watch:
-            if nap is not None:
+            if nap is not None and giving_up is not None:
                 watch.on_beats = (NAP_BEATS, lambda: nap.release("nap"))
+                giving_up.start()
             t0 = loop.time()
             try:
                 with _stdin_that_never_ends(stdin_trap):
@@ -346,7 +350,10 @@ async def run(mod: Any, program: str, args: list[str] | None = None,
             codes_at_return = watch.returncodes()
             left_at_return = await asyncio.to_thread(_children)
     finally:
-        if nap is not None:
+        if nap is not None and giving_up is not None:
+            giving_up.cancel()
+            if giving_up.is_alive():  # (its release must not write to a closed FIFO)
+                await asyncio.to_thread(giving_up.join)
             await asyncio.to_thread(nap.close)
     summary = None
     if summarize and program == "big_both":
