@@ -65,8 +65,10 @@ SHELL_PROGRAMS = {
     # each argument followed by a NUL byte, exactly as received
     "argv": "printf '%s\\0' \"$@\"",
     "stdin_len": "printf %s \"$(wc -c | tr -d ' ')\"",  # (BSD's wc pads the count)
-    # argv: the FIFO that lets it go (see NAP_BEATS)
-    "nap": "head -n 1 \"$1\" > /dev/null; printf rested",
+    # argv: the FIFO that lets it go (see NAP_BEATS); without it (a run that loses its
+    # arguments, already wrong), a nap of a tenth of a second
+    "nap": "if [ -p \"$1\" ]; then head -n 1 \"$1\" > /dev/null; else sleep 0.1; fi; "
+           "printf rested",
     # argv: seconds, exit code, bytes to write on each of stdout and stderr
     "exit_after": "if [ \"$3\" != 0 ]; then head -c \"$3\" /dev/zero | tr '\\0' o; "
                   "head -c \"$3\" /dev/zero | tr '\\0' e >&2; fi; "
