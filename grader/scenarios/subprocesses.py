@@ -34,6 +34,7 @@ from typing import Any
 
 import psutil
 
+from grader._child.instruments import read_own_file
 from grader._child.kit import Result, scenario
 
 from ._common import CallerEnd, cancelled_by_caller
@@ -48,10 +49,6 @@ FILL_PATIENCE = 1.5  # real seconds to wait for a free slot to be filled (~0.01 
 # their marks; the window is a margin on top of that.
 SETTLE = 0.05
 BIG = 1024 * 1024  # bytes: sixteen times what a pipe holds
-# run_all_held reads its log of marks from the loop's thread, every 2 ms while it waits: with
-# these, bound before blockbuster wraps them (the fork server imports the scenarios first);
-# a small file in the worker's scratch folder, which memory holds, never makes a read wait.
-_open, _read, _close = os.open, os.read, os.close
 HEARTBEAT = 0.01  # real seconds between two beats of the heartbeat task
 # The "nap" program waits until the heartbeat task has beaten this many times, which a loop
 # left free does in three beats' time however loaded the machine; a loop held by ``run``
@@ -400,17 +397,12 @@ class _Holds:
                 os.write(fd, b"go\n")
 
     def marks(self) -> list[str]:
+        # Read from the loop's thread, every 2 ms while run_all_held waits: a small file in
+        # the worker's scratch folder, which memory holds, never makes the read wait.
         try:
-            fd = _open(self.log, os.O_RDONLY)
+            return read_own_file(self.log).decode().split()
         except FileNotFoundError:
             return []
-        try:
-            chunks = []
-            while chunk := _read(fd, 65536):
-                chunks.append(chunk)
-        finally:
-            _close(fd)
-        return b"".join(chunks).decode().split()
 
     def close(self) -> None:
         for name in list(self.fds):
