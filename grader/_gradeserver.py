@@ -81,6 +81,8 @@ class _Serving:
 
         _suiterun.COLLECTED[:] = [_suiterun.Collected(session, self.plugin)]
         fill_caches()
+        for item in session.items:  # (each test's report reads it: worked out once, here)
+            item.location  # noqa: B018  (a cached property: computed and kept)
         # What is loaded now lives as long as this process: keep it out of the collections
         # each forked grading runs (which would also copy the pages it touches).
         gc.collect()

@@ -276,21 +276,36 @@ class GradingPlugin:
         # Suite files that failed to load and name no exercise: the run cannot be trusted.
         self.unattributed: list[str] = []
         self.rootpath = Path.cwd()  # pytest's, once configured: where node ids are relative to
+        self.item: pytest.Function | None = None  # the test being set up (see student)
 
     def runs(self, hidden: bool) -> bool:
         """Whether a test of that visibility is run (``check`` runs the visible ones only)."""
         return not (hidden and self.visible_only)
 
+    @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         self.rootpath = config.rootpath
         config.addinivalue_line("markers", "aiograde(points, hidden, hints): points, visibility, "
                                 "hints")
+        # Nobody reads pytest's terminal output (the report is ours, the output a sink's):
+        # its reporter would still handle three reports a test.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            config.pluginmanager.unregister(reporter)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.item = item if isinstance(item, pytest.Function) else None
 
     @pytest.fixture
-    def student(self, request: pytest.FixtureRequest) -> Student:
-        slug = request.module.SLUG
+    def student(self) -> Student:
+        # (The test from the hook above, not from pytest's ``request`` fixture: pytest makes
+        # a new definition of that fixture, its signature read, each time it is asked for.)
+        item = self.item
+        assert item is not None, "the student fixture serves the hidden suites' tests only"
+        slug = item.module.SLUG
         return Student(self.exercises[slug], self.sandbox, self.problems.get(slug), self.seen,
-                       request.node.name)
+                       item.name)
 
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
