@@ -394,11 +394,36 @@ def _result(fn: Callable[[], Any]) -> _Outcome:
         return _Outcome(error=plain.describe_exception(exc))
 
 
+class _PendingFutures(set[Any]):
+    """The executor futures a looptime loop waits for, holding only those not yet done.
+
+    looptime keeps them in a WeakSet and, at every turn of the loop, asks whether any is
+    not done; iterating an empty WeakSet costs a third of a bare turn (1.3 of 4 µs here),
+    and a virtual-clock scenario turns hundreds of times. A future leaves this set once
+    done (its callback, a turn later): ``any(not f.done() ...)`` answers as it would."""
+
+    def add(self, future: Any) -> None:
+        super().add(future)
+        future.add_done_callback(self.discard)
+
+
+# looptime's name for that set (a private attribute: if it goes, the loop keeps its own)
+_LOOPTIME_FUTURES = "_LoopTimeEventLoop__sync_futures"
+
+
+def virtual_loop(end: float, idle_timeout: float) -> asyncio.AbstractEventLoop:
+    """A looptime loop as a virtual-clock scenario runs on."""
+    loop = looptime.new_event_loop(end=end, idle_timeout=idle_timeout)
+    if hasattr(loop, _LOOPTIME_FUTURES):
+        setattr(loop, _LOOPTIME_FUTURES, _PendingFutures())
+    return loop
+
+
 def _run_on_loop(spec: Scenario, mod: Any, args: dict[str, Any],
                  leaks: dict[str, list[str]]) -> _Outcome:
     loop: asyncio.AbstractEventLoop
     if spec.clock == "virtual":
-        loop = looptime.new_event_loop(end=spec.end, idle_timeout=spec.idle_timeout)
+        loop = virtual_loop(spec.end, spec.idle_timeout)
     else:
         loop = asyncio.new_event_loop()
     watch = _LoopWatch(loop)
