@@ -46,8 +46,8 @@ def _size(report: Report) -> int:
 
 def _fits(report: Report) -> bool:
     """Whether the report's JSON is within ``JSON_BUDGET``. Most are far below it: their
-    compact encoding (msgspec, a tenth of the cost of ``_size``) at most doubled is already
-    a bound (``json.dumps`` adds one space after each of the compact form's commas and
+    compact encoding (msgspec, a thirtieth of the cost of ``_size``) at most doubled is
+    already a bound (``json.dumps`` adds one space after each of the compact form's commas and
     colons, and is otherwise the same), so only a large report is measured exactly."""
     try:
         if 2 * len(msgspec.json.encode(report)) <= JSON_BUDGET:

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from grader import _report
-from grader._bounds import MAX_REPORT_BYTES, bound_report
+from grader import _bounds, _report
+from grader._bounds import JSON_BUDGET, MAX_REPORT_BYTES, bound_report
 from grader._cleanup import remove_tree
 from grader._formats import FORMATS
 from grader._gradebook import Gradebook
@@ -121,6 +121,22 @@ def test_any_report_is_bounded_in_every_format() -> None:
     for name, render in FORMATS.items():
         assert len(render(report).encode()) < MAX_REPORT_BYTES, name
     assert all(t.max_score == 1 for e in report.exercises for t in e.tests)  # scores kept
+
+
+def test_the_quick_size_check_agrees_with_the_exact_one_around_the_budget() -> None:
+    # Many short items: the most separators per byte, where the compact encoding and
+    # json.dumps's differ most. Sizes from well below the budget to above it.
+    def report(tests: int) -> _report.Report:
+        exercise = _report.ExerciseResult("ex", "t", 0, tests, "failed", [
+            _report.TestResult(f"t{j}", 0, 1, "failed", "m", True) for j in range(tests)])
+        return _report.Report("sub", 0, tests, [exercise], "0", 1.0)
+
+    per_test = _bounds._size(report(101)) - _bounds._size(report(100))
+    over = JSON_BUDGET // per_test + 2
+    sizes = [*range(over // 4, over, over // 8), *range(over - 6, over + 6)]
+    verdicts = {n: _bounds._fits(report(n)) for n in sizes}
+    assert verdicts == {n: _bounds._size(report(n)) <= JSON_BUDGET for n in sizes}
+    assert verdicts[over // 4] and not verdicts[over + 5]  # (both sides of the budget seen)
 
 
 def _memory_cgroup(tmp_name: str) -> tuple[Path, str] | None:
