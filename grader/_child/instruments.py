@@ -53,8 +53,10 @@ _sleep = time.sleep
 # import too: blockbuster's wrappers ask for a running loop, by an exception, at every call
 # (two dozen calls a scenario).
 _listdir, _readlink, _open, _read, _close = os.listdir, os.readlink, os.open, os.read, os.close
-# Bound at import as well: a submission that replaces them fools only itself.
-_thread_time, _process_time = time.thread_time, time.process_time
+# The clocks the instruments read, bound at import as well: a submission that replaces
+# time.perf_counter or its kin fools only itself.
+_thread_time, _process_time, _perf_counter = time.thread_time, time.process_time, \
+    time.perf_counter
 # A stuck step whose thread was on a CPU (or runnable, waiting for one) this share of the
 # time watched is a busy loop; a blocked one (a lock, a blocking read, a sleep) uses ~none.
 BUSY_SHARE = 0.5
@@ -181,9 +183,7 @@ class StepMonitor:
         ref = weakref.ref
         task_types = (futures.Future,)  # tasks are futures; a step runs for its task
         timer_handle, audit, skip, same = events.TimerHandle, sys.audit, bbmod._skip, identity
-        # Bound now: a submission that replaces time.perf_counter fools only itself.
-        thread_time, perf_counter, process_time = time.thread_time, time.perf_counter, \
-            time.process_time
+        thread_time, perf_counter, process_time = _thread_time, _perf_counter, _process_time
         original_start = threading.Thread.start
 
         def counted_start(thread: threading.Thread) -> None:
@@ -236,7 +236,7 @@ class StepMonitor:
     def _install_plain(self) -> None:
         """The step timing the grader had before the trust instruments: stalls only."""
         monitor, original = self, self._original_run
-        thread_time, perf_counter = time.thread_time, time.perf_counter
+        thread_time, perf_counter = _thread_time, _perf_counter
 
         def timed_run(handle: events.Handle) -> None:
             ident = threading.get_ident()
