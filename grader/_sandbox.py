@@ -100,15 +100,15 @@ class Zygote:
     ``clients`` grader processes may share it, each through its own socket
     (:meth:`client`): one submission's grader processes pay its start-up once."""
 
+    _PATHS = [str(_PROJECT), sysconfig.get_paths()["purelib"],
+              sysconfig.get_paths()["platlib"]]
+    BOOT = f"import sys; sys.path[:0] = {_PATHS!r}; from grader._child.zygote import main"
+
     def __init__(self, clients: int = 1) -> None:
         pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
                  for _ in range(max(1, clients))]
         theirs = [pair[1].fileno() for pair in pairs]
-        package_root = str(Path(__file__).resolve().parent.parent)
-        paths = [package_root, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
-        boot = (f"import sys; sys.path[:0] = {paths!r}; "
-                f"from grader._child.zygote import main; "
-                f"main(*{theirs!r}, trust={TRUST_INSTRUMENTS!r})")
+        boot = f"{self.BOOT}; main(*{theirs!r}, trust={TRUST_INSTRUMENTS!r})"
         # -I -S: no environment variables, no user site, no .pth files: only what we name.
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", boot], pass_fds=theirs,

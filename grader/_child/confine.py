@@ -22,8 +22,10 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import signal
 import socket
 import struct
+import threading
 from typing import Any
 
 from grader._wire import Limits
@@ -153,17 +155,79 @@ def _owned(pid: str) -> bool:
         return False
 
 
+NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID
+# clone's number, on the machines where its arguments are (flags, stack, parent_tid,
+# child_tid, tls): elsewhere a worker takes the two processes of enter_namespaces.
+_SYS_CLONE = {"x86_64": 56}
+# A foreign call that keeps the GIL, as os.fork does: the child must find it held.
+_syscall_holding_the_gil = ctypes.PyDLL(None, use_errno=True).syscall
+_syscall_holding_the_gil.restype = ctypes.c_long
+_libc.pthread_self.restype = ctypes.c_void_p
+_python = ctypes.pythonapi
+for _hook in (_python.PyOS_BeforeFork, _python.PyOS_AfterFork_Parent,
+              _python.PyOS_AfterFork_Child):
+    _hook.restype = None
+_TID_FIELD: list[int | None] = []  # (found once: see _tid_field)
+
+
+def _tid_field() -> int | None:
+    """Where the C library keeps the calling thread's kernel id (its thread descriptor's
+    ``tid``, which fork sets in the child and a bare clone does not), found by its value;
+    None unless it is found exactly once."""
+    if not _TID_FIELD:
+        base = _libc.pthread_self()
+        words = (ctypes.c_int32 * 512).from_address(base)
+        found = [i for i, word in enumerate(words) if word == threading.get_native_id()]
+        _TID_FIELD.append(base + 4 * found[0] if len(found) == 1 else None)
+    return _TID_FIELD[0]
+
+
+def fork_into_namespaces() -> int | None:
+    """``os.fork()`` whose child starts in new namespaces (``NAMESPACES``): the first
+    process of its own PID namespace, in a user namespace that owns the others. None when
+    it cannot be done here (the kernel refuses, no user namespaces; another machine): then
+    fork and ``enter_namespaces``.
+
+    One process where unsharing takes two (``unshare`` moves only a process's later
+    children into a new PID namespace, so the first child would have to fork again and
+    stay outside to wait): a worker's life costs a fork, its copy-on-write faults and an
+    exit less. It is what os.fork does, with ``clone`` for ``fork``: the interpreter's
+    fork hooks run around it, and the child's thread descriptor gets its own kernel id
+    (the C library reads it for the thread's CPU clock). The fork server that calls it has
+    one thread, so no lock of the C library's can be held by another at that moment."""
+    number, field = _SYS_CLONE.get(os.uname().machine), _tid_field()
+    if number is None or field is None:
+        return None
+    _python.PyOS_BeforeFork()
+    pid = _syscall_holding_the_gil(ctypes.c_long(number),
+                                   ctypes.c_ulong(NAMESPACES | signal.SIGCHLD),
+                                   None, None, None, None)  # no stack of its own, as fork
+    if pid == 0:
+        ctypes.c_int32.from_address(field).value = threading.get_native_id()
+        _python.PyOS_AfterFork_Child()
+        return 0
+    _python.PyOS_AfterFork_Parent()
+    return pid if pid > 0 else None
+
+
 def enter_namespaces(done: list[str], missing: list[str]) -> bool:
     """Unshare what we can; True when a new PID namespace awaits the next fork."""
-    uid, gid = os.getuid(), os.getgid()
+    ids = os.getuid(), os.getgid()
     try:
         # A user namespace even for root: root inside it (mapped to itself) keeps its files
         # but holds no power over the machine (no mounting devices, no modules, no raw I/O).
-        _unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID)
+        _unshare(NAMESPACES)
     except OSError as exc:
         missing.append(f"namespaces ({exc.strerror}): no network or file system isolation, "
                        "no PID namespace")
         return False
+    settle_namespaces(ids, done, missing)
+    return True
+
+
+def _map_ids(uid: int, gid: int, done: list[str], missing: list[str]) -> None:
+    """In a new user namespace: the user and group this process had outside, mapped to
+    themselves."""
     try:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
@@ -171,6 +235,12 @@ def enter_namespaces(done: list[str], missing: list[str]) -> bool:
         done.append("user namespace")
     except OSError as exc:
         missing.append(f"user namespace mapping ({exc.strerror})")
+
+
+def settle_namespaces(ids: tuple[int, int], done: list[str], missing: list[str]) -> None:
+    """Once in new namespaces: ``ids`` (the user and group outside) mapped, the loopback
+    up, mounts private."""
+    _map_ids(*ids, done, missing)
     try:
         _loopback_up()
         done.append("network: loopback only")
@@ -181,7 +251,6 @@ def enter_namespaces(done: list[str], missing: list[str]) -> bool:
     except OSError as exc:
         missing.append(f"private mounts ({exc.strerror})")
     done.append("PID namespace")
-    return True
 
 
 # What a worker sees of the machine besides its own folders and the Python it runs on.

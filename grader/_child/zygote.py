@@ -19,6 +19,8 @@ import time
 
 from grader._wire import Kill, Killed, SandboxReport, Spawn, Spawned, decode_order, encode
 
+from . import confine
+
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -72,7 +74,12 @@ def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
                   clients: list[socket.socket]) -> int:
     """Fork a worker for the one order in ``orders`` (a list, which the worker empties)."""
     requests_fd, answers_fd, log_fd = fds
-    pid = os.fork()
+    ids = os.getuid(), os.getgid()  # (as they are outside the namespaces)
+    # Confined, the worker starts in namespaces of its own when the kernel allows it.
+    pid = confine.fork_into_namespaces() if orders[0].confine else None
+    in_namespaces = pid == 0
+    if pid is None:
+        pid = os.fork()
     if pid:
         for fd in fds:
             os.close(fd)
@@ -91,14 +98,22 @@ def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
         os.dup2(log_fd, 2)
         os.close(devnull)
         os.close(log_fd)
-        from . import confine, limits, worker
+        from . import limits, worker
 
         done: list[str] = []
         missing: list[str] = []
         if order.confine:
+            if in_namespaces:
+                # The first process of its PID namespace: when it dies, so does all it
+                # started. It dies with the fork server (it is its child).
+                confine.die_with_parent(signal.SIGKILL)
+                confine.settle_namespaces(ids, done, missing)
+            # (in a user namespace, joined once its ids are mapped: root's again)
             confine.limit_processes(cgroup, order.limits.max_pids, done, missing)
             confine.limit_memory(cgroup, done, missing)
-            if confine.enter_namespaces(done, missing):
+            if in_namespaces:
+                confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
+            elif confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
                 confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
             else:
@@ -125,8 +140,6 @@ def _become_pid_one(*fds: int) -> None:
     """Fork into the new PID namespace; this process stays outside only to mirror its end."""
     child = os.fork()
     if child == 0:
-        from . import confine
-
         # A process group of its own: a submission's kill(0) or killpg reaches only its own
         # processes, never this outer one (whose end would kill it only a moment later, a
         # race). The namespace's first process ignores SIGKILL sent from inside it.

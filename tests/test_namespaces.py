@@ -1,0 +1,112 @@
+"""A confined worker is the first process of namespaces of its own, made by one clone
+(``confine.fork_into_namespaces``), or, where the kernel refuses that, by a fork that
+unshares and forks again: either way in its own PID, user, network and mount namespaces,
+in its own cgroups (root), with a thread descriptor that knows its own kernel id."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import _manifest, _submission
+from grader._sandbox import Sandbox, Zygote
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUG = _manifest.load()[0].slug
+
+
+class TwoStepZygote(Zygote):
+    """A fork server on which a clone into new namespaces is refused, as where user
+    namespaces cannot be made by clone."""
+
+    BOOT = Zygote.BOOT + "; import grader._child.confine as c; c._SYS_CLONE.clear()"
+
+
+def _status(pid: int, field: str) -> str:
+    with open(f"/proc/{pid}/status") as f:
+        return next(line.split(":", 1)[1].strip() for line in f if line.startswith(field + ":"))
+
+
+def _worker_seen_from_outside(tmp_path: Path, zygote: Zygote) -> dict[str, object]:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "private").mkdir()
+    (tmp_path / "sub" / f"{SLUG}.py").write_text("")
+    found = _submission.read(tmp_path / "sub", [SLUG], tmp_path / "private")
+    sandbox = Sandbox(found.modules, confine=True, zygote=zygote)
+    try:
+        hello = sandbox.ready(SLUG, 30)
+        assert hello is not None and hello.confinement is not None, "no worker answered"
+        pid = sandbox.workers[SLUG].pid
+        if len(_status(pid, "NSpid").split()) == 1:  # two steps: the worker is its child
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                (pid,) = map(int, f.read().split())
+        with open(f"/proc/{pid}/cgroup") as f:
+            cgroups = f.read()
+        return {
+            "applied": hello.confinement.applied, "missing": hello.confinement.missing,
+            "parent": int(_status(pid, "PPid")), "nspid": _status(pid, "NSpid").split(),
+            "own_namespaces": {ns for ns in ("pid", "user", "net", "mnt", "ipc")
+                               if os.readlink(f"/proc/{pid}/ns/{ns}")
+                               != os.readlink(f"/proc/self/ns/{ns}")},
+            "cgroups": cgroups,
+        }
+    finally:
+        sandbox.close()
+        zygote.close()
+
+
+def _namespaces_here() -> bool:
+    probe = subprocess.run(["unshare", "--user", "--pid", "--fork", "--mount", "--net", "true"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+needs_namespaces = pytest.mark.skipif(not _namespaces_here(),
+                                      reason="this machine does not let us make namespaces")
+
+
+@needs_namespaces
+@pytest.mark.parametrize("zygote_kind", [Zygote, TwoStepZygote], ids=["clone", "two-step"])
+def test_a_worker_is_the_first_process_of_namespaces_of_its_own(tmp_path: Path,
+                                                                zygote_kind: type) -> None:
+    zygote = zygote_kind()
+    server = zygote.process.pid
+    seen = _worker_seen_from_outside(tmp_path, zygote)
+    assert seen["missing"] == [], seen["missing"]
+    assert seen["nspid"][-1] == "1", seen  # the first process of its PID namespace
+    assert seen["own_namespaces"] == {"pid", "user", "net", "mnt", "ipc"}, seen
+    # One clone: the fork server's own child. Two steps: a process in between waits.
+    assert (seen["parent"] == server) == (zygote_kind is Zygote), seen
+    if os.geteuid() == 0:
+        assert any(line.split(":")[1] == "pids" and "/aiograde-" in line
+                   for line in str(seen["cgroups"]).splitlines()), seen["cgroups"]
+
+
+CLOCK_OF_ITS_OWN = f"""
+import os, sys, threading, time
+sys.path.insert(0, {str(ROOT)!r})
+from grader._child import confine
+pid = confine.fork_into_namespaces()
+if pid == 0:
+    clock = time.pthread_getcpuclockid(threading.get_ident())
+    os._exit(0 if ~(clock >> 3) == threading.get_native_id() == os.getpid() == 1 else 3)
+if pid is None:
+    sys.exit(2)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+@needs_namespaces
+def test_a_cloned_worker_reads_its_own_threads_cpu_clock() -> None:
+    # The C library makes a thread's CPU clock from the kernel id in its thread descriptor,
+    # which a bare clone leaves as the parent's: the watchdog, telling a spinning step from
+    # a waiting one, would read another thread's clock (or none).
+    ran = subprocess.run([sys.executable, "-c", CLOCK_OF_ITS_OWN], capture_output=True,
+                         text=True, timeout=60)
+    if ran.returncode == 2:
+        pytest.skip("no clone into namespaces on this machine")
+    assert ran.returncode == 0 and ran.stdout.strip() == "0", (ran.stdout, ran.stderr)
