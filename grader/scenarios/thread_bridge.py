@@ -5,8 +5,10 @@ which calls it after a short real delay. Halfway through, that thread pings the 
 (``call_soon_threadsafe``) and waits for the answer: a loop that answers was free while the
 student's coroutine waited. The loop's iterations are counted between ``start`` and the
 callback: an honest wait sleeps in ``select()`` until woken, a polling one wakes up again and
-again. A timer of ours ("the nudge") wakes the loop one second after the value was due: a
-value that only arrives then was handed over without waking the loop.
+again. A value handed over without waking the loop arrives only once we wake it: at once, when
+the callback is seen to schedule work on the loop without waking it (a plain ``call_soon``
+from the thread, which setting an asyncio future makes), else by a timer of ours ("the
+nudge") NUDGE_AFTER after the value was due.
 
 ``call_async_from_thread``: the student's sync function runs in a thread of ours while the
 scenario's own loop runs in the main thread; ``fn`` is made here and records the loop and
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 from grader._child.kit import Result, scenario
@@ -48,6 +51,35 @@ class _IterationCounter:
         self.loop.__dict__.pop("_run_once", None)
 
 
+class _HandOvers:
+    """What other threads do to the loop, counted per thread: plain ``call_soon`` calls
+    (an asyncio future set from a thread makes one), which do not wake the loop, and
+    wake-ups (``call_soon_threadsafe`` and what builds on it write to the loop's self-pipe),
+    by wrapping the two on this loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop, self.unwoken, self.wakes = loop, Counter[int](), Counter[int]()
+        owner = threading.get_ident()
+        call_soon, write_to_self = loop.call_soon, loop._write_to_self  # type: ignore[attr-defined]
+
+        def counted_call_soon(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != owner:
+                self.unwoken[threading.get_ident()] += 1
+            return call_soon(*args, **kwargs)
+
+        def counted_write_to_self() -> None:
+            if threading.get_ident() != owner:
+                self.wakes[threading.get_ident()] += 1
+            write_to_self()
+
+        loop.call_soon = counted_call_soon  # type: ignore[method-assign, assignment]
+        loop._write_to_self = counted_write_to_self  # type: ignore[attr-defined]
+
+    def remove(self) -> None:
+        for name in ("call_soon", "_write_to_self"):
+            self.loop.__dict__.pop(name, None)
+
+
 class Delivery(Result):
     """One ``result_from_thread`` call: the thread's side and the coroutine's."""
 
@@ -57,7 +89,7 @@ class Delivery(Result):
     callback_error: Any  # what the student's callback raised in our thread, if anything
     delivered: bool  # the thread called the callback
     hung: bool  # not returned NUDGE_AFTER + HANG_AFTER real seconds after the value was due
-    nudged: bool  # it returned only once our timer had woken the loop
+    nudged: bool  # it returned only once we had woken the loop (see _HandOvers)
     latency: float | None  # real seconds from the callback to the return
     returned: Any
     same_object: bool  # it returned the very object the thread passed to the callback
@@ -72,8 +104,8 @@ class _Delivery:
     """One ``start`` function and the thread it starts, and how the call that got it ended."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, counter: _IterationCounter,
-                 value: Any, delay: float) -> None:
-        self.loop, self.counter, self.delay = loop, counter, delay
+                 handovers: _HandOvers, value: Any, delay: float) -> None:
+        self.loop, self.counter, self.handovers, self.delay = loop, counter, handovers, delay
         self.value = {"value": value}  # a fresh object: identity shows it was passed through
         self.starts = 0
         self.threads: list[threading.Thread] = []
@@ -84,6 +116,7 @@ class _Delivery:
         self.callback_error: BaseException | None = None
         self.callback_in_loop_thread = False
         self.hung = self.nudged = self.same_object = False
+        self.woken_by_us = False  # the callback left the loop asleep: we woke it at once
         self.latency: float | None = None
         self.returned: Any = None
 
@@ -106,11 +139,22 @@ class _Delivery:
                 return
             time.sleep(self.delay / 2)
         self.iterations_waiting = self.counter.count - self.iterations_at_start
+        me, handovers = threading.get_ident(), self.handovers
+        unwoken, wakes = handovers.unwoken[me], handovers.wakes[me]
         self.called_at = time.perf_counter()
         try:
             callback(self.value)
         except BaseException as exc:  # the student's callback, in our thread
             self.callback_error = exc
+        if handovers.unwoken[me] > unwoken and handovers.wakes[me] == wakes:
+            # It scheduled work on the loop without waking it: nothing would run it before
+            # the nudge (or some other event). Wake it now instead of waiting for the timer:
+            # what arrives then still arrives only because of us.
+            self.woken_by_us = True
+            try:
+                self.loop.call_soon_threadsafe(lambda: None)
+            except RuntimeError:  # the loop is closed: the scenario is over
+                pass
 
     async def join(self) -> None:
         for thread in self.threads:
@@ -129,8 +173,9 @@ async def result_from_thread(mod: Any, values: list[Any], delays: list[float]) -
     """``result_from_thread`` called once per value, all at once; value i is delivered by a
     thread after ``delays[i]`` real seconds."""
     loop = asyncio.get_running_loop()
-    counter = _IterationCounter(loop)
-    deliveries = [_Delivery(loop, counter, v, d) for v, d in zip(values, delays, strict=True)]
+    counter, handovers = _IterationCounter(loop), _HandOvers(loop)
+    deliveries = [_Delivery(loop, counter, handovers, v, d)
+                  for v, d in zip(values, delays, strict=True)]
 
     async def one(delivery: _Delivery) -> None:
         # The nudge wakes the loop, and a value handed over without waking it (set from the
@@ -148,7 +193,7 @@ async def result_from_thread(mod: Any, values: list[Any], delays: list[float]) -
         finally:
             nudge.cancel()
         arrived = time.perf_counter()
-        delivery.nudged = loop.time() >= due
+        delivery.nudged = loop.time() >= due or delivery.woken_by_us
         if delivery.called_at is not None:
             delivery.latency = round(arrived - delivery.called_at, 3)
         delivery.returned = returned
@@ -160,6 +205,7 @@ async def result_from_thread(mod: Any, values: list[Any], delays: list[float]) -
         for delivery in deliveries:
             await delivery.join()
         counter.remove()
+        handovers.remove()
     calls = [delivery.report() for delivery in deliveries]
     return FromThread(calls=calls, returned=[c.returned for c in calls])
 

@@ -2,9 +2,10 @@
 structurally, not by tight wall-clock bounds: a ping the delivering thread sends to the loop
 while the student's coroutine waits (a blocked loop cannot answer), the loop's iterations
 counted during the wait (polling wakes it again and again), and a timer that wakes the loop a
-second after the value was due (a value that only arrives then was handed over without waking
-the loop). ``call_async_from_thread`` runs in a thread of the scenario beside the running
-loop; ``fn`` records the loop and thread it ran on and whether it was cancelled."""
+second and a half after the value was due, or a wake-up at once when the callback is seen to
+leave the loop asleep (a value that only arrives then was handed over without waking the
+loop). ``call_async_from_thread`` runs in a thread of the scenario beside the running loop;
+``fn`` records the loop and thread it ran on and whether it was cancelled."""
 
 from grader._plugin import Student
 from grader.scenarios import thread_bridge as sc
@@ -71,10 +72,11 @@ def test_result_from_thread_wakes_the_loop(student: Student):
     call = _one_call(obs, 42, 0.15)
     if call.nudged:
         fail(f"{obs.call}: the thread called back after 0.15 s, but the value only arrived "
-             f"{sc.NUDGE_AFTER:g} s later, when a timer happened to wake the loop up. An "
-             "asyncio future set, or a `loop.call_soon(...)` made, from another thread does "
-             "not wake the loop (nor is it thread-safe): of what a thread can do to the loop, "
-             "only `loop.call_soon_threadsafe(...)` does.")
+             "once the grader woke the loop up: the hand-over left it asleep, and alone it "
+             "would have slept until some other event came. An asyncio future set, or a "
+             "`loop.call_soon(...)` made, from another thread does not wake the loop (nor is "
+             "it thread-safe): of what a thread can do to the loop, only "
+             "`loop.call_soon_threadsafe(...)` does.")
 
 
 @case(points=1, hidden=False)
