@@ -303,7 +303,8 @@ class _Lanes:
 # at every test. The grader's own unraisable exceptions (which pytest's plugins would turn
 # into errors of every test after a gc.collect at the session's end) are nobody's grade.
 _UNUSED_PLUGINS = ("logging", "unraisableexception", "threadexception", "junitxml", "doctest",
-                   "pastebin", "stepwise", "setuponly", "setupplan")
+                   "pastebin", "stepwise", "setuponly", "setupplan", "capture", "skipping",
+                   "unittest", "tmpdir")
 
 
 def run_pytest(plugin: GradingPlugin, slugs: list[str], *,
@@ -311,7 +312,7 @@ def run_pytest(plugin: GradingPlugin, slugs: list[str], *,
     """Run the slugs' suites with ``plugin`` (and the plugins ``also``, which may take over
     pytest's test loop: a warm grader process serves its gradings from there)."""
     args = [str(suite_path(s)) for s in slugs] + [
-        "-c", str(_INI), "--rootdir", str(_INI.parent), "-q", "-s", "--assert=plain",
+        "-c", str(_INI), "--rootdir", str(_INI.parent), "-q", "--assert=plain",
         # A failed test's verdict is the plugin's message; pytest's own long traceback (which
         # walks the source of every frame) is never shown, so make it the cheap native one.
         "--tb=native",
