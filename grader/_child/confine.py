@@ -185,8 +185,8 @@ def _tid_field() -> int | None:
 def fork_into_namespaces() -> int | None:
     """``os.fork()`` whose child starts in new namespaces (``NAMESPACES``): the first
     process of its own PID namespace, in a user namespace that owns the others. None when
-    it cannot be done here (the kernel refuses, no user namespaces; another machine): then
-    fork and ``enter_namespaces``.
+    it is not done here (not root; the kernel refuses, no user namespaces; another
+    machine): then fork and ``enter_namespaces``.
 
     One process where unsharing takes two (``unshare`` moves only a process's later
     children into a new PID namespace, so the first child would have to fork again and
@@ -195,6 +195,11 @@ def fork_into_namespaces() -> int | None:
     fork hooks run around it, and the child's thread descriptor gets its own kernel id
     (the C library reads it for the thread's CPU clock). The fork server that calls it has
     one thread, so no lock of the C library's can be held by another at that moment."""
+    # Root only: its process limit is a cgroup, joined after the clone. Others have
+    # RLIMIT_NPROC, which must be set before the user namespace is made (the namespace
+    # takes its ceiling from its maker's limit then), so they take the two steps.
+    if os.geteuid() != 0:
+        return None
     number, field = _SYS_CLONE.get(os.uname().machine), _tid_field()
     if number is None or field is None:
         return None
