@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import functools
 import os
 import signal
 import socket
@@ -167,19 +168,17 @@ _python = ctypes.pythonapi
 for _hook in (_python.PyOS_BeforeFork, _python.PyOS_AfterFork_Parent,
               _python.PyOS_AfterFork_Child):
     _hook.restype = None
-_TID_FIELD: list[int | None] = []  # (found once: see _tid_field)
 
 
+@functools.cache
 def _tid_field() -> int | None:
     """Where the C library keeps the calling thread's kernel id (its thread descriptor's
     ``tid``, which fork sets in the child and a bare clone does not), found by its value;
-    None unless it is found exactly once."""
-    if not _TID_FIELD:
-        base = _libc.pthread_self()
-        words = (ctypes.c_int32 * 512).from_address(base)
-        found = [i for i, word in enumerate(words) if word == threading.get_native_id()]
-        _TID_FIELD.append(base + 4 * found[0] if len(found) == 1 else None)
-    return _TID_FIELD[0]
+    None unless it is found exactly once. (Asked by the fork server's one thread only.)"""
+    base = _libc.pthread_self()
+    words = (ctypes.c_int32 * 512).from_address(base)
+    found = [i for i, word in enumerate(words) if word == threading.get_native_id()]
+    return base + 4 * found[0] if len(found) == 1 else None
 
 
 def fork_into_namespaces() -> int | None:

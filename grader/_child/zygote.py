@@ -111,10 +111,10 @@ def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
             # (in a user namespace, joined once its ids are mapped: root's again)
             confine.limit_processes(cgroup, order.limits.max_pids, done, missing)
             confine.limit_memory(cgroup, done, missing)
-            if in_namespaces:
-                confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
-            elif confine.enter_namespaces(done, missing):
+            if not in_namespaces and confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
+                in_namespaces = True
+            if in_namespaces:
                 confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
             else:
                 missing.append("scratch on a size-limited tmpfs (no mount namespace): the "
