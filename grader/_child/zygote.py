@@ -19,7 +19,7 @@ import time
 
 from grader._wire import Kill, Killed, SandboxReport, Spawn, Spawned, decode_order, encode
 
-from . import confine
+from . import confine, limits
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -98,7 +98,7 @@ def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
         os.dup2(log_fd, 2)
         os.close(devnull)
         os.close(log_fd)
-        from . import limits, worker
+        from . import worker
 
         done: list[str] = []
         missing: list[str] = []
