@@ -2,19 +2,24 @@
 (``confine.fork_into_namespaces``, as root), or, where the kernel refuses that (or not as
 root), by a fork that unshares and forks again: either way in its own PID, user, network
 and mount namespaces, in its own cgroups (root), with a thread descriptor that knows its
-own kernel id."""
+own kernel id. Cloned, it starts from the root the fork server laid out once for all its
+workers (``confine.SharedRoot``): what they share is read-only, and the machine sees none
+of it."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from grader import _manifest, _submission
-from grader._sandbox import Sandbox, Zygote
+from grader._sandbox import Failure, Sandbox, Zygote
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = _manifest.load()[0].slug
@@ -116,3 +121,86 @@ def test_a_cloned_worker_reads_its_own_threads_cpu_clock() -> None:
     if ran.returncode == 2:
         pytest.skip("no clone into namespaces on this machine")
     assert ran.returncode == 0 and ran.stdout.strip() == "0", (ran.stdout, ran.stderr)
+
+
+# A module that writes where it can at import, and says (in its import error) what it
+# could: the worker's own /tmp, /dev/shm and scratch (its working folder) take it. First it
+# tries to make the root and /dev writable (as root of its user namespace it may mount): a
+# shared root must stay read-only all the same.
+WRITES = """
+import ctypes, json
+mount = ctypes.CDLL(None, use_errno=True).mount
+for point in (b"/", b"/dev"):  # read-only gone: the mount's flags, then its file system's
+    for flags in (32 | 4096 | 2 | 4, 32 | 4096 | 2, 32 | 2 | 4, 32 | 2):  # REMOUNT BIND NOSUID NODEV
+        mount(None, point, None, ctypes.c_ulong(flags), None)
+seen = {}
+for path in ("/probe", "/dev/probe", "/tmp/probe", "/dev/shm/probe", "probe"):
+    try:
+        with open(path, "x") as f:
+            f.write("x")
+        seen[path] = "written"
+    except OSError as exc:
+        seen[path] = exc.strerror
+raise RuntimeError(json.dumps(seen))
+"""
+# A module that says which of those files it sees (another worker's: none).
+LOOKS = """
+import json, os
+raise RuntimeError(json.dumps({p: os.path.exists(p) for p in
+                               ("/probe", "/dev/probe", "/tmp/probe", "/dev/shm/probe", "probe")}))
+"""
+
+
+def _import_errors(tmp_path: Path, zygote: Zygote, sources: dict[str, str],
+                   while_alive: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Each module's import, in a worker of its own, in order (all alive together): what
+    its import error said, as JSON; and what ``while_alive`` returns with them all alive."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "private").mkdir()
+    for slug, source in sources.items():
+        (tmp_path / "sub" / f"{slug}.py").write_text(source)
+    found = _submission.read(tmp_path / "sub", list(sources), tmp_path / "private")
+    sandbox = Sandbox(found.modules, confine=True, zygote=zygote)
+    said = {}
+    try:
+        for slug in sources:
+            hello = sandbox.ready(slug, 30)
+            assert not isinstance(hello, Failure) and hello.import_error is not None, hello
+            said[slug] = json.loads(hello.import_error.message)
+        if while_alive is not None:
+            said["while alive"] = list(while_alive())
+    finally:
+        sandbox.close()
+        zygote.close()
+    return said
+
+
+@needs_namespaces
+@pytest.mark.parametrize("zygote_kind", [Zygote, TwoStepZygote], ids=["clone", "two-step"])
+def test_a_workers_own_folders_are_its_own_and_the_rest_is_read_only(tmp_path: Path,
+                                                                     zygote_kind: type) -> None:
+    # Cloned (root), a worker starts from the root the fork server laid out once, shared
+    # with every other worker: what they share must be read-only, and what each writes its
+    # own, exactly as in a root a worker builds alone.
+    first, second = (e.slug for e in _manifest.load()[:2])
+    said = _import_errors(tmp_path, zygote_kind(), {first: WRITES, second: LOOKS})
+    own = {"/tmp/probe": "written", "/dev/shm/probe": "written", "probe": "written"}
+    assert {path: said[first][path] for path in own} == own, said
+    if zygote_kind is Zygote and os.geteuid() == 0:  # the shared root
+        refused = "Read-only file system"
+        assert said[first]["/probe"] == said[first]["/dev/probe"] == refused, said
+    # (a root a worker built alone is its own: what it made writable there, it alone sees)
+    assert said[second] == dict.fromkeys(said[second], False) and len(said[second]) == 5, said
+
+
+@needs_namespaces
+def test_the_shared_root_is_the_fork_servers_alone(tmp_path: Path) -> None:
+    # Laid out in the fork server's own mount namespace: while its workers run, the machine
+    # sees its folder empty and none of its mounts; the folder goes with the fork server.
+    mounts = Path("/proc/self/mountinfo")
+    mounts_before = mounts.read_text()
+    zygote = Zygote()
+    said = _import_errors(tmp_path, zygote, {SLUG: LOOKS}, while_alive=lambda: (
+        mounts.read_text() == mounts_before, os.listdir(zygote.root)))
+    assert said["while alive"] == [True, []], said
+    assert not os.path.exists(zygote.root)

@@ -71,13 +71,14 @@ def _reap() -> None:
 
 
 def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
-                  clients: list[socket.socket]) -> int:
-    """Fork a worker for the one order in ``orders`` (a list, which the worker empties)."""
+                  clients: list[socket.socket], shared: confine.SharedRoot | None) -> int:
+    """Fork a worker for the one order in ``orders`` (a list, which the worker empties);
+    ``shared``: the shared root it starts from, if it is cloned (else it builds its own)."""
     requests_fd, answers_fd, log_fd = fds
     ids = os.getuid(), os.getgid()  # (as they are outside the namespaces)
     # Confined, the worker starts in namespaces of its own when the kernel allows it.
     pid = confine.fork_into_namespaces() if orders[0].confine else None
-    in_namespaces = pid == 0
+    in_namespaces = cloned = pid == 0
     if pid is None:
         pid = os.fork()
     if pid:
@@ -114,17 +115,20 @@ def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
             if not in_namespaces and confine.enter_namespaces(done, missing):
                 _become_pid_one(requests_fd, answers_fd)
                 in_namespaces = True
-            if in_namespaces:
-                confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
-            else:
-                missing.append("scratch on a size-limited tmpfs (no mount namespace): the "
-                               "submission writes to the machine's disk, each file limited")
-            confine.build_root(order.scratch, order.allow, order.hide, done, missing)
+            if not (cloned and shared is not None and shared.enter(
+                    os.path.dirname(order.path), order.scratch, order.limits, order.hide, done)):
+                if in_namespaces:
+                    confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
+                else:
+                    missing.append("scratch on a size-limited tmpfs (no mount namespace): "
+                                   "the submission writes to the machine's disk, each file "
+                                   "limited")
+                confine.build_root(order.scratch, order.allow, order.hide, done, missing)
         _enter_scratch(order.scratch)
         done.append(limits.apply(order.limits))
         report = confine.report(done, missing)
         slug, path, submitted = order.slug, order.path, order.submitted
-        del order, cgroup  # nothing of the orders stays in a frame student code walks to
+        del order, cgroup, shared  # nothing of the orders stays in a frame student code walks to
         worker.serve(slug, path, requests_fd, answers_fd,
                      SandboxReport(report["applied"], report["missing"]) if report else None,
                      submitted)
@@ -329,10 +333,11 @@ def _write_file(path: str, text: str) -> None:
         f.write(text)
 
 
-def main(*client_fds: int, trust: bool = True) -> None:
+def main(*client_fds: int, trust: bool = True, root: str = "") -> None:
     """Serve orders from each of ``client_fds`` (one socket per grader process that shares
     this fork server) until a shutdown order, or until every client has hung up.
-    ``trust``: the trust instruments in every worker (off only for bench/bench_trust.py)."""
+    ``trust``: the trust instruments in every worker (off only for bench/bench_trust.py);
+    ``root``: an empty folder for the workers' shared root (see ``confine.SharedRoot``)."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     clients = [socket.socket(fileno=fd) for fd in client_fds]
@@ -346,6 +351,7 @@ def main(*client_fds: int, trust: bool = True) -> None:
     cgroups: dict[int, dict[str, str]] = {}
     numbers = itertools.count()  # a new cgroup's name: never one a live worker may hold
     limits: _Cgroups | None = None
+    shared = confine.SharedRoot(root)
     while clients:
         sock = select.select(clients, [], [])[0][0]
         received = socket.recv_fds(sock, 65536, 3)
@@ -364,9 +370,10 @@ def main(*client_fds: int, trust: bool = True) -> None:
                 limits = limits or _Cgroups(order.limits.max_pids,
                                             memory_mb * 1024 * 1024 if memory_mb else None)
                 cgroup = limits.make(f"w{next(numbers)}")
+            laid_out = order.confine and shared.serves(os.path.dirname(order.path), order.allow)
             box = [order]
             del order  # the worker empties ``box``: its copy of this frame keeps no order
-            pid = _start_worker(box, cgroup, fds, clients)
+            pid = _start_worker(box, cgroup, fds, clients, shared if laid_out else None)
             workers.add(pid)
             cgroups[pid] = cgroup
             reply = Spawned(pid)
