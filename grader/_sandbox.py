@@ -8,7 +8,6 @@ the next request gets a fresh one, so a hang costs one test, never an exercise.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import json
 import os
@@ -109,10 +108,7 @@ class Zygote:
         pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
                  for _ in range(max(1, clients))]
         theirs = [pair[1].fileno() for pair in pairs]
-        # An empty folder for the workers' shared root, which the fork server lays out in a
-        # mount namespace of its own (the machine sees it empty): removed here, at close.
-        self.root = tempfile.mkdtemp(prefix="aiograde-root-")
-        boot = f"{self.BOOT}; main(*{theirs!r}, trust={TRUST_INSTRUMENTS!r}, root={self.root!r})"
+        boot = f"{self.BOOT}; main(*{theirs!r}, trust={TRUST_INSTRUMENTS!r})"
         # -I -S: no environment variables, no user site, no .pth files: only what we name.
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", boot], pass_fds=theirs,
@@ -134,8 +130,8 @@ class Zygote:
         """The same fork server through client ``index``'s own socket (for a grader
         process forked after it started); closing it hangs up that socket only."""
         view = object.__new__(Zygote)
-        view.process, view.socks, view.sock, view._buffer, view.root = (
-            self.process, [self.socks[index]], self.socks[index], b"", "")
+        view.process, view.socks, view.sock, view._buffer = (
+            self.process, [self.socks[index]], self.socks[index], b"")
         return view
 
     def order(self, message: Spawn | Kill, fds: list[int] | None = None) -> Spawned | Killed:
@@ -160,9 +156,6 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.root:
-            with contextlib.suppress(OSError):
-                os.rmdir(self.root)
 
 
 def _carries_id(line: bytes, request_id: str) -> bool:

@@ -380,6 +380,16 @@ ROOT_DONE = ("file system: only the Python runtime and system folders, read-only
 # holds beneath one of these would be covered): the submission's own folder must be under
 # the first.
 OWN_MOUNT_POINTS = ("/tmp", "/dev", "/proc")
+# Where the fork server lays the shared root out, in its own mount namespace: a folder every
+# machine has and neither a worker nor the server needs (FHS: for mounting a file system
+# for a while). The machine's own /mnt is untouched, and nothing is left to remove.
+SHARED_ROOT_AT = "/mnt"
+
+
+def _meet(path: str, other: str) -> bool:
+    """Whether one of the two folders holds the other (or they are the same)."""
+    return path == other or path.startswith(other.rstrip("/") + "/") \
+        or other.startswith(path.rstrip("/") + "/")
 
 
 class SharedRoot:
@@ -390,11 +400,11 @@ class SharedRoot:
     scratch (a tmpfs), /dev/shm and /proc, and enters it.
 
     Root only, as the one-clone start it serves (``fork_into_namespaces``). What the
-    copies share is read-only: the root's tmpfs and its /dev are remounted read-only once
-    laid out, and the kernel locks that in a worker's user namespace."""
+    copies share is read-only: the root's tmpfs and its /dev are read-only file systems,
+    which the kernel does not let a worker's user namespace remount."""
 
-    def __init__(self, folder: str) -> None:
-        self.folder = folder  # an empty folder of the machine's, made by the grader
+    def __init__(self, folder: str = SHARED_ROOT_AT) -> None:
+        self.folder = folder
         self.allow: frozenset[str] | None = None  # what it was laid out for; None: none yet
         self.mounts: list[tuple[str, int]] = []
         self.broken = False
@@ -403,9 +413,10 @@ class SharedRoot:
         """Whether a worker of the submission in folder ``own``, allowed ``allow`` (``own``
         and the rest), can start from this shared root: laid out now if it was not yet."""
         rest = frozenset(os.path.normpath(p) for p in allow) - {os.path.normpath(own)}
-        if self.broken or not self.folder or os.geteuid() != 0 \
-                or not own.startswith(OWN_MOUNT_POINTS[0] + "/") \
-                or any(p == m or p.startswith(m + "/") for p in rest for m in OWN_MOUNT_POINTS):
+        if self.broken or os.geteuid() != 0 or not own.startswith(OWN_MOUNT_POINTS[0] + "/") \
+                or any(_meet(p, m) for p in rest for m in OWN_MOUNT_POINTS) \
+                or any(_meet(p, self.folder) for p in (*rest, own)) \
+                or os.path.islink(self.folder) or not os.path.isdir(self.folder):
             return False
         if self.allow is None:
             try:

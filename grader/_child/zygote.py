@@ -333,11 +333,10 @@ def _write_file(path: str, text: str) -> None:
         f.write(text)
 
 
-def main(*client_fds: int, trust: bool = True, root: str = "") -> None:
+def main(*client_fds: int, trust: bool = True) -> None:
     """Serve orders from each of ``client_fds`` (one socket per grader process that shares
     this fork server) until a shutdown order, or until every client has hung up.
-    ``trust``: the trust instruments in every worker (off only for bench/bench_trust.py);
-    ``root``: an empty folder for the workers' shared root (see ``confine.SharedRoot``)."""
+    ``trust``: the trust instruments in every worker (off only for bench/bench_trust.py)."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     clients = [socket.socket(fileno=fd) for fd in client_fds]
@@ -351,7 +350,7 @@ def main(*client_fds: int, trust: bool = True, root: str = "") -> None:
     cgroups: dict[int, dict[str, str]] = {}
     numbers = itertools.count()  # a new cgroup's name: never one a live worker may hold
     limits: _Cgroups | None = None
-    shared = confine.SharedRoot(root)
+    shared = confine.SharedRoot()
     while clients:
         sock = select.select(clients, [], [])[0][0]
         received = socket.recv_fds(sock, 65536, 3)
