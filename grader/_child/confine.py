@@ -420,14 +420,14 @@ class SharedRoot:
             return False
         if self.allow is None:
             try:
-                self._lay_out(rest)
+                self._build(rest)
             except OSError:
                 self.broken = True  # each worker builds its own root, as without one
                 return False
             self.allow = rest
         return rest == self.allow
 
-    def _lay_out(self, allow: frozenset[str]) -> None:
+    def _build(self, allow: frozenset[str]) -> None:
         # A mount namespace of the fork server's own, its mounts private: nothing laid out
         # here is seen by the machine, nor anything the machine mounts later by the workers.
         _unshare(CLONE_NEWNS)

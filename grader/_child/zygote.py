@@ -19,7 +19,8 @@ import time
 
 from grader._wire import Kill, Killed, SandboxReport, Spawn, Spawned, decode_order, encode
 
-from . import confine, limits
+from . import confine
+from . import limits as resource_limits  # (here, once: a worker would read and run it anew)
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -125,7 +126,7 @@ def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
                                    "limited")
                 confine.build_root(order.scratch, order.allow, order.hide, done, missing)
         _enter_scratch(order.scratch)
-        done.append(limits.apply(order.limits))
+        done.append(resource_limits.apply(order.limits))
         report = confine.report(done, missing)
         slug, path, submitted = order.slug, order.path, order.submitted
         del order, cgroup, shared  # nothing of the orders stays in a frame student code walks to
