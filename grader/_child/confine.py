@@ -376,9 +376,9 @@ ROOT_DONE = ("file system: only the Python runtime and system folders, read-only
              "writable scratch folder")
 
 
-# Where each worker mounts a tmpfs of its own in a shared root (a folder the shared root
-# holds beneath one of these would be covered): the submission's own folder must be under
-# the first.
+# Where each worker mounts a file system of its own in a shared root: an allowed folder in
+# the first (the submission's own, the project when it lies in /tmp) is bound by each
+# worker after its own /tmp; one in the others (or holding one) cannot be shared.
 OWN_MOUNT_POINTS = ("/tmp", "/dev", "/proc")
 # Where the fork server lays the shared root out, in its own mount namespace: a folder every
 # machine has and neither a worker nor the server needs (FHS: for mounting a file system
@@ -392,12 +392,16 @@ def _meet(path: str, other: str) -> bool:
         or other.startswith(path.rstrip("/") + "/")
 
 
+def _in_own_tmp(path: str) -> bool:
+    return path.startswith(OWN_MOUNT_POINTS[0] + "/")
+
+
 class SharedRoot:
     """The part of every worker's root that is alike (``_lay_out``), built once in the fork
     server's own mount namespace instead of by every worker (about 45 mounts, 200 ``stat``
     calls, 1.5 ms of a worker's start). A worker made by ``fork_into_namespaces`` starts
-    with a copy of it: it adds its own /tmp, the submission's folder (read-only), its
-    scratch (a tmpfs), /dev/shm and /proc, and enters it.
+    with a copy of it: it adds its own /tmp, the allowed folders in /tmp (the submission's
+    own among them) read-only, its scratch (a tmpfs), /dev/shm and /proc, and enters it.
 
     Root only, as the one-clone start it serves (``fork_into_namespaces``). What the
     copies share is read-only: the root's tmpfs and its /dev are read-only file systems,
@@ -410,22 +414,23 @@ class SharedRoot:
         self.broken = False
 
     def serves(self, own: str, allow: list[str]) -> bool:
-        """Whether a worker of the submission in folder ``own``, allowed ``allow`` (``own``
-        and the rest), can start from this shared root: laid out now if it was not yet."""
-        rest = frozenset(os.path.normpath(p) for p in allow) - {os.path.normpath(own)}
-        if self.broken or os.geteuid() != 0 or not own.startswith(OWN_MOUNT_POINTS[0] + "/") \
-                or any(_meet(p, m) for p in rest for m in OWN_MOUNT_POINTS) \
-                or any(_meet(p, self.folder) for p in (*rest, own)) \
+        """Whether a worker of the submission in folder ``own`` (in /tmp), allowed ``allow``,
+        can start from this shared root: laid out now if it was not yet."""
+        allowed = {os.path.normpath(p) for p in allow}
+        shared = frozenset(p for p in allowed if not _in_own_tmp(p))
+        if self.broken or os.geteuid() != 0 or not _in_own_tmp(own) \
+                or any(_meet(p, m) for p in shared for m in OWN_MOUNT_POINTS) \
+                or any(_meet(p, self.folder) for p in allowed) \
                 or os.path.islink(self.folder) or not os.path.isdir(self.folder):
             return False
         if self.allow is None:
             try:
-                self._build(rest)
+                self._build(shared)
             except OSError:
                 self.broken = True  # each worker builds its own root, as without one
                 return False
-            self.allow = rest
-        return rest == self.allow
+            self.allow = shared
+        return shared == self.allow
 
     def _build(self, allow: frozenset[str]) -> None:
         # A mount namespace of the fork server's own, its mounts private: nothing laid out
@@ -439,18 +444,22 @@ class SharedRoot:
         _lay_out(root, list(allow), self.mounts)
         _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
-    def enter(self, own: str, scratch: str, limits: Limits, hide: list[str],
+    def enter(self, allow: list[str], scratch: str, limits: Limits, hide: list[str],
               done: list[str]) -> bool:
         """In a worker cloned from the fork server: its own mounts added to its copy of the
-        shared root, and the root entered. False if that could not be done (the worker is
-        then still in the machine's view: it builds a root of its own)."""
+        shared root (with the folders of ``allow`` that lie in /tmp), and the root entered.
+        False if that could not be done (the worker is then still in the machine's view:
+        it builds a root of its own)."""
         root = self.folder
         try:
             # A copy of the shared root, made here: the kernel enters no root (pivot_root)
             # that came with the namespace (its mounts are locked to it).
             _mount(root, root, None, MS_BIND | MS_REC)
             _mount_own_tmp(root)
-            _bind(own, root, self.mounts, writable=False)
+            for path in sorted({os.path.normpath(p) for p in allow
+                                if _in_own_tmp(p) and os.path.lexists(p)},
+                               key=lambda p: p.count("/")):
+                _bind(path, root, self.mounts, writable=False)
             _mount_scratch(root + scratch, limits)
             _enter_root(root, hide, [], remount=MS_BIND)
         except OSError:

@@ -117,7 +117,7 @@ def _start_worker(orders: list[Spawn], cgroup: dict[str, str], fds: list[int],
                 _become_pid_one(requests_fd, answers_fd)
                 in_namespaces = True
             if not (cloned and shared is not None and shared.enter(
-                    os.path.dirname(order.path), order.scratch, order.limits, order.hide, done)):
+                    order.allow, order.scratch, order.limits, order.hide, done)):
                 if in_namespaces:
                     confine.scratch_on_tmpfs(order.scratch, order.limits, done, missing)
                 else:
