@@ -418,12 +418,14 @@ class SharedRoot:
         can start from this shared root: laid out now if it was not yet."""
         allowed = {os.path.normpath(p) for p in allow}
         shared = frozenset(p for p in allowed if not _in_own_tmp(p))
-        if self.broken or os.geteuid() != 0 or not _in_own_tmp(own) \
-                or any(_meet(p, m) for p in shared for m in OWN_MOUNT_POINTS) \
-                or any(_meet(p, self.folder) for p in allowed) \
-                or os.path.islink(self.folder) or not os.path.isdir(self.folder):
+        if self.broken or not _in_own_tmp(own):
             return False
-        if self.allow is None:
+        if self.allow is None:  # (what a laid-out root was checked for holds for its copies)
+            if os.geteuid() != 0 or os.path.islink(self.folder) \
+                    or not os.path.isdir(self.folder) \
+                    or any(_meet(p, m) for p in shared for m in OWN_MOUNT_POINTS) \
+                    or any(_meet(p, self.folder) for p in allowed):
+                return False
             try:
                 self._build(shared)
             except OSError:
