@@ -361,9 +361,16 @@ class GradingPlugin:
         outcome = self.outcomes.get(item.nodeid)
         if outcome is not None:
             outcome.seconds += report.duration
-        if outcome is None or not report.failed or not outcome.passed:
-            return report
-        exc = call.excinfo.value if call.excinfo else None
+            if report.failed:
+                self._failed(outcome, item, report.when,
+                             call.excinfo.value if call.excinfo else None)
+        return report
+
+    def _failed(self, outcome: TestOutcome, item: pytest.Item, when: str,
+                exc: BaseException | None) -> None:
+        """A phase of the test raised: its first failure is the test's verdict."""
+        if not outcome.passed:
+            return
         if isinstance(exc, GradingFailure):
             outcome.reason, outcome.where, outcome.timeline = exc.reason, exc.where, exc.timeline
             outcome.cause = exc.cause
@@ -371,9 +378,47 @@ class GradingPlugin:
         else:  # a bug in the grader, not in the submission: say so, never show its source
             outcome.reason = Reason.GRADER_FAULT
             detail = str(exc) if isinstance(exc, GraderFault) else type(exc).__name__
-            outcome.message = bound(f"internal grader error in {item.name} ({report.when}): "
-                                      f"{detail}. This is a bug in aiograde, not in your code.")
-        return report
+            outcome.message = bound(f"internal grader error in {item.name} ({when}): "
+                                    f"{detail}. This is a bug in aiograde, not in your code.")
+
+    def run_test(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """One test, as pytest's own protocol (``runtestprotocol``) runs it and this plugin's
+        hooks record it, without the hooks around it: the grading processes' own test loops
+        (``_suiterun.run_tests``, which applies the configuration's ``filterwarnings`` once)
+        call this. Pytest makes three reports a test, each through every plugin's hooks, and
+        nobody reads them (the report is ours, pytest's output a sink): that was nearly a
+        third of a class grading process's CPU. A stop (SystemExit, as SIGTERM raises it in
+        a grading, or KeyboardInterrupt) ends the loop instead of failing one test."""
+        outcome = self.outcomes.get(item.nodeid)
+        self.pytest_runtest_setup(item)
+        failed = False
+        # (pytest's outcomes are BaseExceptions: fail() fails a phase, skip() does not)
+        caught = (Exception, pytest.fail.Exception)
+        try:
+            for when in ("setup", "call", "teardown"):
+                if when == "call" and failed:
+                    continue
+                started = time.perf_counter()
+                try:
+                    if when == "setup":
+                        item.session._setupstate.setup(item)
+                    elif when == "call":
+                        item.runtest()
+                    else:
+                        item.session._setupstate.teardown_exact(nextitem)
+                except pytest.skip.Exception:
+                    failed = when == "setup"
+                except caught as exc:
+                    failed = True
+                    if outcome is not None:
+                        self._failed(outcome, item, when, exc)
+                finally:
+                    if outcome is not None:
+                        outcome.seconds += time.perf_counter() - started
+        finally:  # (as runtestprotocol: the test's fixtures' values go with it)
+            setattr(item, "_request", False)  # noqa: B010 (a private attribute)
+            setattr(item, "funcargs", None)  # noqa: B010
+        self.pytest_runtest_logfinish(item.nodeid)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         outcome = self.outcomes.get(nodeid)

@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import signal
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from _pytest.config import apply_warning_filters  # (pytest's own, for filterwarnings)
 
 from . import _manifest
 from ._child.kit import REGISTRY
@@ -132,10 +134,22 @@ class Collected:
             rank = {slug: (i - first) % len(order) for i, slug in enumerate(order)}
             items.sort(key=lambda item: rank[wanted[item.nodeid].slug])  # (a stable sort)
         ours.pytest_collection_finish(self.session)
-        for index, item in enumerate(items):
-            following = items[index + 1] if index + 1 < len(items) else None
-            item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+        run_tests(ours, items)
         return ours
+
+
+def run_tests(plugin: GradingPlugin, items: list[pytest.Item]) -> None:
+    """The tests, in order, each as pytest runs it (``GradingPlugin.run_test``), under the
+    configuration's warning filters (``filterwarnings`` in grader/pytest.ini), which pytest
+    would set anew around each test."""
+    if not items:
+        return
+    config = items[0].config
+    with warnings.catch_warnings():
+        apply_warning_filters(config.getini("filterwarnings"),
+                              config.known_args_namespace.pythonwarnings or [])
+        for index, item in enumerate(items):
+            plugin.run_test(item, items[index + 1] if index + 1 < len(items) else None)
 
 
 # Set once by a warm grader process (grader._gradeserver), before it forks any grading.
@@ -284,9 +298,7 @@ class _Lanes:
         try:
             if sandbox is not None:
                 sandbox.start(list(modules))
-            for index, item in enumerate(unit):
-                following = unit[index + 1] if index + 1 < len(unit) else None
-                item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+            run_tests(self.plugin, unit)
         finally:
             self.plugin.sandbox = None
             if sandbox is not None:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from grader import _plugin
 from grader._manifest import load
-from grader._plugin import GradingPlugin
+from grader._plugin import GradingPlugin, TestOutcome
 from grader._status import Reason
 from grader._suiterun import Collected
 
@@ -110,9 +111,61 @@ def test_the_scenarios_package_loads_beside_a_broken_scenario_module(tmp_path: P
 
 
 FAILS = '''
+import warnings
+
+import pytest
+from grader.testing import fail
+
+
+@pytest.fixture
+def broken_fixture():
+    raise RuntimeError("a fixture bug")
+
+
+@pytest.fixture
+def breaks_after():
+    yield
+    raise RuntimeError("a teardown bug")
+
+
 @case(points=1, hidden=False)
 def test_fails():
     raise ValueError("a grader bug")
+
+
+@case(points=1)
+def test_fails_in_setup(broken_fixture):
+    pass
+
+
+@case(points=1)
+def test_fails_in_teardown(breaks_after):
+    pass
+
+
+@case(points=2)
+def test_wrong_then_fails_in_teardown(breaks_after):
+    fail("run_all returned [1, 2]; expected [2, 1]")
+
+
+@case(points=1)
+def test_pytest_fails():
+    pytest.fail("pytest's own failure")
+
+
+@case(points=1)
+def test_warns():  # an error, by the ini's filterwarnings (as grader/pytest.ini)
+    warnings.warn("a warning of the grader's", UserWarning)
+
+
+@case(points=1)
+def test_warns_ignored():  # ignored by the ini's filterwarnings
+    warnings.warn("a deprecated call of the grader's", DeprecationWarning)
+
+
+@case(points=1)
+def test_skips():
+    pytest.skip("never in a suite")
 '''
 
 
@@ -125,16 +178,18 @@ class _RunCollected:
         self.collected_by, self.grading, self.slugs, self.first = collected_by, grading, slugs, \
             first
         self.result: GradingPlugin | None = None
-        self.ran: list[str] = []  # node ids, in the order the tests ran
+        self.ran: list[TestOutcome] = []  # in the order the tests ended
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        self.result = Collected(session, self.collected_by).run(self.grading, self.slugs,
-                                                                self.first)
+        # (the grader's own word that a test ended: pytest's hooks are not called for it)
+        _plugin.on_test_finished = self.ran.append
+        try:
+            self.result = Collected(session, self.collected_by).run(self.grading, self.slugs,
+                                                                    self.first)
+        finally:
+            _plugin.on_test_finished = None
         return True
-
-    def pytest_runtest_logstart(self, nodeid: str) -> None:
-        self.ran.append(nodeid)
 
 
 @pytest.mark.parametrize(("slugs", "visible_only", "first", "loads"), [
@@ -151,6 +206,9 @@ def test_a_collected_session_runs_what_a_fresh_session_would(
         gathering = gathering.replace("import broken_scenarios as sc\n", "")
     pytester.makepyfile(broken_scenarios="def scenario(:\n    pass\n",
                         test_gathering=gathering, test_tasks=GOOD + FAILS)
+    # (warning filters: one an error, one ignored, whichever loop runs the test)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    error::UserWarning\n"
+                     "    ignore::DeprecationWarning\n")
     asked = {slug: EXERCISES[slug] for slug in slugs}
 
     def seen(plugin: GradingPlugin) -> list[tuple[object, ...]]:
@@ -169,11 +227,25 @@ def test_a_collected_session_runs_what_a_fresh_session_would(
     assert loop.result is not None
     assert seen(loop.result) == seen(fresh)  # the outcomes, in the suites' order
     # ... whichever exercise ran first: the one at ``first``, its tests in their order
-    ran_slugs = list(dict.fromkeys(loop.result.outcomes[node].slug for node in loop.ran))
+    ran_slugs = list(dict.fromkeys(outcome.slug for outcome in loop.ran))
     with_tests = [s for s in slugs if loads or s != "gathering"]  # (a broken suite runs none)
     start = first % len(with_tests) if with_tests else 0
     assert ran_slugs == with_tests[start:] + with_tests[:start]
-    assert sorted(loop.ran, key=lambda node: ran_slugs.index(
-        loop.result.outcomes[node].slug)) == loop.ran
+    assert sorted(loop.ran, key=lambda outcome: ran_slugs.index(outcome.slug)) == loop.ran
     assert {o.slug for o in fresh.outcomes.values()} == set(slugs)
     assert any(o.reason is Reason.GRADER_FAULT for o in fresh.outcomes.values())
+    if "tasks" in slugs and not visible_only:  # each phase's failure, whichever loop ran it
+        said = {o.name: (o.reason, o.message) for o in loop.result.outcomes.values()}
+        bug = "This is a bug in aiograde, not in your code."
+        assert said["test_fails_in_setup"] == (
+            Reason.GRADER_FAULT, f"internal grader error in test_fails_in_setup (setup): "
+            f"RuntimeError. {bug}")
+        assert said["test_fails_in_teardown"] == (
+            Reason.GRADER_FAULT, f"internal grader error in test_fails_in_teardown (teardown): "
+            f"RuntimeError. {bug}")
+        assert said["test_wrong_then_fails_in_teardown"] == (
+            Reason.WRONG, "run_all returned [1, 2]; expected [2, 1]")  # (the first failure)
+        assert said["test_warns"][0] is Reason.GRADER_FAULT
+        assert said["test_warns_ignored"] == (Reason.NONE, "")
+        assert said["test_pytest_fails"][0] is Reason.GRADER_FAULT
+        assert said["test_skips"] == (Reason.NONE, "")
