@@ -301,6 +301,9 @@ class GradingPlugin:
     def student(self) -> Student:
         # (The test from the hook above, not from pytest's ``request`` fixture: pytest makes
         # a new definition of that fixture, its signature read, each time it is asked for.)
+        return self._student()
+
+    def _student(self) -> Student:
         item = self.item
         assert item is not None, "the student fixture serves the hidden suites' tests only"
         slug = item.module.SLUG
@@ -391,6 +394,10 @@ class GradingPlugin:
         a grading, or KeyboardInterrupt) ends the loop instead of failing one test."""
         outcome = self.outcomes.get(item.nodeid)
         self.pytest_runtest_setup(item)
+        # A test that asks for the student fixture alone (no other fixture, no autouse one,
+        # no setup_module: pytest makes those fixtures too) needs none of pytest's set-up and
+        # tear-down: the fixture's value is made here.
+        alone = getattr(item, "fixturenames", None) == ["student"]
         failed = False
         # (pytest's outcomes are BaseExceptions: fail() fails a phase, skip() does not)
         caught = (Exception, pytest.fail.Exception)
@@ -400,11 +407,13 @@ class GradingPlugin:
                     continue
                 started = time.perf_counter()
                 try:
-                    if when == "setup":
+                    if when == "setup" and alone:
+                        setattr(item, "funcargs", {"student": self._student()})  # noqa: B010
+                    elif when == "setup":
                         item.session._setupstate.setup(item)
                     elif when == "call":
                         item.runtest()
-                    else:
+                    elif item.session._setupstate.stack:  # (what an earlier test set up)
                         item.session._setupstate.teardown_exact(nextitem)
                 except pytest.skip.Exception:
                     failed = when == "setup"

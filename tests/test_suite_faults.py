@@ -166,6 +166,27 @@ def test_warns_ignored():  # ignored by the ini's filterwarnings
 @case(points=1)
 def test_skips():
     pytest.skip("never in a suite")
+
+
+@pytest.fixture(scope="module")
+def module_state():
+    yield "kept"
+    raise RuntimeError("a module fixture's teardown bug")
+
+
+@case(points=1)
+def test_asks_for_the_student_alone(student):
+    assert student.test == "test_asks_for_the_student_alone"
+
+
+@case(points=1)
+def test_asks_for_a_module_fixture_too(student, module_state):
+    assert student.test == "test_asks_for_a_module_fixture_too" and module_state == "kept"
+
+
+@case(points=1)
+def test_asks_for_the_student_alone_again(student):
+    assert student.test == "test_asks_for_the_student_alone_again"
 '''
 
 
@@ -249,3 +270,7 @@ def test_a_collected_session_runs_what_a_fresh_session_would(
         assert said["test_warns_ignored"] == (Reason.NONE, "")
         assert said["test_pytest_fails"][0] is Reason.GRADER_FAULT
         assert said["test_skips"] == (Reason.NONE, "")
+        for name in ("test_asks_for_the_student_alone", "test_asks_for_a_module_fixture_too"):
+            assert said[name] == (Reason.NONE, ""), name
+        # (the module fixture's teardown runs once its module's last test has run)
+        assert said["test_asks_for_the_student_alone_again"][0] is Reason.GRADER_FAULT
