@@ -294,7 +294,7 @@ def main() -> int:
 def measure(args: argparse.Namespace, work: Path) -> int:
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                      "cores": os.cpu_count(), "python": sys.version.split()[0],
-                     # (its build counts: an optimised one (PGO, LTO) grades a tenth faster)
+                     # (its build counts: Debian's graded 5 to 10% faster than pyenv's default)
                      "interpreter": os.path.realpath(sys.executable)}
     print(f"bench_class: {results['date']}, {results['cores']} cores, Python {results['python']} "
           f"({results['interpreter']}); work folder {work}{' (kept)' if args.keep else ''}",
