@@ -129,7 +129,7 @@ class Report:
         where ``json`` writes ``1e-07``: the same numbers); ``json`` for what it refuses."""
         try:
             return msgspec.json.format(msgspec.json.encode(self), indent=2).decode()
-        except (TypeError, ValueError, OverflowError, UnicodeError):
+        except (msgspec.EncodeError, TypeError, ValueError, OverflowError):
             return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 

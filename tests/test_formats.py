@@ -146,6 +146,16 @@ def test_a_report_reads_back_from_its_json(graded) -> None:
         Report.from_dict({**graded["stubs"], "schema_version": 2})
 
 
+def test_the_json_report_says_what_the_dict_holds(reports) -> None:
+    for report in reports.values():  # (msgspec writes it; the dict is dataclasses' own)
+        assert json.loads(report.to_json()) == json.loads(json.dumps(report.to_dict()))
+    # What msgspec refuses to encode (a lone surrogate, from a submission's bytes) still
+    # renders: by json, as before.
+    odd = _tricky()
+    odd.exercises[0].tests[0].message = "printed \ud800 half a character"
+    assert "\ud800" in json.loads(odd.to_json())["exercises"][0]["tests"][0]["message"]
+
+
 def test_every_format_is_registered_and_renders(reports) -> None:
     assert set(FORMATS) == {"json", "markdown", "junit", "gradescope", "exercism"}
     for report in reports.values():

@@ -338,9 +338,7 @@ def build_root(scratch: str, allow: list[str], hide: list[str], done: list[str],
 def _lay_out(new_root: str, allow: list[str], mounts: list[tuple[str, int]]) -> None:
     """What every worker's root holds alike: the allowed folders, read-only, and a /dev of
     the usual character devices (nothing the machine has besides), read-only too."""
-    for path in sorted({os.path.normpath(p) for p in allow if os.path.lexists(p)},
-                       key=lambda p: p.count("/")):
-        _bind(path, new_root, mounts, writable=False)
+    _bind_read_only([p for p in allow if os.path.lexists(p)], new_root, mounts)
     os.makedirs(new_root + "/dev")
     _mount("tmpfs", new_root + "/dev", "tmpfs", MS_NOSUID, "mode=755,size=64k")
     for device in DEVICES:
@@ -350,6 +348,13 @@ def _lay_out(new_root: str, allow: list[str], mounts: list[tuple[str, int]]) -> 
     os.makedirs(new_root + "/dev/shm")
     _mount(None, new_root + "/dev", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)
     os.makedirs(new_root + "/proc")
+
+
+def _bind_read_only(paths: list[str], new_root: str, mounts: list[tuple[str, int]]) -> None:
+    """Each folder bound at its own path under ``new_root``, read-only, outer ones first
+    (a folder inside another is bound over the outer one's copy)."""
+    for path in sorted({os.path.normpath(p) for p in paths}, key=lambda p: p.count("/")):
+        _bind(path, new_root, mounts, writable=False)
 
 
 def _mount_own_tmp(new_root: str) -> None:
@@ -458,10 +463,8 @@ class SharedRoot:
             # that came with the namespace (its mounts are locked to it).
             _mount(root, root, None, MS_BIND | MS_REC)
             _mount_own_tmp(root)
-            for path in sorted({os.path.normpath(p) for p in allow
-                                if _in_own_tmp(p) and os.path.lexists(p)},
-                               key=lambda p: p.count("/")):
-                _bind(path, root, self.mounts, writable=False)
+            _bind_read_only([p for p in allow if _in_own_tmp(os.path.normpath(p))
+                             and os.path.lexists(p)], root, self.mounts)
             _mount_scratch(root + scratch, limits)
             _enter_root(root, hide, [], remount=MS_BIND)
         except OSError:
