@@ -54,8 +54,7 @@ def main() -> None:
     scores: dict[str, set[int]] = {name: set() for name in variants}
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"({os.cpu_count()} cores; other work on the machine slows every figure)")
-    # As ./dev leaves it: the grader's bytecode compiled (where PYTHONDONTWRITEBYTECODE is
-    # set, nothing else writes it, and every command would compile 30 modules again).
+    # The grader's bytecode compiled, as ./dev leaves it (see there why).
     compileall.compile_dir(ROOT / "grader", quiet=1)
     timed(base)  # warm the file cache once
     for _ in range(args.runs):
