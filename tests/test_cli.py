@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -189,6 +192,46 @@ def test_dev_takes_paths_as_typed_from_any_folder(tmp_path: Path) -> None:
     export = run_dev(tmp_path, "gradebook", "csv", "-o", "grades.csv")
     assert export.returncode == 0, export.stderr
     assert (tmp_path / "grades.csv").read_text().startswith("student,score")
+
+
+def _compiled(module: Path) -> bool:
+    """Whether ``module`` has bytecode of its present source (the header's mtime and size)."""
+    cached = Path(importlib.util.cache_from_source(str(module)))
+    if not cached.is_file():
+        return False
+    mtime, size = struct.unpack("<II", cached.read_bytes()[8:16])
+    source = module.stat()
+    return (mtime, size) == (int(source.st_mtime) & 0xFFFFFFFF, source.st_size & 0xFFFFFFFF)
+
+
+def test_dev_compiles_the_grader_when_a_module_changed(tmp_path: Path) -> None:
+    """Where PYTHONDONTWRITEBYTECODE is set, nothing else writes the grader's bytecode."""
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "grader", tree / "grader",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("dev", "pyproject.toml"):
+        shutil.copy(ROOT / name, tree / name)
+    (tree / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    os.utime(tree / "pyproject.toml", (0, 0))  # older than .installed: no reinstall
+    modules = sorted((tree / "grader").rglob("*.py"))
+
+    def dev_help() -> None:
+        done = subprocess.run(["bash", str(tree / "dev"), "help"], capture_output=True,
+                              text=True, timeout=120,
+                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        assert done.returncode == 2, done.stderr  # (the usage: after the compile step)
+
+    dev_help()
+    assert all(_compiled(m) for m in modules), [m.name for m in modules if not _compiled(m)]
+    suite = tree / "grader" / "suites" / "test_tasks.py"
+    cached = Path(importlib.util.cache_from_source(str(suite)))
+    before = cached.stat().st_mtime_ns
+    dev_help()  # nothing changed: nothing compiled again
+    assert cached.stat().st_mtime_ns == before
+    suite.write_text(suite.read_text() + "\n# an instructor's edit\n")
+    os.utime(suite, (before / 1e9 + 5, before / 1e9 + 5))  # (newer than the stamp)
+    dev_help()
+    assert _compiled(suite)
 
 
 def test_dev_usage_lists_every_command_and_format() -> None:
