@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._child import SYSTEM_PATHS
 from ._cleanup import remove_tree
 from ._wire import (
     LOG_TAIL_BYTES,
@@ -289,16 +290,22 @@ class Worker:
                 remove_tree(folder)
 
 
-def allowed_paths(modules: dict[str, Path]) -> set[str]:
-    """All a worker may see: the system, the Python it runs on with its packages, the
-    grader's package (its suites are hidden on top), and the submission's private copy."""
-    from ._child.confine import SYSTEM_PATHS
-
-    paths = set(SYSTEM_PATHS)
-    paths.update({sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix})
+def _machine_paths() -> frozenset[str]:
+    """What every worker may see: the system, the Python it runs on with its packages, and
+    the grader's package (its suites are hidden on top)."""
+    paths = {*SYSTEM_PATHS, sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix,
+             str(_PROJECT / "grader")}
     paths.update(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))
-    paths.add(str(_PROJECT / "grader"))
-    paths.update(str(p.parent) for p in modules.values())
+    return frozenset(paths)
+
+
+# Worked out once, before the grader processes that make sandboxes are forked.
+_MACHINE_PATHS = _machine_paths()
+
+
+def allowed_paths(modules: dict[str, Path]) -> set[str]:
+    """All a worker may see: the machine's paths above, and the submission's private copy."""
+    paths = {*_MACHINE_PATHS, *(str(p.parent) for p in modules.values())}
     return {p for p in paths if p and os.path.isabs(p)}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,13 @@ def test_a_real_submission_gets_the_same_report_in_lanes_as_in_one_process(
     assert alone["score"] < alone["max_score"]  # failures, with messages, to compare
     assert _normalised(lanes) == _normalised(alone)
 
+
+
+def test_a_grader_process_makes_sandboxes_without_the_childs_confinement_code() -> None:
+    # Each of the eight lanes makes sandboxes: an import there is paid eight times over.
+    code = ("import sys; from pathlib import Path; from grader._sandbox import Sandbox; "
+            "Sandbox({'gathering': Path('/tmp/gathering.py')}, zygote=object()); "
+            "print('grader._child.confine' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert done.stdout.strip() == "False"

@@ -265,11 +265,6 @@ def settle_namespaces(ids: tuple[int, int], done: list[str], missing: list[str])
     done.append("PID namespace")
 
 
-# What a worker sees of the machine besides its own folders and the Python it runs on.
-SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-                "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/nsswitch.conf", "/etc/localtime",
-                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
-                "/etc/ssl"]
 _ARCH_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}
 MNT_DETACH = 2
 DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
