@@ -146,7 +146,6 @@ def test_a_real_submission_gets_the_same_report_in_lanes_as_in_one_process(
     assert _normalised(lanes) == _normalised(alone)
 
 
-
 def test_a_grader_process_makes_sandboxes_without_the_childs_confinement_code() -> None:
     # Each of the eight lanes makes sandboxes: an import there is paid eight times over.
     code = ("import sys; from pathlib import Path; from grader._sandbox import Sandbox; "
