@@ -296,7 +296,7 @@ def _machine_paths() -> frozenset[str]:
     paths = {*SYSTEM_PATHS, sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix,
              str(_PROJECT / "grader")}
     paths.update(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))
-    return frozenset(paths)
+    return frozenset(p for p in paths if p and os.path.isabs(p))
 
 
 # Worked out once, before the grader processes that make sandboxes are forked.
@@ -305,8 +305,8 @@ _MACHINE_PATHS = _machine_paths()
 
 def allowed_paths(modules: dict[str, Path]) -> set[str]:
     """All a worker may see: the machine's paths above, and the submission's private copy."""
-    paths = {*_MACHINE_PATHS, *(str(p.parent) for p in modules.values())}
-    return {p for p in paths if p and os.path.isabs(p)}
+    own = (str(p.parent) for p in modules.values())
+    return {*_MACHINE_PATHS, *(p for p in own if os.path.isabs(p))}
 
 
 class Sandbox:
