@@ -303,6 +303,14 @@ def _reachable_from_loop(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[An
     return found
 
 
+# The frames a coroutine records of where it was made, for the feedback on one never awaited
+# (its innermost frame in the student's file: the call that made it). The frame that makes
+# a coroutine is the one that calls its function, the student's own in every case the
+# samples hold; its caller covers one helper of the library's in between. Each frame costs a
+# scan of its code's line table at every coroutine made, the loop's large functions below
+# too: at 8 frames, 30 to 75 ms of a grading's CPU (bench/README.md, thirteenth pass).
+COROUTINE_ORIGIN_DEPTH = 2
+
 _FRAME_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
 
 
@@ -332,7 +340,7 @@ def execute(mod: Any, name: str, args: dict[str, Any]) -> Observation:
     leaks: dict[str, list[str]] = {}
     before = instruments.Snapshot()
     wall0 = time.perf_counter()
-    sys.set_coroutine_origin_tracking_depth(8)
+    sys.set_coroutine_origin_tracking_depth(COROUTINE_ORIGIN_DEPTH)
     with warnings.catch_warnings(record=True) as caught, \
             contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         warnings.simplefilter("always")

@@ -4,7 +4,7 @@ Violates: "waits `delay` seconds ... then returns `x * x`". A good grader says: 
 arrive at once (too fast) and Python warns "coroutine 'sleep' was never awaited"; a coroutine
 call does nothing until it is awaited.
 Fails: test_slow_square_waits_the_delay, test_slow_square_does_not_block
-Cause: timing | took 0 s | never awaited
+Cause: timing | took 0 s | never awaited | created at gathering.py:20 in slow_square
 """
 
 from __future__ import annotations
