@@ -1,16 +1,18 @@
 """The held commands of the subprocesses scenarios (``run_all`` with a limit): a command the
 scenario lets go goes, whenever it gets round to opening its FIFO. On a loaded machine a
 command can be released between writing its start mark and opening the FIFO; the line that
-releases it must still be there then."""
+releases it must still be there then. And a cancellation waits for the program itself, not
+for a shell that is still starting it."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from grader.scenarios.subprocesses import _Holds, _program
+from grader.scenarios.subprocesses import Watch, _Holds, _program
 
 
 def test_a_command_released_before_it_opens_its_fifo_still_goes(tmp_path: Path,
@@ -44,3 +46,31 @@ def test_closing_lets_every_command_still_held_go(tmp_path: Path,
     finally:
         command.kill()
         command.wait()
+
+
+def test_a_cancellation_waits_for_the_program_not_the_shell_that_starts_it() -> None:
+    # A run through a shell that kills only the shell leaves the program behind, but only
+    # if the program had started: cancelled the moment the shell exists, it would pass or
+    # fail by the shell's speed (a class grading once passed such a run; alone it failed).
+    async def main() -> tuple[bool, float]:
+        loop = asyncio.get_running_loop()
+        async with Watch() as watch:
+            shell = await asyncio.create_subprocess_shell("sleep 0.3; exec sleep 30")
+            try:
+                running = asyncio.ensure_future(watch.running(1, _program("sleep")))
+                await watch.started(1)
+                started_at, shell_only = loop.time(), not running.done()
+                await asyncio.wait_for(running, 10)
+                return shell_only, loop.time() - started_at
+            finally:
+                shell.kill()
+                await shell.wait()
+
+    loop = asyncio.new_event_loop()  # (not asyncio.run: it would drop the loop the test has)
+    try:
+        shell_only, waited = loop.run_until_complete(main())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+    assert shell_only  # started: the shell
+    assert waited >= 0.25  # running: the program, once the shell has got round to it

@@ -153,6 +153,19 @@ class Watch:
             self._waiters.append((count, waiter))
         return waiter
 
+    async def running(self, count: int, argv: list[str]) -> None:
+        """Done once ``count`` processes run ``argv`` itself. A process started through a
+        shell is the shell until it has started the program: cancelled at that moment, a
+        run that kills only the shell would leave nothing behind, by chance (a race the
+        shell wins in a quiet moment and may lose under load)."""
+        await self.started(count)
+        wanted = " ".join(argv)
+        while True:  # (nothing tells when a shell has started its program: look)
+            children = await asyncio.to_thread(_children)
+            if sum(c.cmd == wanted and c.status != psutil.STATUS_ZOMBIE for c in children) >= count:
+                return
+            await asyncio.sleep(HEARTBEAT)
+
     def unreaped(self) -> int:
         """Processes started and not reaped yet: running, as far as the loop knows."""
         return sum(1 for t in self.transports if t.get_returncode() is None)
@@ -540,12 +553,12 @@ class RanCancelled(Result):
 @scenario("real")
 async def run_cancelled(mod: Any, cancel_at: float) -> RanCancelled:
     """``run(<sleep 30 s>, timeout=60)`` in a task that its caller cancels once the
-    program has started (at most ``cancel_at`` real seconds); the return codes of its
+    program runs (at most ``cancel_at`` real seconds); the return codes of its
     processes when the task ended."""
     async with Watch() as watch:
         caller = await cancelled_by_caller(
             lambda: mod.run(*_program("sleep"), input=None, timeout=60.0), cancel_at, PATIENCE,
-            on_end=watch.returncodes, cancel_when=watch.started(1))
+            on_end=watch.returncodes, cancel_when=watch.running(1, _program("sleep")))
         left = await asyncio.to_thread(_children)
     return RanCancelled(caller=caller, started=len(watch.transports), left=left,
                         cleanup=watch.cleanup)
@@ -554,12 +567,13 @@ async def run_cancelled(mod: Any, cancel_at: float) -> RanCancelled:
 @scenario("real")
 async def run_all_cancelled(mod: Any, count: int, limit: int, cancel_at: float) -> RanCancelled:
     """``run_all(<count x sleep 30 s>, limit)`` in a task that its caller cancels once
-    ``min(count, limit)`` programs have started (at most ``cancel_at`` real seconds); the
+    ``min(count, limit)`` programs run (at most ``cancel_at`` real seconds); the
     return codes of its processes when the task ended."""
     async with Watch() as watch:
         caller = await cancelled_by_caller(
             lambda: mod.run_all([_program("sleep") for _ in range(count)], limit), cancel_at,
-            PATIENCE, on_end=watch.returncodes, cancel_when=watch.started(min(count, limit)))
+            PATIENCE, on_end=watch.returncodes,
+            cancel_when=watch.running(min(count, limit), _program("sleep")))
         left = await asyncio.to_thread(_children)
     return RanCancelled(caller=caller, started=len(watch.transports), left=left,
                         cleanup=watch.cleanup)
