@@ -308,7 +308,7 @@ def _reachable_from_loop(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[An
 # a coroutine is the one that calls its function, the student's own in every case the
 # samples hold; its caller covers one helper of the library's in between. Each frame costs a
 # scan of its code's line table at every coroutine made, the loop's large functions below
-# too: at 8 frames, 30 to 75 ms of a grading's CPU (bench/README.md, thirteenth pass).
+# too: at 8 frames, 37 ms more of a grading's CPU than at 2 (bench/README.md, thirteenth pass).
 COROUTINE_ORIGIN_DEPTH = 2
 
 _FRAME_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
