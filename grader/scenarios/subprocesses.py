@@ -555,10 +555,11 @@ async def run_cancelled(mod: Any, cancel_at: float) -> RanCancelled:
     """``run(<sleep 30 s>, timeout=60)`` in a task that its caller cancels once the
     program runs (at most ``cancel_at`` real seconds); the return codes of its
     processes when the task ended."""
+    sleep = _program("sleep")
     async with Watch() as watch:
         caller = await cancelled_by_caller(
-            lambda: mod.run(*_program("sleep"), input=None, timeout=60.0), cancel_at, PATIENCE,
-            on_end=watch.returncodes, cancel_when=watch.running(1, _program("sleep")))
+            lambda: mod.run(*sleep, input=None, timeout=60.0), cancel_at, PATIENCE,
+            on_end=watch.returncodes, cancel_when=watch.running(1, sleep))
         left = await asyncio.to_thread(_children)
     return RanCancelled(caller=caller, started=len(watch.transports), left=left,
                         cleanup=watch.cleanup)
@@ -569,11 +570,11 @@ async def run_all_cancelled(mod: Any, count: int, limit: int, cancel_at: float) 
     """``run_all(<count x sleep 30 s>, limit)`` in a task that its caller cancels once
     ``min(count, limit)`` programs run (at most ``cancel_at`` real seconds); the
     return codes of its processes when the task ended."""
+    sleep = _program("sleep")
     async with Watch() as watch:
         caller = await cancelled_by_caller(
-            lambda: mod.run_all([_program("sleep") for _ in range(count)], limit), cancel_at,
-            PATIENCE, on_end=watch.returncodes,
-            cancel_when=watch.running(min(count, limit), _program("sleep")))
+            lambda: mod.run_all([list(sleep) for _ in range(count)], limit), cancel_at,
+            PATIENCE, on_end=watch.returncodes, cancel_when=watch.running(min(count, limit), sleep))
         left = await asyncio.to_thread(_children)
     return RanCancelled(caller=caller, started=len(watch.transports), left=left,
                         cleanup=watch.cleanup)
